@@ -1,0 +1,53 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+// One module per concern; see README.md ("Layout") for who may import whom.
+// Modules are added as they gain real code: KubeClient, KubeRuntime, Controllers,
+// ControlPlane and Simulator join the graph with the issues that build them.
+let package = Package(
+    name: "llmops",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "llmops", targets: ["llmops"]),
+        .library(name: "KubeModel", targets: ["KubeModel"]),
+        .library(name: "LLMOpsAPI", targets: ["LLMOpsAPI"]),
+        .library(name: "LLMOpsCore", targets: ["LLMOpsCore"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
+    ],
+    targets: [
+        // Generic Kubernetes object model, OpenAPI schemas, schema validation, YAML decoding.
+        .target(name: "KubeModel", dependencies: [.product(name: "Yams", package: "Yams")]),
+        // The llmops.io/v1alpha1 resources and the CRDs generated from them.
+        .target(name: "LLMOpsAPI", dependencies: ["KubeModel"]),
+        // Pure optimization core: no I/O, no clock, no global state.
+        .target(name: "LLMOpsCore"),
+        .executableTarget(
+            name: "llmops",
+            dependencies: [
+                "KubeModel", "LLMOpsAPI", "LLMOpsCore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(
+            name: "KubeModelTests",
+            dependencies: ["KubeModel", .product(name: "PropertyBased", package: "swift-property-based")]
+        ),
+        .testTarget(
+            name: "LLMOpsAPITests",
+            dependencies: [
+                "LLMOpsAPI", "KubeModel",
+                .product(name: "PropertyBased", package: "swift-property-based"),
+                .product(name: "Yams", package: "Yams"),
+            ]
+        ),
+        .testTarget(
+            name: "LLMOpsCoreTests",
+            dependencies: ["LLMOpsCore", .product(name: "PropertyBased", package: "swift-property-based")]
+        ),
+        .testTarget(name: "CLITests", dependencies: ["KubeModel"]),
+    ]
+)

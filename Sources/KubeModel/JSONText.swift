@@ -1,0 +1,263 @@
+/// JSON text in and out of `JSONValue`, written here rather than borrowed from Foundation so
+/// that integer/float identity, key order and limits on hostile input are under our control:
+/// the API server parses untrusted request bodies with it.
+public enum JSONText {
+    /// Why a document could not be parsed, with the byte offset where parsing stopped.
+    public struct ParseError: Error, CustomStringConvertible, Equatable, Sendable {
+        public var offset: Int
+        public var message: String
+        public var description: String { "invalid JSON at byte \(offset): \(message)" }
+    }
+
+    /// Nesting deeper than this is rejected rather than risking the stack.
+    public static let maxDepth = 512
+
+    public static func parse(_ text: String) throws(ParseError) -> JSONValue {
+        try parse(Array(text.utf8))
+    }
+
+    public static func parse(_ bytes: [UInt8]) throws(ParseError) -> JSONValue {
+        var parser = Parser(bytes: bytes)
+        parser.skipSpace()
+        let value = try parser.value(depth: 0)
+        parser.skipSpace()
+        guard parser.index == bytes.count else { throw parser.error("unexpected trailing characters") }
+        return value
+    }
+
+    /// Serialises compactly, or with two-space indentation when `pretty`.
+    public static func serialize(_ value: JSONValue, pretty: Bool = false, sortKeys: Bool = false) -> String {
+        var out = ""
+        write(value, into: &out, pretty: pretty, sortKeys: sortKeys, indent: 0)
+        return out
+    }
+
+    private static func write(_ value: JSONValue, into out: inout String, pretty: Bool, sortKeys: Bool, indent: Int) {
+        switch value {
+        case .null: out += "null"
+        case .bool(let b): out += b ? "true" : "false"
+        case .int(let i): out += String(i)
+        case .double(let d): out += d.isFinite ? formatDouble(d) : "null"
+        case .string(let s): writeString(s, into: &out)
+        case .array(let items):
+            if items.isEmpty { out += "[]"; return }
+            out += "["
+            for (n, item) in items.enumerated() {
+                if n > 0 { out += "," }
+                if pretty { newline(&out, indent + 1) }
+                write(item, into: &out, pretty: pretty, sortKeys: sortKeys, indent: indent + 1)
+            }
+            if pretty { newline(&out, indent) }
+            out += "]"
+        case .object(let object):
+            if object.isEmpty { out += "{}"; return }
+            out += "{"
+            let keys = sortKeys ? object.keys.sorted() : object.keys
+            for (n, key) in keys.enumerated() {
+                if n > 0 { out += "," }
+                if pretty { newline(&out, indent + 1) }
+                writeString(key, into: &out)
+                out += pretty ? ": " : ":"
+                write(object[key]!, into: &out, pretty: pretty, sortKeys: sortKeys, indent: indent + 1)
+            }
+            if pretty { newline(&out, indent) }
+            out += "}"
+        }
+    }
+
+    private static func newline(_ out: inout String, _ indent: Int) {
+        out += "\n"
+        out += String(repeating: "  ", count: indent)
+    }
+
+    private static func writeString(_ s: String, into out: inout String) {
+        out += "\""
+        for scalar in s.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            case _ where scalar.value < 0x20:
+                let hex = String(scalar.value, radix: 16)
+                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        out += "\""
+    }
+
+    private struct Parser {
+        let bytes: [UInt8]
+        var index = 0
+
+        init(bytes: [UInt8]) { self.bytes = bytes }
+
+        func error(_ message: String) -> ParseError { ParseError(offset: index, message: message) }
+
+        mutating func skipSpace() {
+            while index < bytes.count, [0x20, 0x0A, 0x0D, 0x09].contains(bytes[index]) { index += 1 }
+        }
+
+        mutating func value(depth: Int) throws(ParseError) -> JSONValue {
+            guard depth < JSONText.maxDepth else { throw error("nesting deeper than \(JSONText.maxDepth) levels") }
+            guard index < bytes.count else { throw error("unexpected end of input") }
+            switch bytes[index] {
+            case UInt8(ascii: "{"): return try object(depth: depth)
+            case UInt8(ascii: "["): return try array(depth: depth)
+            case UInt8(ascii: "\""): return .string(try string())
+            case UInt8(ascii: "t"): try literal("true"); return .bool(true)
+            case UInt8(ascii: "f"): try literal("false"); return .bool(false)
+            case UInt8(ascii: "n"): try literal("null"); return .null
+            case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): return try number()
+            default: throw error("unexpected character '\(Character(UnicodeScalar(bytes[index])))'")
+            }
+        }
+
+        mutating func literal(_ word: String) throws(ParseError) {
+            for c in word.utf8 {
+                guard index < bytes.count, bytes[index] == c else { throw error("invalid literal") }
+                index += 1
+            }
+        }
+
+        mutating func object(depth: Int) throws(ParseError) -> JSONValue {
+            index += 1
+            var object = JSONObject()
+            skipSpace()
+            if index < bytes.count, bytes[index] == UInt8(ascii: "}") { index += 1; return .object(object) }
+            while true {
+                skipSpace()
+                guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else { throw error("expected a string key") }
+                let key = try string()
+                skipSpace()
+                guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { throw error("expected ':' after key") }
+                index += 1
+                skipSpace()
+                // Duplicate keys: the last one wins, as Go's encoding/json does.
+                object[key] = try value(depth: depth + 1)
+                skipSpace()
+                guard index < bytes.count else { throw error("unterminated object") }
+                if bytes[index] == UInt8(ascii: ",") { index += 1; continue }
+                if bytes[index] == UInt8(ascii: "}") { index += 1; return .object(object) }
+                throw error("expected ',' or '}' in object")
+            }
+        }
+
+        mutating func array(depth: Int) throws(ParseError) -> JSONValue {
+            index += 1
+            var items: [JSONValue] = []
+            skipSpace()
+            if index < bytes.count, bytes[index] == UInt8(ascii: "]") { index += 1; return .array(items) }
+            while true {
+                skipSpace()
+                items.append(try value(depth: depth + 1))
+                skipSpace()
+                guard index < bytes.count else { throw error("unterminated array") }
+                if bytes[index] == UInt8(ascii: ",") { index += 1; continue }
+                if bytes[index] == UInt8(ascii: "]") { index += 1; return .array(items) }
+                throw error("expected ',' or ']' in array")
+            }
+        }
+
+        mutating func hex4() throws(ParseError) -> UInt32 {
+            guard index + 4 <= bytes.count else { throw error("truncated \\u escape") }
+            var v: UInt32 = 0
+            for _ in 0..<4 {
+                let c = bytes[index]
+                let d: UInt32
+                switch c {
+                case UInt8(ascii: "0")...UInt8(ascii: "9"): d = UInt32(c - UInt8(ascii: "0"))
+                case UInt8(ascii: "a")...UInt8(ascii: "f"): d = UInt32(c - UInt8(ascii: "a") + 10)
+                case UInt8(ascii: "A")...UInt8(ascii: "F"): d = UInt32(c - UInt8(ascii: "A") + 10)
+                default: throw error("invalid hex digit in \\u escape")
+                }
+                v = v * 16 + d
+                index += 1
+            }
+            return v
+        }
+
+        mutating func string() throws(ParseError) -> String {
+            index += 1
+            var raw: [UInt8] = []
+            while true {
+                guard index < bytes.count else { throw error("unterminated string") }
+                let c = bytes[index]
+                if c == UInt8(ascii: "\"") { index += 1; break }
+                if c < 0x20 { throw error("control character in string") }
+                if c != UInt8(ascii: "\\") { raw.append(c); index += 1; continue }
+                index += 1
+                guard index < bytes.count else { throw error("unterminated escape") }
+                let e = bytes[index]
+                index += 1
+                switch e {
+                case UInt8(ascii: "\""): raw.append(0x22)
+                case UInt8(ascii: "\\"): raw.append(0x5C)
+                case UInt8(ascii: "/"): raw.append(0x2F)
+                case UInt8(ascii: "b"): raw.append(0x08)
+                case UInt8(ascii: "f"): raw.append(0x0C)
+                case UInt8(ascii: "n"): raw.append(0x0A)
+                case UInt8(ascii: "r"): raw.append(0x0D)
+                case UInt8(ascii: "t"): raw.append(0x09)
+                case UInt8(ascii: "u"):
+                    var code = try hex4()
+                    if (0xD800...0xDBFF).contains(code), index + 1 < bytes.count,
+                        bytes[index] == UInt8(ascii: "\\"), bytes[index + 1] == UInt8(ascii: "u")
+                    {
+                        index += 2
+                        let low = try hex4()
+                        guard (0xDC00...0xDFFF).contains(low) else { throw error("invalid surrogate pair") }
+                        code = 0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00)
+                    }
+                    // Lone surrogates become U+FFFD, as Go does, instead of failing the request.
+                    let scalar = UnicodeScalar(code) ?? "\u{FFFD}"
+                    raw.append(contentsOf: Array(String(Character(scalar)).utf8))
+                default: throw error("invalid escape character")
+                }
+            }
+            guard let s = String(validating: raw, as: UTF8.self) else { throw error("string is not valid UTF-8") }
+            return s
+        }
+
+        mutating func number() throws(ParseError) -> JSONValue {
+            let start = index
+            var isInteger = true
+            if bytes[index] == UInt8(ascii: "-") { index += 1 }
+            var digits = 0
+            while index < bytes.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[index]) {
+                index += 1
+                digits += 1
+            }
+            guard digits > 0 else { throw error("invalid number") }
+            if index < bytes.count, bytes[index] == UInt8(ascii: ".") {
+                isInteger = false
+                index += 1
+                var frac = 0
+                while index < bytes.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[index]) {
+                    index += 1
+                    frac += 1
+                }
+                guard frac > 0 else { throw error("invalid number: digits expected after '.'") }
+            }
+            if index < bytes.count, bytes[index] == UInt8(ascii: "e") || bytes[index] == UInt8(ascii: "E") {
+                isInteger = false
+                index += 1
+                if index < bytes.count, bytes[index] == UInt8(ascii: "+") || bytes[index] == UInt8(ascii: "-") {
+                    index += 1
+                }
+                var exp = 0
+                while index < bytes.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[index]) {
+                    index += 1
+                    exp += 1
+                }
+                guard exp > 0 else { throw error("invalid number: digits expected in exponent") }
+            }
+            let text = String(decoding: bytes[start..<index], as: UTF8.self)
+            if isInteger, let i = Int64(text) { return .int(i) }
+            guard let d = Double(text), d.isFinite else { throw error("number out of range") }
+            return .double(d)
+        }
+    }
+}

@@ -1,0 +1,267 @@
+/// Validates a JSON document against a structural schema the way the API server validates a
+/// custom resource: types, enums, bounds, patterns, required and unknown fields, list
+/// uniqueness, and `x-kubernetes-validations` CEL rules. Every failure is collected (not only
+/// the first), each with its field path.
+public struct SchemaValidator: Sendable {
+    public var schema: JSONSchemaProps
+    /// Reject fields the schema does not declare (kubectl's default `--validate=strict`);
+    /// when false they are ignored, as pruning would drop them.
+    public var rejectUnknownFields: Bool
+
+    public init(schema: JSONSchemaProps, rejectUnknownFields: Bool = true) {
+        self.schema = schema
+        self.rejectUnknownFields = rejectUnknownFields
+    }
+
+    /// Validates a whole resource: `apiVersion`, `kind` and `metadata` are the API server's
+    /// business (see `ObjectMetaValidation`), everything else is checked against the schema.
+    public func validateResource(_ value: JSONValue) -> [FieldError] {
+        guard case .object(var object) = value else {
+            return [FieldError(.typeInvalid, "", value: value, "a resource must be an object")]
+        }
+        var errors: [FieldError] = []
+        var rootSchema = schema
+        for key in ["apiVersion", "kind", "metadata"] {
+            object[key] = nil
+            rootSchema.properties?[key] = nil
+        }
+        rootSchema.required = rootSchema.required?.filter { !["apiVersion", "kind", "metadata"].contains($0) }
+        validate(.object(object), rootSchema, path: "", errors: &errors)
+        return errors
+    }
+
+    public func validate(_ value: JSONValue) -> [FieldError] {
+        var errors: [FieldError] = []
+        validate(value, schema, path: "", errors: &errors)
+        return errors
+    }
+
+    private func validate(_ value: JSONValue, _ schema: JSONSchemaProps, path: String, errors: inout [FieldError]) {
+        if value == .null {
+            // Non-nullable nulls are pruned by the API server before validation; nothing to check.
+            return
+        }
+        guard checkType(value, schema, path: path, errors: &errors) else { return }
+        let before = errors.count
+
+        if let allowed = schema.enumValues, !allowed.contains(where: { Self.sameValue($0, value) }) {
+            let list = allowed.map(\.briefDescription).joined(separator: ", ")
+            errors.append(FieldError(.notSupported, path, value: value, "supported values: \(list)"))
+        }
+        if let anyOf = schema.anyOf, !anyOf.isEmpty {
+            let matches = anyOf.contains { alt in
+                var scratch: [FieldError] = []
+                validate(value, alt, path: path, errors: &scratch)
+                return scratch.isEmpty
+            }
+            if !matches { errors.append(FieldError(.invalid, path, value: value, "must match at least one of the allowed forms")) }
+        }
+        switch value {
+        case .int, .double:
+            checkNumber(value.numberValue!, value, schema, path: path, errors: &errors)
+        case .string(let s):
+            checkString(s, value, schema, path: path, errors: &errors)
+        case .array(let items):
+            checkArray(items, value, schema, path: path, errors: &errors)
+        case .object(let object):
+            checkObject(object, value, schema, path: path, errors: &errors)
+        default:
+            break
+        }
+        // CEL rules run only where the value is otherwise well-formed, as in the API server,
+        // so one mistake is not reported twice.
+        if errors.count == before, let rules = schema.validations {
+            for rule in rules {
+                checkRule(rule, value, path: path, errors: &errors)
+            }
+        }
+    }
+
+    private func checkType(_ value: JSONValue, _ schema: JSONSchemaProps, path: String, errors: inout [FieldError]) -> Bool {
+        if schema.intOrString == true {
+            switch value {
+            case .string: return true
+            case .int: return true
+            case .double(let d) where d.rounded() == d: return true
+            default:
+                errors.append(FieldError(.typeInvalid, path, value: value, "must be an integer or a string, not \(value.typeName)"))
+                return false
+            }
+        }
+        guard let type = schema.type else { return true }
+        let ok: Bool
+        switch (type, value) {
+        case ("object", .object), ("array", .array), ("string", .string), ("boolean", .bool), ("number", .int),
+            ("number", .double), ("integer", .int):
+            ok = true
+        case ("integer", .double(let d)):
+            ok = d.rounded() == d
+        default:
+            ok = false
+        }
+        if !ok {
+            errors.append(FieldError(.typeInvalid, path, value: value, "must be of type \(type), not \(value.typeName)"))
+        }
+        return ok
+    }
+
+    private func checkNumber(_ n: Double, _ value: JSONValue, _ schema: JSONSchemaProps, path: String, errors: inout [FieldError]) {
+        if let min = schema.minimum {
+            if schema.exclusiveMinimum == true ? n <= min : n < min {
+                let op = schema.exclusiveMinimum == true ? "greater than" : "greater than or equal to"
+                errors.append(FieldError(.invalid, path, value: value, "should be \(op) \(formatDouble(min))"))
+            }
+        }
+        if let max = schema.maximum {
+            if schema.exclusiveMaximum == true ? n >= max : n > max {
+                let op = schema.exclusiveMaximum == true ? "less than" : "less than or equal to"
+                errors.append(FieldError(.invalid, path, value: value, "should be \(op) \(formatDouble(max))"))
+            }
+        }
+        if schema.format == "int32", n < -2_147_483_648 || n > 2_147_483_647 {
+            errors.append(FieldError(.invalid, path, value: value, "does not fit in a 32-bit integer"))
+        }
+    }
+
+    private func checkString(_ s: String, _ value: JSONValue, _ schema: JSONSchemaProps, path: String, errors: inout [FieldError]) {
+        let length = s.unicodeScalars.count
+        if let max = schema.maxLength, length > max {
+            errors.append(FieldError(.tooLong, path, value: value, "may not be longer than \(max) characters"))
+        }
+        if let min = schema.minLength, length < min {
+            errors.append(FieldError(.invalid, path, value: value, "should be at least \(min) characters long"))
+        }
+        if let pattern = schema.pattern {
+            if let regex = PatternCache.regex(pattern) {
+                if (try? regex.firstMatch(in: s)) == nil {
+                    errors.append(FieldError(.invalid, path, value: value, "should match '\(pattern)'"))
+                }
+            } else {
+                errors.append(FieldError(.invalid, path, value: value, "schema pattern '\(pattern)' is not a valid regular expression"))
+            }
+        }
+        if schema.format == "date-time", !Timestamp.isRFC3339(s) {
+            errors.append(FieldError(.invalid, path, value: value, "must be an RFC 3339 date-time such as 2024-01-02T15:04:05Z"))
+        }
+    }
+
+    private func checkArray(_ items: [JSONValue], _ value: JSONValue, _ schema: JSONSchemaProps, path: String, errors: inout [FieldError]) {
+        if let max = schema.maxItems, items.count > max {
+            errors.append(FieldError(.tooMany, path, value: .int(Int64(items.count)), "must have at most \(max) items"))
+        }
+        if let min = schema.minItems, items.count < min {
+            errors.append(FieldError(.invalid, path, value: value, "should have at least \(min) item\(min == 1 ? "" : "s")"))
+        }
+        if let itemSchema = schema.items {
+            for (i, item) in items.enumerated() {
+                validate(item, itemSchema, path: FieldPath.index(path, i), errors: &errors)
+            }
+        }
+        switch schema.listType {
+        case "set":
+            for i in items.indices where items[..<i].contains(where: { Self.sameValue($0, items[i]) }) {
+                errors.append(FieldError(.duplicate, FieldPath.index(path, i), value: items[i], ""))
+            }
+        case "map":
+            let keys = schema.listMapKeys ?? []
+            var seen: [[JSONValue?]] = []
+            for (i, item) in items.enumerated() {
+                let k = keys.map { item[$0] }
+                if seen.contains(k) {
+                    let rendered = zip(keys, k).map { "\($0)=\($1?.briefDescription ?? "null")" }.joined(separator: ",")
+                    errors.append(FieldError(.duplicate, FieldPath.index(path, i), value: .string(rendered), "keys must be unique"))
+                }
+                seen.append(k)
+            }
+        default:
+            break
+        }
+    }
+
+    private func checkObject(_ object: JSONObject, _ value: JSONValue, _ schema: JSONSchemaProps, path: String, errors: inout [FieldError]) {
+        let properties = schema.properties ?? [:]
+        for (key, child) in object {
+            let childPath = FieldPath.child(path, key)
+            if let p = properties[key] {
+                validate(child, p, path: childPath, errors: &errors)
+            } else if let additional = schema.additionalProperties {
+                validate(child, additional, path: childPath, errors: &errors)
+            } else if schema.preserveUnknownFields == true || schema.embeddedResource == true {
+                continue
+            } else if rejectUnknownFields {
+                let known = properties.keys.sorted()
+                let hint = Self.closest(key, in: known).map { " (did you mean \"\($0)\"?)" } ?? ""
+                let list = known.isEmpty ? "this object takes no fields" : "known fields: \(known.joined(separator: ", "))"
+                errors.append(FieldError(.unknownField, childPath, "field not declared in schema\(hint); \(list)"))
+            }
+        }
+        for name in schema.required ?? [] where object[name] == nil || object[name] == .null {
+            errors.append(FieldError(.required, FieldPath.child(path, name), ""))
+        }
+        if let max = schema.maxProperties, object.count > max {
+            errors.append(FieldError(.tooMany, path, value: .int(Int64(object.count)), "must have at most \(max) properties"))
+        }
+        if let min = schema.minProperties, object.count < min {
+            let choices = properties.keys.sorted().joined(separator: ", ")
+            errors.append(FieldError(.required, path, "must set at least \(min) of: \(choices)"))
+        }
+    }
+
+    private func checkRule(_ rule: ValidationRule, _ value: JSONValue, path: String, errors: inout [FieldError]) {
+        let target = rule.fieldPath.map { path + $0 } ?? path
+        do {
+            let result = try CELExpression(rule.rule).evaluate(self: value)
+            guard case .bool(let ok) = result else {
+                errors.append(FieldError(.invalid, target, value: value, "rule \"\(rule.rule)\" did not evaluate to a boolean"))
+                return
+            }
+            if !ok {
+                errors.append(FieldError(.invalid, target, value: value, rule.message ?? "failed rule: \(rule.rule)"))
+            }
+        } catch {
+            errors.append(FieldError(.invalid, target, value: value, "rule \"\(rule.rule)\" could not be evaluated: \(error)"))
+        }
+    }
+
+    /// JSON equality where `1` and `1.0` are the same number.
+    static func sameValue(_ a: JSONValue, _ b: JSONValue) -> Bool {
+        if let x = a.numberValue, let y = b.numberValue { return x == y }
+        return a == b
+    }
+
+    /// The known name nearest to a misspelt one, when it is close enough to be a useful hint.
+    static func closest(_ key: String, in candidates: [String]) -> String? {
+        let lower = key.lowercased()
+        var best: (String, Int)?
+        for c in candidates {
+            let d = editDistance(lower, c.lowercased())
+            if d <= max(2, c.count / 4), d < (best?.1 ?? Int.max) { best = (c, d) }
+        }
+        return best?.0
+    }
+
+    static func editDistance(_ a: String, _ b: String) -> Int {
+        let a = Array(a.unicodeScalars.prefix(64)), b = Array(b.unicodeScalars.prefix(64))
+        if a.isEmpty { return b.count }
+        if b.isEmpty { return a.count }
+        var row = Array(0...b.count)
+        for i in 1...a.count {
+            var prev = row[0]
+            row[0] = i
+            for j in 1...b.count {
+                let tmp = row[j]
+                row[j] = min(row[j] + 1, row[j - 1] + 1, prev + (a[i - 1] == b[j - 1] ? 0 : 1))
+                prev = tmp
+            }
+        }
+        return row[b.count]
+    }
+}
+
+/// Regular expressions compiled from schema patterns.
+enum PatternCache {
+    // Not memoised: Regex is not Sendable, and schema checks are far from any hot path yet.
+    static func regex(_ pattern: String) -> Regex<AnyRegexOutput>? {
+        try? Regex(pattern)
+    }
+}

@@ -129,7 +129,10 @@ extension KeyedDecodingContainer {
 extension JSONValue {
     /// Converts any `Encodable` to a JSON value by way of its JSON text.
     public init(encoding value: some Encodable) throws {
-        let data = try JSONEncoder().encode(value)
+        // Sorted keys: Foundation's key order is unstable, and generated files must be reproducible.
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let data = try encoder.encode(value)
         self = try JSONText.parse(Array(data))
     }
 

@@ -1,0 +1,84 @@
+import KubeModel
+import PropertyBased
+import Testing
+
+@Suite struct JSONTextTests {
+    @Test func parsesAndKeepsIntegerIdentity() throws {
+        let v = try JSONText.parse(#"{"a": 1, "b": 1.5, "c": [true, null, "x\u00e9\n"], "d": -2e3}"#)
+        #expect(v["a"] == .int(1))
+        #expect(v["b"] == .double(1.5))
+        #expect(v["c"] == .array([.bool(true), .null, .string("xé\n")]))
+        #expect(v["d"] == .double(-2000))
+        #expect(v.objectValue?.keys == ["a", "b", "c", "d"])
+    }
+
+    @Test(arguments: [
+        "", "{", "[1,]", "{\"a\" 1}", "tru", "01x", "\"\\q\"", "[1] 2", "{\"a\":}", "\"\u{01}\"", "1.", "-", "1e",
+    ])
+    func rejectsMalformed(_ text: String) {
+        #expect(throws: JSONText.ParseError.self) { try JSONText.parse(text) }
+    }
+
+    @Test func rejectsDeepNestingWithoutCrashing() {
+        let deep = String(repeating: "[", count: 100_000) + String(repeating: "]", count: 100_000)
+        #expect(throws: JSONText.ParseError.self) { try JSONText.parse(deep) }
+    }
+
+    @Test func decodesSurrogatePairs() throws {
+        #expect(try JSONText.parse(#""\ud83d\ude00""#) == .string("😀"))
+    }
+
+    @Test func roundTripsRandomValues() async {
+        await propertyCheck(count: 300, input: Gen.uint64()) { seed in
+            var rng = SplitMix(seed: seed)
+            let value = randomJSON(&rng, depth: 0)
+            let text = JSONText.serialize(value)
+            #expect((try? JSONText.parse(text)) == value)
+            #expect((try? JSONText.parse(JSONText.serialize(value, pretty: true))) == value)
+            // YAML is a superset of JSON, and our YAML writer must quote what would change type.
+            let yaml = YAMLDocuments.serialize(value)
+            #expect((try? YAMLDocuments.read(yaml))?.first?.value == value, "YAML:\n\(yaml)")
+        }
+    }
+}
+
+/// Deterministic generator for test data driven by property-test seeds.
+struct SplitMix: RandomNumberGenerator {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
+
+/// Strings chosen to break naive YAML writers: they read back as other types unless quoted.
+let trickyStrings = [
+    "yes", "no", "on", "off", "true", "False", "null", "~", "123", "0x1F", "1.5", "1e3", ".inf", "-", "a: b", "#c", "- x",
+    "[x]", "{y}", " lead", "trail ", "multi\nline", "tab\there", "ünïcødé", "", "'", "\"", "*alias", "&anchor", "!tag", "%",
+    "@", "`", "2024-01-01", "12:30",
+]
+
+func randomJSON(_ rng: inout SplitMix, depth: Int) -> JSONValue {
+    let pick = Int.random(in: 0..<(depth > 3 ? 5 : 7), using: &rng)
+    switch pick {
+    case 0: return .null
+    case 1: return .bool(Bool.random(using: &rng))
+    case 2: return .int(Int64.random(in: -1_000_000_000_000...1_000_000_000_000, using: &rng))
+    case 3: return .double(Double(Int.random(in: -100_000...100_000, using: &rng)) / 64.0 + 0.5)
+    case 4:
+        if Bool.random(using: &rng) { return .string(trickyStrings.randomElement(using: &rng)!) }
+        return .string(String((0..<Int.random(in: 0...12, using: &rng)).map { _ in "abcXYZ09 -_.:/\"\\é".randomElement(using: &rng)! }))
+    case 5:
+        return .array((0..<Int.random(in: 0...4, using: &rng)).map { _ in randomJSON(&rng, depth: depth + 1) })
+    default:
+        var o = JSONObject()
+        for _ in 0..<Int.random(in: 0...4, using: &rng) {
+            o[trickyStrings.randomElement(using: &rng)! + String(Int.random(in: 0...9, using: &rng))] = randomJSON(&rng, depth: depth + 1)
+        }
+        return .object(o)
+    }
+}

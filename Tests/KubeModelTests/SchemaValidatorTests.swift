@@ -1,0 +1,93 @@
+import KubeModel
+import Testing
+
+@Suite struct SchemaValidatorTests {
+    var schema: JSONSchemaProps {
+        var replicas = JSONSchemaProps(type: "integer")
+        replicas.minimum = 0
+        replicas.maximum = 10
+        var mode = JSONSchemaProps(type: "string")
+        mode.enumValues = ["a", "b"]
+        var name = JSONSchemaProps(type: "string")
+        name.pattern = "^[a-z]+$"
+        name.maxLength = 5
+        var tags = JSONSchemaProps.array(of: JSONSchemaProps(type: "string"))
+        tags.listType = "set"
+        tags.maxItems = 3
+        var withDefault = JSONSchemaProps(type: "integer")
+        withDefault.defaultValue = 7
+        var s = JSONSchemaProps.object(
+            properties: ["replicas": replicas, "mode": mode, "name": name, "tags": tags, "min": withDefault, "max": JSONSchemaProps(type: "integer")],
+            required: ["name"])
+        s.validations = [ValidationRule(rule: "!has(self.max) || self.min <= self.max", message: "min must not exceed max")]
+        return s
+    }
+
+    func errors(_ json: String) throws -> [FieldError] {
+        let v = SchemaDefaulter.apply(try JSONText.parse(json), schema)
+        return SchemaValidator(schema: schema).validate(v)
+    }
+
+    @Test func acceptsValid() throws {
+        #expect(try errors(#"{"name": "abc", "replicas": 3, "mode": "a", "tags": ["x", "y"], "max": 9}"#).isEmpty)
+    }
+
+    @Test func reportsEachProblemWithItsPath() throws {
+        let e = try errors(#"{"replicas": -1, "mode": "c", "tags": ["x", "x", "y", "z"], "extra": 1, "max": 2}"#)
+        let byPath = Dictionary(grouping: e, by: \.path)
+        #expect(byPath["name"]?.first?.kind == .required)
+        #expect(byPath["replicas"]?.first?.kind == .invalid)
+        #expect(byPath["mode"]?.first?.kind == .notSupported)
+        #expect(byPath["tags[1]"]?.first?.kind == .duplicate)
+        #expect(byPath["tags"]?.first?.kind == .tooMany)
+        #expect(byPath["extra"]?.first?.kind == .unknownField)
+    }
+
+    @Test func celRuleUsesDefaults() throws {
+        let e = try errors(#"{"name": "abc", "max": 2}"#)
+        #expect(e.count == 1)
+        #expect(e.first?.detail == "min must not exceed max")
+    }
+
+    @Test func typeErrors() throws {
+        let e = try errors(#"{"name": 5, "replicas": 1.5}"#)
+        #expect(e.map(\.kind) == [.typeInvalid, .typeInvalid])
+    }
+
+    @Test(arguments: [
+        ("self.a + 1 == 3", true), ("size(self.s) == 3 && self.s.size() == 3", true), ("self.a in [1, 2]", true),
+        ("!(self.a > 1) || self.l[1] == 'y'", true), ("has(self.nope) ? false : true", true), ("self.f * 2.0 < 3.0", true),
+        ("self.a >= 3", false),
+    ])
+    func celSubset(_ rule: String, _ expected: Bool) throws {
+        let v = try JSONText.parse(#"{"a": 2, "s": "abc", "l": ["x", "y"], "f": 1.25}"#)
+        #expect(try CELExpression(rule).evaluate(self: v) == .bool(expected))
+    }
+
+    @Test func celRejectsUnsupportedSyntax() {
+        #expect(throws: CELExpression.Failure.self) { try CELExpression("self.a =~ 3") }
+        #expect(throws: CELExpression.Failure.self) { try CELExpression("self.a +") }
+    }
+
+    @Test func metadataValidation() throws {
+        let bad = try JSONText.parse(#"{"name": "Bad_Name", "labels": {"ok": "v", "bad key!": "x", "k": "-bad-"}}"#)
+        let e = ObjectMetaValidation.validate(bad, namespaced: true)
+        #expect(e.map(\.path).sorted() == ["metadata.labels", "metadata.labels.k", "metadata.name"])
+        #expect(ObjectMetaValidation.validate(try JSONText.parse(#"{"name": "ok-name.v1"}"#), namespaced: true).isEmpty)
+    }
+
+    @Test func timestampsRoundTrip() {
+        for s in ["1970-01-01T00:00:00Z", "2024-02-29T23:59:59Z", "1969-12-31T23:59:59Z", "2100-03-01T00:00:00Z"] {
+            #expect(Timestamp(rfc3339: s)?.rfc3339 == s)
+        }
+        #expect(Timestamp(rfc3339: "2024-01-01T01:00:00+01:00")?.rfc3339 == "2024-01-01T00:00:00Z")
+        #expect(Timestamp(rfc3339: "2024-01-01T00:00:00.123Z")?.secondsSinceEpoch == 1_704_067_200)
+        for bad in ["2023-02-29T00:00:00Z", "2024-13-01T00:00:00Z", "yesterday", "2024-01-01 00:00:00Z", "2024-01-01T00:00:00"] {
+            #expect(Timestamp(rfc3339: bad) == nil, "\(bad)")
+        }
+        for secs in stride(from: Int64(-5_000_000_000), through: 5_000_000_000, by: 86_399 * 37) {
+            let t = Timestamp(secondsSinceEpoch: secs)
+            #expect(Timestamp(rfc3339: t.rfc3339) == t)
+        }
+    }
+}

@@ -48,6 +48,6 @@ let package = Package(
             name: "LLMOpsCoreTests",
             dependencies: ["LLMOpsCore", .product(name: "PropertyBased", package: "swift-property-based")]
         ),
-        .testTarget(name: "CLITests", dependencies: ["KubeModel"]),
+        .testTarget(name: "CLITests", dependencies: ["llmops"]),
     ]
 )

@@ -83,7 +83,10 @@ public enum YAMLDocuments {
                     message: "duplicate key(s) \(duplicates.sorted().map { "\"\($0)\"" }.joined(separator: ", ")) in mapping",
                     position: SourcePosition(line: context.mark.line, column: context.mark.column))
             case .scanner(_, let problem, let mark, _), .parser(_, let problem, let mark, _):
-                return YAMLReadError(message: "malformed YAML: \(problem)", position: SourcePosition(line: mark.line, column: mark.column))
+                let message =
+                    problem.contains("Maximum nesting level")
+                    ? "document nests deeper than libyaml's limit of 1000 levels" : "malformed YAML: \(problem)"
+                return YAMLReadError(message: message, position: SourcePosition(line: mark.line, column: mark.column))
             case .composer(_, let problem, let mark, _):
                 return YAMLReadError(message: "malformed YAML: \(problem)", position: SourcePosition(line: mark.line, column: mark.column))
             case .reader(let problem, let offset, let value, _):

@@ -15,7 +15,10 @@ struct ValidateCommand: ParsableCommand {
             """
     )
 
-    @Option(name: [.customShort("f"), .long], help: "Manifest file (YAML or JSON, multi-document); '-' reads standard input. Repeatable.")
+    @Option(
+        name: [.customShort("f"), .long],
+        help: "Manifest file (YAML or JSON, multi-document), or a directory of .yaml/.yml/.json files as with kubectl -f; '-' reads standard input. Repeatable."
+    )
     var filename: [String] = []
 
     @Flag(name: .shortAndLong, help: "Print only problems.")
@@ -28,7 +31,16 @@ struct ValidateCommand: ParsableCommand {
     func run() throws {
         var invalid = false
         var unreadable = false
-        for file in filename {
+        var files: [String] = []
+        for name in filename {
+            switch expand(name) {
+            case .success(let list): files += list
+            case .failure(let error):
+                printError("\(name): \(error.message)")
+                unreadable = true
+            }
+        }
+        for file in files {
             let report: ManifestValidator.Report
             switch read(file) {
             case .success(let bytes): report = ManifestValidator.validate(bytes: bytes)
@@ -59,6 +71,23 @@ struct ValidateCommand: ParsableCommand {
         case success([UInt8])
         case tooLarge(Int)
         case failure(String)
+    }
+
+    /// A directory stands for the manifest files directly inside it, in name order.
+    private func expand(_ name: String) -> Swift.Result<[String], ExpandError> {
+        var isDirectory: ObjCBool = false
+        guard name != "-", FileManager.default.fileExists(atPath: name, isDirectory: &isDirectory), isDirectory.boolValue else {
+            return .success([name])
+        }
+        let entries = ((try? FileManager.default.contentsOfDirectory(atPath: name)) ?? []).sorted()
+        let manifests = entries.filter { $0.hasSuffix(".yaml") || $0.hasSuffix(".yml") || $0.hasSuffix(".json") }
+        if manifests.isEmpty { return .failure(ExpandError(message: "directory holds no .yaml, .yml or .json files")) }
+        return .success(manifests.map { (name as NSString).appendingPathComponent($0) })
+    }
+
+    struct ExpandError: Error, CustomStringConvertible {
+        var message: String
+        var description: String { message }
     }
 
     private func read(_ file: String) -> ReadResult {

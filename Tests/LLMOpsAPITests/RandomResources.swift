@@ -32,7 +32,8 @@ struct RandomResources {
     mutating func int32(_ r: ClosedRange<Int32>) -> Int32 { Int32.random(in: r, using: &rng) }
     mutating func double(_ r: ClosedRange<Double>) -> Double {
         // Values with few binary digits, so text round trips are exact.
-        (Double.random(in: r, using: &rng) * 1024).rounded() / 1024
+        let v = (Double.random(in: r, using: &rng) * 1024).rounded() / 1024
+        return min(max(v, r.lowerBound), r.upperBound)
     }
     mutating func pick<T>(_ xs: [T]) -> T { xs.randomElement(using: &rng)! }
     mutating func name() -> String {

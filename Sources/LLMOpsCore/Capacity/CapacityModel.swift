@@ -1,0 +1,267 @@
+import Foundation
+
+/// The request mix a replica set must serve.
+public struct LoadProfile: Sendable, Hashable {
+    public var requestsPerSecond: Double
+    public var meanInputTokens: Double
+    public var meanOutputTokens: Double
+    /// Coefficient of variation of prompt length (standard deviation / mean); 1 is
+    /// exponential-like, which the Azure 2023 traces roughly show.
+    public var inputCV: Double
+    /// A high quantile of prompt length (at the SLO's attainment level), which sets the tail
+    /// of prefill time.
+    public var inputTailTokens: Double
+
+    public init(requestsPerSecond: Double, meanInputTokens: Double, meanOutputTokens: Double, inputCV: Double = 1, inputTailTokens: Double? = nil) {
+        self.requestsPerSecond = requestsPerSecond
+        self.meanInputTokens = meanInputTokens
+        self.meanOutputTokens = meanOutputTokens
+        self.inputCV = inputCV
+        // Without a measured tail, assume an exponential-like tail: the 99th percentile of an
+        // exponential distribution is ln(100) ≈ 4.6 × its mean.
+        self.inputTailTokens = inputTailTokens ?? meanInputTokens * 4.6
+    }
+
+    public func validate() -> CoreError? {
+        if !(requestsPerSecond.isFinite && requestsPerSecond >= 0) {
+            return .invalidInput(field: "load.requestsPerSecond", reason: "must be a non-negative number")
+        }
+        if !(meanInputTokens.isFinite && meanInputTokens >= 1) { return .invalidInput(field: "load.meanInputTokens", reason: "must be at least 1") }
+        if !(meanOutputTokens.isFinite && meanOutputTokens >= 1) { return .invalidInput(field: "load.meanOutputTokens", reason: "must be at least 1") }
+        if !(inputCV.isFinite && inputCV >= 0) { return .invalidInput(field: "load.inputCV", reason: "must be a non-negative number") }
+        if !(inputTailTokens.isFinite && inputTailTokens >= meanInputTokens * 0.5) {
+            return .invalidInput(field: "load.inputTailTokens", reason: "must be a finite quantile near or above the mean")
+        }
+        return nil
+    }
+}
+
+/// Latency objectives: the `attainment` fraction of requests must see TTFT and ITL within bounds.
+public struct LatencySLO: Sendable, Hashable {
+    public var ttftSeconds: Double
+    public var itlSeconds: Double
+    public var attainment: Double
+
+    public init(ttftSeconds: Double, itlSeconds: Double, attainment: Double = 0.99) {
+        self.ttftSeconds = ttftSeconds
+        self.itlSeconds = itlSeconds
+        self.attainment = attainment
+    }
+
+    public func validate() -> CoreError? {
+        if !(ttftSeconds.isFinite && ttftSeconds > 0) { return .invalidInput(field: "slo.ttft", reason: "must be positive") }
+        if !(itlSeconds.isFinite && itlSeconds > 0) { return .invalidInput(field: "slo.itl", reason: "must be positive") }
+        if !(attainment > 0 && attainment < 1) { return .invalidInput(field: "slo.attainment", reason: "must be strictly between 0 and 1") }
+        return nil
+    }
+}
+
+/// Tunable efficiencies of the roofline. Defaults are typical measured fractions of peak for
+/// vLLM-class engines: ~80% of memory bandwidth in decode and ~50% model-FLOPs utilisation in
+/// prefill (e.g. the MBU/MFU figures reported for vLLM and TensorRT-LLM in "Splitwise",
+/// Patel et al., ISCA 2024, and Databricks' LLM inference performance notes).
+public struct Efficiency: Sendable, Hashable {
+    public var bandwidth: Double = 0.8
+    public var compute: Double = 0.5
+    /// Fraction of device memory the engine may use (vLLM's `gpu_memory_utilization`).
+    public var memoryUtilization: Double = 0.9
+    /// Per-GPU memory kept for activations, CUDA graphs and the runtime, in bytes.
+    public var reservedBytesPerGPU: Double = 2e9
+    /// Ratio of a high quantile of per-request inter-token latency (time per output token,
+    /// averaged over the request) to its mean: batch composition changes during a request,
+    /// so its average step time spreads a little around the mean step time.
+    public var tpotTailFactor: Double = 1.15
+    /// Latency of one all-reduce launch, seconds: NVLink-class vs PCIe-class interconnects.
+    public var allReduceLatencyNVLink: Double = 10e-6
+    public var allReduceLatencyPCIe: Double = 30e-6
+
+    public init() {}
+}
+
+/// Predicted behaviour of one replica at one request rate.
+public struct ReplicaPerformance: Sendable, Hashable {
+    public var requestsPerSecond: Double
+    /// Sequences decoding at once (Little's law).
+    public var concurrency: Double
+    /// Fraction of GPU time busy; 1 or more means the replica cannot keep up.
+    public var utilization: Double
+    public var ttftQuantileSeconds: Double
+    public var itlQuantileSeconds: Double
+    public var ttftMeanSeconds: Double
+    public var itlMeanSeconds: Double
+    public var stable: Bool
+}
+
+/// A (model, GPU type, tensor-parallel degree) combination and what it can do.
+///
+/// Formulas (all per replica of `tp` GPUs):
+/// - Memory (Kwon et al., SOSP 2023): KV capacity in tokens =
+///   (tp × (memory × utilisation − reserved) − weights) / kvBytesPerToken.
+/// - Decode step (roofline; Williams et al., CACM 2009, applied to LLMs by Yuan et al.,
+///   "LLM Inference Unveiled", 2024): t_step(B) = max(bytes / (BW·η_bw), flops / (peak·η_c)) + t_comm,
+///   with bytes = weights/tp + B·ctx·kvBytesPerToken/tp and flops = 2·P·B/tp.
+/// - Prefill of n tokens: t_prefill(n) = max(2·P·n / (tp·peak·η_c), weights/(tp·BW·η_bw)) + t_comm.
+/// - Tensor-parallel communication: two all-reduces per layer (Megatron-LM, Shoeybi et al.
+///   2019), each a ring all-reduce of 2(tp−1)/tp × message bytes over the link plus a launch latency.
+/// - Queueing: batched decode never queues a request (it joins the running batch), so the
+///   binding resource is compute: ρ = λ·(t_prefill(I) + O·2P/(tp·peak·η_c));
+///   mean prefill wait by Pollaczek–Khinchine W = λ·E[S_p²] / (2(1−ρ)); its tail by Kingman's
+///   heavy-traffic exponential approximation, P(W > t) ≈ ρ·exp(−tρ/W), so the q-quantile is
+///   (W/ρ)·ln(ρ/(1−q)). Concurrency N = λ·O·t_itl solves a fixed point since t_step depends on N.
+/// - ITL is per request (time per output token averaged over the request, as SLO attainment is
+///   counted per request): decode steps slow by the share of time spent on prefill chunks,
+///   t_itl = t_step(N)/(1−ρ_p), and its tail is `tpotTailFactor` × that mean.
+public struct ReplicaModel: Sendable, Hashable {
+    public let model: ModelProfile
+    public let gpu: GPUSpecs
+    public let tensorParallel: Int
+    public let efficiency: Efficiency
+
+    public init(model: ModelProfile, gpu: GPUSpecs, tensorParallel: Int, efficiency: Efficiency = Efficiency()) {
+        self.model = model
+        self.gpu = gpu
+        self.tensorParallel = tensorParallel
+        self.efficiency = efficiency
+    }
+
+    var tp: Double { Double(tensorParallel) }
+
+    /// Bytes available for KV cache across the replica's GPUs (may be negative: does not fit).
+    public var kvCacheBytes: Double {
+        tp * (gpu.memoryGB * 1e9 * efficiency.memoryUtilization - efficiency.reservedBytesPerGPU) - model.weightBytes
+    }
+
+    public var kvCacheTokens: Double { max(0, kvCacheBytes / model.kvBytesPerToken) }
+
+    /// Whether the weights fit with room for at least one full-context sequence, and the
+    /// heads divide evenly across GPUs (vLLM requires attention heads divisible by TP).
+    public var fits: Bool {
+        kvCacheTokens >= Double(model.contextLength) && model.attentionHeads % tensorParallel == 0
+    }
+
+    /// Why this combination is not feasible, or nil.
+    public var infeasibility: String? {
+        if model.attentionHeads % tensorParallel != 0 {
+            return "\(model.attentionHeads) attention heads do not divide across \(tensorParallel) GPUs"
+        }
+        if kvCacheBytes <= 0 {
+            let need = model.weightBytes / 1e9
+            let have = tp * (gpu.memoryGB * efficiency.memoryUtilization - efficiency.reservedBytesPerGPU / 1e9)
+            return String(format: "weights need %.1f GB but %d×%@ offer %.1f GB usable", need, tensorParallel, gpu.name, have)
+        }
+        if kvCacheTokens < Double(model.contextLength) {
+            return String(format: "KV cache holds %.0f tokens, less than one %d-token context", kvCacheTokens, model.contextLength)
+        }
+        return nil
+    }
+
+    var peakFLOPS: Double {
+        let tf = model.usesFP8Compute ? (gpu.fp8TFLOPS ?? gpu.bf16TFLOPS) : gpu.bf16TFLOPS
+        return tf * 1e12
+    }
+
+    /// Time of the two all-reduces per layer for `tokens` tokens in flight.
+    func communicationSeconds(tokens: Double) -> Double {
+        guard tensorParallel > 1 else { return 0 }
+        let message = tokens * Double(model.hiddenSize) * 2  // activations in BF16
+        let transfer = 2 * (tp - 1) / tp * message / (gpu.interconnectGBs * 1e9)
+        let latency = gpu.interconnectGBs >= 300 ? efficiency.allReduceLatencyNVLink : efficiency.allReduceLatencyPCIe
+        return 2 * Double(model.layers) * (transfer + latency)
+    }
+
+    /// One decode step for `batch` sequences with `context` tokens each on average.
+    public func decodeStepSeconds(batch: Double, context: Double) -> Double {
+        let b = max(batch, 1)
+        let bytes = model.weightBytes / tp + b * context * model.kvBytesPerToken / tp
+        let memoryTime = bytes / (gpu.memoryBandwidthGBs * 1e9 * efficiency.bandwidth)
+        let computeTime = 2 * model.parameters * b / (tp * peakFLOPS * efficiency.compute)
+        return max(memoryTime, computeTime) + communicationSeconds(tokens: b)
+    }
+
+    /// Prefill of a prompt of `tokens` tokens.
+    public func prefillSeconds(tokens: Double) -> Double {
+        let n = max(tokens, 1)
+        // Attention's quadratic term: 2·layers·n²·hidden FLOPs (causal half of 4·L·n²·d).
+        let flops = 2 * model.parameters * n + 2 * Double(model.layers) * n * n * Double(model.hiddenSize)
+        let computeTime = flops / (tp * peakFLOPS * efficiency.compute)
+        let memoryTime = model.weightBytes / (tp * gpu.memoryBandwidthGBs * 1e9 * efficiency.bandwidth)
+        return max(computeTime, memoryTime) + communicationSeconds(tokens: n)
+    }
+
+    /// Predicted behaviour at `load` with quantile `q` for the tails.
+    public func performance(at load: LoadProfile, quantile q: Double) -> ReplicaPerformance {
+        let lambda = load.requestsPerSecond
+        let inMean = load.meanInputTokens, outMean = load.meanOutputTokens
+        // Mean KV occupancy of a decoding sequence: the prompt plus half its output.
+        let context = inMean + outMean / 2
+        let maxConcurrency = kvCacheTokens / context
+        let prefillMean = prefillSeconds(tokens: inMean)
+        let rhoPrefill = lambda * prefillMean
+
+        // Fixed point N = λ·O·t_step(N)/(1−ρ_p): t_step grows with N, so iterate from N = λ·O·t_step(1).
+        var n = max(lambda * outMean * decodeStepSeconds(batch: 1, context: context), 0)
+        var stable = rhoPrefill < 1
+        if stable {
+            for _ in 0..<60 {
+                let next = lambda * outMean * decodeStepSeconds(batch: n, context: context) / (1 - rhoPrefill)
+                if abs(next - n) < 1e-6 * max(1, n) {
+                    n = next
+                    break
+                }
+                n = next
+                if n > maxConcurrency * 4 { break }
+            }
+        }
+        let step = decodeStepSeconds(batch: n, context: context)
+        // Batched decode does not queue requests: a new sequence joins the running batch. What
+        // saturates is compute, which every token needs: prefill plus 2·P FLOPs per output token.
+        let decodeComputePerToken = 2 * model.parameters / (tp * peakFLOPS * efficiency.compute)
+        let rho = lambda * (prefillMean + outMean * decodeComputePerToken)
+        stable = stable && rho < 1 && n <= maxConcurrency
+
+        // Prefill service-time moments: prefill time is close to linear in tokens, so
+        // E[S²] ≈ t(mean)² · (1 + cv²).
+        let prefillSecondMoment = prefillMean * prefillMean * (1 + load.inputCV * load.inputCV)
+        let waitMean = stable && rho > 0 ? lambda * prefillSecondMoment / (2 * (1 - rho)) : (stable ? 0 : .infinity)
+        let waitQuantile: Double
+        if !stable {
+            waitQuantile = .infinity
+        } else if rho > 1 - q, waitMean > 0 {
+            waitQuantile = waitMean / rho * log(rho / (1 - q))
+        } else {
+            waitQuantile = 0
+        }
+        let itlMean = stable ? step / (1 - rhoPrefill) : .infinity
+        return ReplicaPerformance(
+            requestsPerSecond: lambda, concurrency: n, utilization: stable ? rho : max(rho, 1),
+            ttftQuantileSeconds: waitQuantile + prefillSeconds(tokens: load.inputTailTokens) + step,
+            itlQuantileSeconds: itlMean * efficiency.tpotTailFactor,
+            ttftMeanSeconds: waitMean + prefillMean + step,
+            itlMeanSeconds: itlMean,
+            stable: stable)
+    }
+
+    /// The highest request rate one replica sustains with the SLO met at its attainment level;
+    /// 0 when even a single request misses it. Found by bisection: predicted latencies grow
+    /// monotonically with the rate.
+    public func maxRate(for load: LoadProfile, slo: LatencySLO) -> Double {
+        guard fits else { return 0 }
+        func meets(_ rate: Double) -> Bool {
+            var l = load
+            l.requestsPerSecond = rate
+            let p = performance(at: l, quantile: slo.attainment)
+            return p.stable && p.ttftQuantileSeconds <= slo.ttftSeconds && p.itlQuantileSeconds <= slo.itlSeconds
+        }
+        guard meets(1e-9) else { return 0 }
+        // Upper bound: prefill alone saturates the GPU at 1/t_prefill requests per second.
+        var hi = 1 / prefillSeconds(tokens: load.meanInputTokens)
+        var lo = 0.0
+        if meets(hi) { return hi }
+        for _ in 0..<40 {
+            let mid = (lo + hi) / 2
+            if meets(mid) { lo = mid } else { hi = mid }
+            if hi - lo < 1e-4 * hi { break }
+        }
+        return lo
+    }
+}

@@ -1,0 +1,228 @@
+import Foundation
+
+/// What to optimise: serve `load` within `slo` at the lowest hourly cost.
+public struct OptimizerRequest: Sendable, Hashable {
+    public var model: ModelProfile
+    public var load: LoadProfile
+    public var slo: LatencySLO
+    public var allowedGPUs: [String]
+    /// Fixed tensor-parallel degree, or nil to let the optimizer choose among 1, 2, 4, 8.
+    public var tensorParallel: Int?
+    public var maxCostPerHour: Double?
+    /// Allow replicas of more than one GPU type at once when that is cheaper.
+    public var allowMixed: Bool
+    /// Share of each replica's SLO-compliant capacity kept free for bursts and forecast error.
+    public var headroom: Double
+    public var minReplicas: Int
+    /// Request-size classes (each with its own rate) for heterogeneous placement; when given
+    /// with `allowMixed`, each class may go to the GPU type that serves it most cheaply.
+    public var sizeClasses: [LoadProfile]
+    public var gpusPerNode: Int
+
+    public init(
+        model: ModelProfile, load: LoadProfile, slo: LatencySLO, allowedGPUs: [String], tensorParallel: Int? = nil,
+        maxCostPerHour: Double? = nil, allowMixed: Bool = false, headroom: Double = 0.1, minReplicas: Int = 1,
+        sizeClasses: [LoadProfile] = [], gpusPerNode: Int = 8
+    ) {
+        self.model = model
+        self.load = load
+        self.slo = slo
+        self.allowedGPUs = allowedGPUs
+        self.tensorParallel = tensorParallel
+        self.maxCostPerHour = maxCostPerHour
+        self.allowMixed = allowMixed
+        self.headroom = headroom
+        self.minReplicas = minReplicas
+        self.sizeClasses = sizeClasses
+        self.gpusPerNode = gpusPerNode
+    }
+}
+
+/// Replicas of one GPU type and TP degree within a plan.
+public struct ReplicaGroup: Sendable, Hashable {
+    public var gpuType: String
+    public var tensorParallel: Int
+    public var replicas: Int
+    /// SLO-compliant requests per second per replica, after headroom.
+    public var ratePerReplica: Double
+    public var pricePerReplicaHour: Double
+
+    public var gpus: Int { replicas * tensorParallel }
+    public var costPerHour: Double { Double(replicas) * pricePerReplicaHour }
+}
+
+/// The cheapest configuration found, with its explanation.
+public struct ServingPlan: Sendable, Hashable {
+    public var groups: [ReplicaGroup]
+    public var explanation: Explanation
+
+    public var costPerHour: Double { groups.reduce(0) { $0 + $1.costPerHour } }
+    public var replicas: Int { groups.reduce(0) { $0 + $1.replicas } }
+    public var gpus: Int { groups.reduce(0) { $0 + $1.gpus } }
+    public var capacity: Double { groups.reduce(0) { $0 + Double($1.replicas) * $1.ratePerReplica } }
+    public var isMixed: Bool { Set(groups.map(\.gpuType)).count > 1 }
+}
+
+/// Finds the cheapest GPU type, TP degree and replica count (or mix of types) that meets the SLO.
+public enum ConfigurationOptimizer {
+    public static let tensorParallelChoices = [1, 2, 4, 8]
+
+    struct Option {
+        var gpu: GPUSpecs
+        var tp: Int
+        var rate: Double  // after headroom
+        var price: Double { gpu.pricePerHour * Double(tp) }
+        var name: String { "\(gpu.name)×\(tp)" }
+    }
+
+    public static func optimize(_ request: OptimizerRequest, catalog: GPUCatalog = .standard) -> Result<ServingPlan, CoreError> {
+        if let e = request.model.validate() ?? request.load.validate() ?? request.slo.validate() { return .failure(e) }
+        if request.allowedGPUs.isEmpty { return .failure(.invalidInput(field: "gpu.allowedTypes", reason: "at least one GPU type is required")) }
+        if !(0..<0.95).contains(request.headroom) { return .failure(.invalidInput(field: "headroom", reason: "must be in [0, 0.95)")) }
+        if request.minReplicas < 0 { return .failure(.invalidInput(field: "minReplicas", reason: "must not be negative")) }
+        if let tp = request.tensorParallel, !tensorParallelChoices.contains(tp) {
+            return .failure(.invalidInput(field: "gpu.tensorParallel", reason: "must be 1, 2, 4 or 8"))
+        }
+        for name in request.allowedGPUs where catalog[name] == nil {
+            return .failure(.invalidInput(field: "gpu.allowedTypes", reason: "unknown GPU type \(name); known: \(catalog.names.joined(separator: ", "))"))
+        }
+
+        var candidates: [Explanation.Candidate] = []
+        var options: [Option] = []
+        let degrees = request.tensorParallel.map { [$0] } ?? tensorParallelChoices
+        for name in request.allowedGPUs {
+            let gpu = catalog[name]!
+            for tp in degrees where tp <= request.gpusPerNode {
+                let replica = ReplicaModel(model: request.model, gpu: gpu, tensorParallel: tp)
+                if let why = replica.infeasibility {
+                    candidates.append(.init(name: "\(name)×\(tp)", note: why))
+                    continue
+                }
+                let rate = replica.maxRate(for: request.load, slo: request.slo) * (1 - request.headroom)
+                if rate <= 0 {
+                    let idle = replica.performance(at: LoadProfile(requestsPerSecond: 0, meanInputTokens: request.load.meanInputTokens, meanOutputTokens: request.load.meanOutputTokens, inputCV: request.load.inputCV, inputTailTokens: request.load.inputTailTokens), quantile: request.slo.attainment)
+                    candidates.append(
+                        .init(
+                            name: "\(name)×\(tp)",
+                            note: "misses the SLO even unloaded (TTFT \(Fmt.ms(idle.ttftQuantileSeconds)), ITL \(Fmt.ms(idle.itlQuantileSeconds)))"))
+                    continue
+                }
+                options.append(Option(gpu: gpu, tp: tp, rate: rate))
+            }
+        }
+        let inputs = [
+            Explanation.Input("load.requestsPerSecond", Fmt.num(request.load.requestsPerSecond, 3)),
+            Explanation.Input("load.meanInputTokens", Fmt.num(request.load.meanInputTokens, 0)),
+            Explanation.Input("load.meanOutputTokens", Fmt.num(request.load.meanOutputTokens, 0)),
+            Explanation.Input("slo.ttftP\(Fmt.num(request.slo.attainment * 100, 1))", Fmt.ms(request.slo.ttftSeconds)),
+            Explanation.Input("slo.itlP\(Fmt.num(request.slo.attainment * 100, 1))", Fmt.ms(request.slo.itlSeconds)),
+            Explanation.Input("headroom", Fmt.num(request.headroom)),
+        ]
+        guard !options.isEmpty else {
+            let details = candidates.map { "\($0.name): \($0.note)" }.joined(separator: "; ")
+            return .failure(.infeasible(reason: "no allowed GPU configuration can meet the SLO: \(details)"))
+        }
+
+        // Single-type plans: the cheapest option for the whole load.
+        var plans: [[ReplicaGroup]] = []
+        for o in options {
+            let n = max(request.minReplicas, Int((request.load.requestsPerSecond / o.rate).rounded(.up)))
+            plans.append([group(o, n)])
+        }
+        if request.allowMixed {
+            plans += mixedPlans(request, options)
+        }
+        let cost: ([ReplicaGroup]) -> Double = { g in g.reduce(0) { $0 + $1.costPerHour } }
+        // Cheapest; ties go to fewer GPUs, then fewer groups (simpler to operate).
+        let ranked = plans.sorted {
+            let (a, b) = (cost($0), cost($1))
+            if abs(a - b) > 1e-9 { return a < b }
+            let (ga, gb) = ($0.reduce(0) { $0 + $1.gpus }, $1.reduce(0) { $0 + $1.gpus })
+            return ga != gb ? ga < gb : $0.count < $1.count
+        }
+        let best = ranked[0]
+        let bestCost = cost(best)
+        if let budget = request.maxCostPerHour, bestCost > budget + 1e-9 {
+            return .failure(
+                .infeasible(
+                    reason:
+                        "the cheapest configuration meeting the SLO (\(describe(best))) costs \(Fmt.dollars(bestCost))/h, above the limit of \(Fmt.dollars(budget))/h"
+                ))
+        }
+        for o in options {
+            let single = ranked.first { $0.count == 1 && $0[0].gpuType == o.gpu.name && $0[0].tensorParallel == o.tp }!
+            candidates.append(
+                .init(
+                    name: o.name, chosen: best.count == 1 && single == best, score: cost(single),
+                    note: "\(Fmt.num(o.rate, 2)) req/s per replica → \(single[0].replicas) replicas, \(Fmt.dollars(cost(single)))/h"))
+        }
+        if best.count > 1 {
+            candidates.append(.init(name: describe(best), chosen: true, score: bestCost, note: "mixed plan"))
+        }
+        candidates.sort { ($0.score ?? .infinity) < ($1.score ?? .infinity) }
+        var reasons = ["cheapest of \(plans.count) plans that meet the SLO: \(Fmt.dollars(bestCost))/h"]
+        if let runnerUp = ranked.dropFirst().first(where: { describe($0) != describe(best) }) {
+            let saving = cost(runnerUp) - bestCost
+            reasons.append("next best \(describe(runnerUp)) costs \(Fmt.dollars(cost(runnerUp)))/h (\(Fmt.dollars(saving))/h more)")
+        }
+        if best.reduce(0, { $0 + $1.replicas }) == request.minReplicas, request.load.requestsPerSecond > 0 {
+            reasons.append("replica count held at the minimum of \(request.minReplicas)")
+        }
+        let explanation = Explanation(
+            summary: "serve with \(describe(best)) at \(Fmt.dollars(bestCost))/h", inputs: inputs, candidates: candidates, reasons: reasons)
+        return .success(ServingPlan(groups: best, explanation: explanation))
+    }
+
+    static func group(_ o: Option, _ n: Int) -> ReplicaGroup {
+        ReplicaGroup(gpuType: o.gpu.name, tensorParallel: o.tp, replicas: n, ratePerReplica: o.rate, pricePerReplicaHour: o.price)
+    }
+
+    static func describe(_ groups: [ReplicaGroup]) -> String {
+        groups.map { "\($0.replicas)× \($0.gpuType)×\($0.tensorParallel)" }.joined(separator: " + ")
+    }
+
+    /// Mixed plans, two ways:
+    /// 1. Remainder fill: the best-value type covers whole replicas' worth of load and a cheaper
+    ///    type takes the fractional remainder that would otherwise round up a large replica.
+    /// 2. Size classes (after Mélange, Griggs et al. 2024, which reports large savings from
+    ///    matching request sizes to GPU types): each class goes to the option with the lowest
+    ///    cost per request/s for that class, and replicas are counted per type.
+    static func mixedPlans(_ request: OptimizerRequest, _ options: [Option]) -> [[ReplicaGroup]] {
+        var plans: [[ReplicaGroup]] = []
+        let lambda = request.load.requestsPerSecond
+        for a in options {
+            let whole = Int((lambda / a.rate).rounded(.down))
+            let remainder = lambda - Double(whole) * a.rate
+            guard whole > 0, remainder > 1e-9 else { continue }
+            for b in options where b.gpu.name != a.gpu.name {
+                let nb = Int((remainder / b.rate).rounded(.up))
+                var g = [group(a, whole), group(b, nb)]
+                if whole + nb < request.minReplicas { g[0].replicas += request.minReplicas - whole - nb }
+                plans.append(g)
+            }
+        }
+        if request.sizeClasses.count >= 2 {
+            // Fractional replicas needed per option when each class goes to its cheapest option.
+            var need: [Int: Double] = [:]
+            for cls in request.sizeClasses where cls.requestsPerSecond > 0 {
+                var best: (Int, Double, Double)?  // option index, replicas, cost
+                for (i, o) in options.enumerated() {
+                    let replica = ReplicaModel(model: request.model, gpu: o.gpu, tensorParallel: o.tp)
+                    let rate = replica.maxRate(for: cls, slo: request.slo) * (1 - request.headroom)
+                    guard rate > 0 else { continue }
+                    let r = cls.requestsPerSecond / rate
+                    if best == nil || r * o.price < best!.2 { best = (i, r, r * o.price) }
+                }
+                guard let best else { return plans }  // a class no option can serve: no class plan
+                need[best.0, default: 0] += best.1
+            }
+            var g = need.keys.sorted().map { i in
+                group(options[i], Int((need[i]! - 1e-9).rounded(.up)))
+            }
+            let total = g.reduce(0) { $0 + $1.replicas }
+            if total < request.minReplicas, !g.isEmpty { g[0].replicas += request.minReplicas - total }
+            if !g.isEmpty { plans.append(g) }
+        }
+        return plans
+    }
+}

@@ -42,7 +42,7 @@ public enum ScalingMode: String, SchemaEnum {
 }
 
 public enum ForecasterKind: String, SchemaEnum {
-    case lastValue, seasonalNaive, holtWinters, neural
+    case lastValue, seasonalNaive, holt, holtWinters
 }
 
 public struct ScalingPolicySpec: Codable, Sendable, Hashable, SchemaDescribed {
@@ -161,14 +161,14 @@ public struct ScalingBehavior: Codable, Sendable, Hashable, SchemaDescribed {
 
 public struct ForecastSpec: Codable, Sendable, Hashable, SchemaDescribed {
     public enum DefaultHorizon: DefaultProvider { public static var value: Int32 { 600 } }
-    public enum DefaultForecaster: DefaultProvider { public static var value: ForecasterKind { .holtWinters } }
+    public enum DefaultForecaster: DefaultProvider { public static var value: ForecasterKind { .holt } }
     public enum DefaultSeason: DefaultProvider { public static var value: Int32 { 86_400 } }
 
     @Defaulted<DefaultHorizon> public var horizonSeconds: Int32
     @Defaulted<DefaultForecaster> public var forecaster: ForecasterKind
     @Defaulted<DefaultSeason> public var seasonSeconds: Int32
 
-    public init(horizonSeconds: Int32 = 600, forecaster: ForecasterKind = .holtWinters, seasonSeconds: Int32 = 86_400) {
+    public init(horizonSeconds: Int32 = 600, forecaster: ForecasterKind = .holt, seasonSeconds: Int32 = 86_400) {
         self.horizonSeconds = horizonSeconds
         self.forecaster = forecaster
         self.seasonSeconds = seasonSeconds
@@ -181,7 +181,7 @@ public struct ForecastSpec: Codable, Sendable, Hashable, SchemaDescribed {
                 Field("horizonSeconds", \._horizonSeconds, "How far ahead to forecast; at least the model's cold-start time.").range(30...86_400),
                 Field(
                     "forecaster", \._forecaster,
-                    "Forecasting method. neural is experimental and off unless it beats the baselines on held-out data (see README)."),
+                    "Forecasting method: lastValue, seasonalNaive (one season ago), holt (damped trend; the default, chosen because it beats lastValue on held-out production traces) or holtWinters (trend and season)."),
                 Field("seasonSeconds", \._seasonSeconds, "Length of the load's repeating cycle, for seasonal methods.").range(60...604_800),
             ])
     }

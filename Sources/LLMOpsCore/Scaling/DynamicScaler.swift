@@ -1,0 +1,367 @@
+import Foundation
+
+/// The scaling policy, in the core's own terms (seconds, plain numbers).
+public struct ScalerPolicy: Sendable, Hashable {
+    public enum Mode: String, Sendable, Hashable { case reactive, predictive, hybrid }
+
+    public struct Behavior: Sendable, Hashable {
+        public var stabilizationWindowSeconds: Double
+        public var maxStep: Int
+        public var periodSeconds: Double
+        public var cooldownSeconds: Double
+        public init(stabilizationWindowSeconds: Double, maxStep: Int, periodSeconds: Double, cooldownSeconds: Double) {
+            self.stabilizationWindowSeconds = stabilizationWindowSeconds
+            self.maxStep = maxStep
+            self.periodSeconds = periodSeconds
+            self.cooldownSeconds = cooldownSeconds
+        }
+    }
+
+    public var minReplicas: Int
+    public var maxReplicas: Int
+    public var mode: Mode
+    /// Waiting requests per ready replica.
+    public var queueDepthPerReplica: Double?
+    /// Fraction of KV cache in use.
+    public var kvCacheUtilization: Double?
+    public var ttftTargetSeconds: Double?
+    public var scaleUp: Behavior
+    public var scaleDown: Behavior
+    public var scaleToZero: Bool
+    public var idleSeconds: Double
+    /// Metrics older than this are stale and never justify a scale-down.
+    public var staleAfterSeconds: Double
+    /// HPA's tolerance: ratio-based signals within ±10% of target change nothing.
+    public var tolerance: Double
+
+    public init(
+        minReplicas: Int, maxReplicas: Int, mode: Mode = .hybrid, queueDepthPerReplica: Double? = nil, kvCacheUtilization: Double? = nil,
+        ttftTargetSeconds: Double? = nil,
+        scaleUp: Behavior = Behavior(stabilizationWindowSeconds: 0, maxStep: 4, periodSeconds: 30, cooldownSeconds: 0),
+        scaleDown: Behavior = Behavior(stabilizationWindowSeconds: 300, maxStep: 1, periodSeconds: 60, cooldownSeconds: 120),
+        scaleToZero: Bool = false, idleSeconds: Double = 900, staleAfterSeconds: Double = 90, tolerance: Double = 0.1
+    ) {
+        self.minReplicas = minReplicas
+        self.maxReplicas = maxReplicas
+        self.mode = mode
+        self.queueDepthPerReplica = queueDepthPerReplica
+        self.kvCacheUtilization = kvCacheUtilization
+        self.ttftTargetSeconds = ttftTargetSeconds
+        self.scaleUp = scaleUp
+        self.scaleDown = scaleDown
+        self.scaleToZero = scaleToZero
+        self.idleSeconds = idleSeconds
+        self.staleAfterSeconds = staleAfterSeconds
+        self.tolerance = tolerance
+    }
+}
+
+/// Metrics scraped from the serving engines, aggregated over the deployment.
+public struct ScalerMetrics: Sendable, Hashable {
+    public var requestsPerSecond: Double
+    /// Requests waiting, summed over replicas (vllm:num_requests_waiting).
+    public var queueDepth: Double?
+    /// Mean KV-cache use (vllm:gpu_cache_usage_perc).
+    public var kvCacheUtilization: Double?
+    public var ttftP95Seconds: Double?
+    /// When they were scraped, in the same clock as `ScalerInput.now`.
+    public var observedAt: Double
+
+    public init(requestsPerSecond: Double, queueDepth: Double? = nil, kvCacheUtilization: Double? = nil, ttftP95Seconds: Double? = nil, observedAt: Double) {
+        self.requestsPerSecond = requestsPerSecond
+        self.queueDepth = queueDepth
+        self.kvCacheUtilization = kvCacheUtilization
+        self.ttftP95Seconds = ttftP95Seconds
+        self.observedAt = observedAt
+    }
+}
+
+/// What the scaler remembers between decisions. The controller persists it (in status) so a
+/// restarted operator decides exactly as the old one would have.
+public struct ScalerState: Sendable, Hashable {
+    public struct Recommendation: Sendable, Hashable {
+        public var time: Double
+        public var replicas: Int
+    }
+    public struct ScaleEvent: Sendable, Hashable {
+        public var time: Double
+        public var delta: Int
+    }
+
+    public var recommendations: [Recommendation] = []
+    public var scaleEvents: [ScaleEvent] = []
+    public var lastRequestAt: Double?
+    public var rateHistory: [Double] = []
+    /// Consecutive anomalous samples so far; a second one in a row is taken as a real change.
+    public var consecutiveAnomalies: Int = 0
+    /// When this policy first decided; its first scale-down waits a stabilisation window.
+    public var firstDecisionAt: Double?
+
+    public init() {}
+
+    public static let rateHistoryLimit = 30
+}
+
+public struct ForecastPoint: Sendable, Hashable {
+    public var secondsAhead: Double
+    public var requestsPerSecond: Double
+    public init(secondsAhead: Double, requestsPerSecond: Double) {
+        self.secondsAhead = secondsAhead
+        self.requestsPerSecond = requestsPerSecond
+    }
+}
+
+public struct ScalerInput: Sendable, Hashable {
+    /// Seconds on any monotonic clock; injected so decisions are reproducible.
+    public var now: Double
+    public var currentReplicas: Int
+    public var readyReplicas: Int
+    public var metrics: ScalerMetrics?
+    public var forecast: [ForecastPoint]
+    /// SLO-compliant requests per second one replica carries (from the capacity model).
+    public var capacityPerReplica: Double
+    /// Time from creating a replica to it serving: model load time.
+    public var coldStartSeconds: Double
+    public var policy: ScalerPolicy
+    public var state: ScalerState
+
+    public init(
+        now: Double, currentReplicas: Int, readyReplicas: Int, metrics: ScalerMetrics?, forecast: [ForecastPoint] = [], capacityPerReplica: Double,
+        coldStartSeconds: Double, policy: ScalerPolicy, state: ScalerState = ScalerState()
+    ) {
+        self.now = now
+        self.currentReplicas = currentReplicas
+        self.readyReplicas = readyReplicas
+        self.metrics = metrics
+        self.forecast = forecast
+        self.capacityPerReplica = capacityPerReplica
+        self.coldStartSeconds = coldStartSeconds
+        self.policy = policy
+        self.state = state
+    }
+}
+
+public struct ScalingDecision: Sendable, Hashable {
+    public var desiredReplicas: Int
+    /// The recommendation before stabilisation, step limits and cool-downs.
+    public var recommendedReplicas: Int
+    public var anomalyDetected: Bool
+    public var metricsStale: Bool
+    public var state: ScalerState
+    /// When to look again even if nothing changes (a held change may become allowed).
+    public var requeueAfterSeconds: Double
+    public var explanation: Explanation
+}
+
+/// Combines current load, forecast load and the capacity model into a replica count, with
+/// HPA-style stabilisation windows, step limits and cool-downs, cold-start lead time,
+/// scale-to-zero, and the safety rules: stale metrics never scale down, a single anomalous
+/// sample is not acted on, and replicas still starting are never removed.
+public enum DynamicScaler {
+    public static func decide(_ input: ScalerInput) -> Result<ScalingDecision, CoreError> {
+        let p = input.policy
+        if p.minReplicas < 0 { return .failure(.invalidInput(field: "minReplicas", reason: "must not be negative")) }
+        if p.maxReplicas < max(1, p.minReplicas) {
+            return .failure(.invalidInput(field: "maxReplicas", reason: "must be at least 1 and at least minReplicas"))
+        }
+        if p.scaleUp.maxStep < 1 || p.scaleDown.maxStep < 1 { return .failure(.invalidInput(field: "maxStep", reason: "must be at least 1")) }
+        if !(input.capacityPerReplica.isFinite && input.capacityPerReplica > 0) {
+            return .failure(.invalidInput(field: "capacityPerReplica", reason: "must be a positive number"))
+        }
+        if input.currentReplicas < 0 || input.readyReplicas < 0 {
+            return .failure(.invalidInput(field: "replicas", reason: "must not be negative"))
+        }
+        var state = input.state
+        let current = input.currentReplicas
+        var inputs: [Explanation.Input] = [
+            .init("currentReplicas", String(current)), .init("readyReplicas", String(input.readyReplicas)),
+            .init("capacityPerReplica", Fmt.num(input.capacityPerReplica, 3) + " req/s"),
+        ]
+        var candidates: [Explanation.Candidate] = []
+        var reasons: [String] = []
+
+        // Safety: without fresh metrics, hold (only the bounds may move the count).
+        guard let m = input.metrics, input.now - m.observedAt <= p.staleAfterSeconds, m.requestsPerSecond.isFinite, m.requestsPerSecond >= 0 else {
+            let held = max(p.minReplicas, min(current, p.maxReplicas))
+            let age = input.metrics.map { Fmt.num(input.now - $0.observedAt, 0) + " s old" } ?? "missing"
+            reasons.append("metrics are \(age): holding \(held) replicas; stale or missing metrics never scale down")
+            return .success(
+                ScalingDecision(
+                    desiredReplicas: held, recommendedReplicas: held, anomalyDetected: false, metricsStale: true, state: state,
+                    requeueAfterSeconds: 15,
+                    explanation: Explanation(summary: "hold at \(held): metrics unavailable", inputs: inputs, reasons: reasons)))
+        }
+        inputs.append(.init("requestsPerSecond", Fmt.num(m.requestsPerSecond, 3)))
+
+        // Anomaly filter: a lone outlier is replaced by the recent median; a second outlier in
+        // a row is accepted as a real change of level.
+        let finding = AnomalyDetector().check(m.requestsPerSecond, history: state.rateHistory)
+        var rate = m.requestsPerSecond
+        var anomaly = false
+        if finding.anomalous && state.consecutiveAnomalies == 0 {
+            anomaly = true
+            rate = finding.median
+            state.consecutiveAnomalies = 1
+            reasons.append(
+                "request rate \(Fmt.num(m.requestsPerSecond, 2)) is anomalous (robust z \(Fmt.num(finding.score, 1))); using the recent median \(Fmt.num(finding.median, 2)) until it repeats"
+            )
+        } else {
+            state.consecutiveAnomalies = 0
+        }
+        state.rateHistory.append(m.requestsPerSecond)
+        if state.rateHistory.count > ScalerState.rateHistoryLimit { state.rateHistory.removeFirst(state.rateHistory.count - ScalerState.rateHistoryLimit) }
+        let demand = rate > 0 || (m.queueDepth ?? 0) > 0
+        // The idle clock starts at the first decision, so a fresh policy does not treat
+        // "no requests seen yet" as "idle forever".
+        if demand || state.lastRequestAt == nil { state.lastRequestAt = input.now }
+        let idleFor = input.now - (state.lastRequestAt ?? input.now)
+
+        // Reactive signals.
+        var reactive = Int((rate / input.capacityPerReplica - 1e-9).rounded(.up))
+        candidates.append(.init(name: "rate", score: Double(reactive), note: "\(Fmt.num(rate, 2)) req/s ÷ \(Fmt.num(input.capacityPerReplica, 2)) per replica"))
+        let base = max(input.readyReplicas, 1)
+        func ratioSignal(_ name: String, _ observed: Double?, _ target: Double?) {
+            guard let observed, let target, target > 0, observed.isFinite else { return }
+            let ratio = observed / target
+            inputs.append(.init(name, Fmt.num(observed, 3) + " (target " + Fmt.num(target, 3) + ")"))
+            let rec = abs(ratio - 1) <= p.tolerance ? current : Int((Double(base) * ratio - 1e-9).rounded(.up))
+            candidates.append(.init(name: name, score: Double(rec), note: "ratio \(Fmt.num(ratio, 2)) over \(base) ready"))
+            reactive = max(reactive, rec)
+        }
+        ratioSignal("queueDepthPerReplica", m.queueDepth.map { $0 / Double(base) }, p.queueDepthPerReplica)
+        ratioSignal("kvCacheUtilization", m.kvCacheUtilization, p.kvCacheUtilization)
+        ratioSignal("ttftP95", m.ttftP95Seconds, p.ttftTargetSeconds)
+
+        // Predictive signal: the forecast peak over the lead time (cold start plus one
+        // scale-up period). Replicas started now serve from then on, so looking further ahead
+        // would only pay for GPUs early; looking less far would start them too late.
+        var predictive: Int?
+        let lead = max(input.coldStartSeconds, 0) + p.scaleUp.periodSeconds
+        let window = input.forecast.filter { $0.secondsAhead <= lead }
+        let nearest = input.forecast.min { $0.secondsAhead < $1.secondsAhead }.map { [$0] } ?? []
+        if let peak = (window.isEmpty ? nearest : window).map(\.requestsPerSecond).max() {
+            let rec = Int((max(peak, 0) / input.capacityPerReplica - 1e-9).rounded(.up))
+            predictive = rec
+            inputs.append(.init("forecastPeak", Fmt.num(peak, 3) + " req/s within " + Fmt.num(lead, 0) + " s (cold start + period)"))
+            candidates.append(.init(name: "forecast", score: Double(rec), note: "forecast peak \(Fmt.num(peak, 2)) req/s"))
+        }
+        var recommendation: Int
+        switch p.mode {
+        case .reactive: recommendation = reactive
+        case .predictive:
+            if let predictive {
+                recommendation = predictive
+            } else {
+                recommendation = reactive
+                reasons.append("no forecast yet: predictive mode falls back to reactive signals")
+            }
+        case .hybrid: recommendation = max(reactive, predictive ?? 0)
+        }
+
+        // Bounds and scale-to-zero.
+        let toZero = p.scaleToZero && !demand && idleFor >= p.idleSeconds
+        if toZero {
+            recommendation = 0
+            reasons.append("no requests for \(Fmt.num(idleFor, 0)) s ≥ idle limit \(Fmt.num(p.idleSeconds, 0)) s: scale to zero")
+        } else {
+            if recommendation < p.minReplicas { recommendation = p.minReplicas }
+            if demand && recommendation < 1 { recommendation = 1 }
+        }
+        if recommendation > p.maxReplicas {
+            reasons.append("capped at maxReplicas \(p.maxReplicas) (wanted \(recommendation))")
+            recommendation = p.maxReplicas
+        }
+
+        // Stabilisation windows (as the HPA's behavior field): scale down only to the highest
+        // recommendation of the down window, up only to the lowest of the up window.
+        state.recommendations.append(.init(time: input.now, replicas: recommendation))
+        if state.firstDecisionAt == nil { state.firstDecisionAt = input.now }
+        let keep = max(p.scaleUp.stabilizationWindowSeconds, p.scaleDown.stabilizationWindowSeconds)
+        state.recommendations.removeAll { input.now - $0.time > keep }
+        var downWindow = state.recommendations.filter { input.now - $0.time <= p.scaleDown.stabilizationWindowSeconds }.map(\.replicas)
+        // A new policy has no history: until one window has passed, the current size counts
+        // as recommended, so the first scale-down waits a full window like any other.
+        if input.now - (state.firstDecisionAt ?? input.now) < p.scaleDown.stabilizationWindowSeconds { downWindow.append(current) }
+        let upWindow = state.recommendations.filter { input.now - $0.time <= p.scaleUp.stabilizationWindowSeconds }.map(\.replicas)
+        var desired = current
+        var requeue = 15.0
+        if recommendation < current {
+            desired = min(current, downWindow.max() ?? recommendation)
+            if desired > recommendation {
+                reasons.append("scale-down to \(recommendation) stabilised at \(desired) by the \(Fmt.num(p.scaleDown.stabilizationWindowSeconds, 0)) s window")
+            }
+        } else if recommendation > current {
+            desired = max(current, upWindow.min() ?? recommendation)
+        }
+        if toZero { desired = 0 }  // the idle period is its own stabilisation
+
+        // Safety: never remove replicas while some are still starting.
+        if desired < current && input.readyReplicas < current && desired > 0 {
+            reasons.append("\(current - input.readyReplicas) replicas still starting: no scale-down until they are ready")
+            desired = current
+        }
+
+        // Cool-downs and step limits per period.
+        let lastUp = state.scaleEvents.last { $0.delta > 0 }?.time
+        let lastDown = state.scaleEvents.last { $0.delta < 0 }?.time
+        if desired > current {
+            if let t = lastUp, input.now - t < p.scaleUp.cooldownSeconds {
+                reasons.append("scale-up cool-down: \(Fmt.num(p.scaleUp.cooldownSeconds - (input.now - t), 0)) s left")
+                requeue = min(requeue, p.scaleUp.cooldownSeconds - (input.now - t))
+                desired = current
+            } else {
+                let used = state.scaleEvents.filter { $0.delta > 0 && input.now - $0.time < p.scaleUp.periodSeconds }.reduce(0) { $0 + $1.delta }
+                let allowed = max(0, p.scaleUp.maxStep - used)
+                if desired - current > allowed {
+                    reasons.append("scale-up limited to \(allowed) replicas per \(Fmt.num(p.scaleUp.periodSeconds, 0)) s")
+                    desired = current + allowed
+                    requeue = min(requeue, p.scaleUp.periodSeconds)
+                }
+            }
+        } else if desired < current {
+            let recentUp = lastUp.map { input.now - $0 < p.scaleDown.cooldownSeconds } ?? false
+            if let t = lastDown, input.now - t < p.scaleDown.cooldownSeconds {
+                reasons.append("scale-down cool-down: \(Fmt.num(p.scaleDown.cooldownSeconds - (input.now - t), 0)) s left")
+                requeue = min(requeue, p.scaleDown.cooldownSeconds - (input.now - t))
+                desired = current
+            } else if recentUp && !toZero {
+                reasons.append("scaled up less than \(Fmt.num(p.scaleDown.cooldownSeconds, 0)) s ago: not scaling down yet")
+                desired = current
+            } else if !toZero {
+                let used = state.scaleEvents.filter { $0.delta < 0 && input.now - $0.time < p.scaleDown.periodSeconds }.reduce(0) { $0 - $1.delta }
+                let allowed = max(0, p.scaleDown.maxStep - used)
+                if current - desired > allowed {
+                    reasons.append("scale-down limited to \(allowed) replicas per \(Fmt.num(p.scaleDown.periodSeconds, 0)) s")
+                    desired = current - allowed
+                    requeue = min(requeue, p.scaleDown.periodSeconds)
+                }
+            }
+        }
+        if desired != current {
+            state.scaleEvents.append(.init(time: input.now, delta: desired - current))
+        }
+        let eventHorizon = max(p.scaleUp.periodSeconds, p.scaleDown.periodSeconds, p.scaleUp.cooldownSeconds, p.scaleDown.cooldownSeconds)
+        state.scaleEvents.removeAll { input.now - $0.time > eventHorizon }
+
+        for i in candidates.indices where Int(candidates[i].score ?? -1) == recommendation {
+            candidates[i].chosen = true
+        }
+        let summary: String
+        if desired > current {
+            summary = "scale up \(current)→\(desired)"
+        } else if desired < current {
+            summary = "scale down \(current)→\(desired)"
+        } else {
+            summary = "hold at \(current)"
+        }
+        if reasons.isEmpty || desired != current {
+            let drivers = candidates.filter(\.chosen).map(\.name).joined(separator: ", ")
+            reasons.insert("recommendation \(recommendation) from \(drivers.isEmpty ? "bounds" : drivers) (mode \(p.mode.rawValue))", at: 0)
+        }
+        return .success(
+            ScalingDecision(
+                desiredReplicas: desired, recommendedReplicas: recommendation, anomalyDetected: anomaly, metricsStale: false, state: state,
+                requeueAfterSeconds: max(1, requeue),
+                explanation: Explanation(summary: summary, inputs: inputs, candidates: candidates, reasons: reasons)))
+    }
+}

@@ -1,0 +1,155 @@
+import LLMOpsCore
+import PropertyBased
+import Testing
+
+/// Drives the scaler like a controller would: every `period` seconds, feeding back its state.
+struct ScalerHarness {
+    var policy: ScalerPolicy
+    var capacity = 2.0
+    var coldStart = 120.0
+    var replicas: Int
+    var state = ScalerState()
+    var now = 0.0
+    var decisions: [ScalingDecision] = []
+
+    init(policy: ScalerPolicy, replicas: Int) {
+        self.policy = policy
+        self.replicas = replicas
+    }
+
+    @discardableResult
+    mutating func step(rate: Double?, queue: Double? = nil, forecast: [ForecastPoint] = [], ready: Int? = nil, stale: Bool = false, dt: Double = 15) -> ScalingDecision {
+        now += dt
+        let metrics = rate.map { ScalerMetrics(requestsPerSecond: $0, queueDepth: queue, observedAt: stale ? now - 600 : now) }
+        let input = ScalerInput(
+            now: now, currentReplicas: replicas, readyReplicas: ready ?? replicas, metrics: metrics, forecast: forecast, capacityPerReplica: capacity,
+            coldStartSeconds: coldStart, policy: policy, state: state)
+        let d = try! DynamicScaler.decide(input).get()
+        state = d.state
+        replicas = d.desiredReplicas
+        decisions.append(d)
+        return d
+    }
+}
+
+@Suite struct DynamicScalerTests {
+    let policy = ScalerPolicy(minReplicas: 1, maxReplicas: 20, mode: .reactive)
+
+    @Test func stepLoadScalesUpWithinStepLimitsThenHolds() {
+        var h = ScalerHarness(policy: policy, replicas: 1)
+        for _ in 0..<10 { h.step(rate: 1) }
+        #expect(h.replicas == 1)
+        // A step to 20 req/s needs 10 replicas; up to 4 per 30 s.
+        var trajectory: [Int] = []
+        for _ in 0..<8 { trajectory.append(h.step(rate: 20).desiredReplicas) }
+        #expect(trajectory.last == 10)
+        // The first high sample after a long flat run is treated as a possible spike; the
+        // second confirms it and scaling starts, 4 replicas per 30 s.
+        #expect(h.decisions[10].anomalyDetected)
+        #expect(trajectory[0] == 1)
+        #expect(trajectory[1] == 5)
+        for (a, b) in zip([1] + trajectory, trajectory) { #expect(b - a <= 4) }
+        #expect(h.decisions.last!.explanation.summary.hasPrefix("hold"))
+    }
+
+    @Test func rampDownIsStabilisedAndGradual() {
+        var h = ScalerHarness(policy: policy, replicas: 10)
+        for _ in 0..<5 { h.step(rate: 20) }
+        var trajectory: [Int] = []
+        for _ in 0..<120 { trajectory.append(h.step(rate: 2).desiredReplicas) }
+        // No scale-down within the 300 s stabilisation window (20 steps of 15 s), then one
+        // replica per 120 s cool-down.
+        #expect(trajectory.prefix(19).allSatisfy { $0 == 10 })
+        #expect(trajectory.last == 1)
+        for (a, b) in zip(trajectory, trajectory.dropFirst()) { #expect(a - b <= 1) }
+    }
+
+    @Test func staleOrMissingMetricsNeverScaleDown() {
+        var h = ScalerHarness(policy: policy, replicas: 6)
+        for _ in 0..<40 {
+            #expect(h.step(rate: nil).desiredReplicas == 6)
+            #expect(h.step(rate: 0.1, stale: true).desiredReplicas == 6)
+        }
+        #expect(h.decisions.allSatisfy { $0.metricsStale })
+    }
+
+    @Test func replicasStillStartingAreNotRemoved() {
+        var h = ScalerHarness(policy: ScalerPolicy(minReplicas: 1, maxReplicas: 20, mode: .reactive, scaleDown: .init(stabilizationWindowSeconds: 0, maxStep: 5, periodSeconds: 15, cooldownSeconds: 0)), replicas: 6)
+        let d = h.step(rate: 1, ready: 3)
+        #expect(d.desiredReplicas == 6)
+        #expect(d.explanation.reasons.joined().contains("still starting"))
+    }
+
+    @Test func singleSpikeIsFlaggedAndDoesNotFlap() {
+        var h = ScalerHarness(policy: policy, replicas: 2)
+        for _ in 0..<20 { h.step(rate: 3) }
+        let spike = h.step(rate: 60)
+        #expect(spike.anomalyDetected)
+        #expect(spike.desiredReplicas == 2)
+        for _ in 0..<30 { h.step(rate: 3) }
+        #expect(Set(h.decisions.map(\.desiredReplicas)) == [2])
+        // A sustained change is real: the second high sample scales.
+        h.step(rate: 30)
+        #expect(h.step(rate: 30).desiredReplicas > 2)
+    }
+
+    @Test func queueBuildUpScalesEvenWhenRateLooksFine() {
+        var h = ScalerHarness(policy: ScalerPolicy(minReplicas: 1, maxReplicas: 20, mode: .reactive, queueDepthPerReplica: 4), replicas: 2)
+        let d = h.step(rate: 1, queue: 40)
+        #expect(d.desiredReplicas == 6)  // 2 + 4 (step limit) toward 10
+        #expect(d.explanation.candidates.contains { $0.name == "queueDepthPerReplica" && $0.chosen })
+    }
+
+    @Test func predictiveStartsReplicasAColdStartAheadOfThePeak() {
+        var h = ScalerHarness(policy: ScalerPolicy(minReplicas: 1, maxReplicas: 20, mode: .hybrid), replicas: 2)
+        // Peak of 16 req/s expected 100 s from now, within cold start (120 s) + period: act now.
+        let soon = h.step(rate: 2, forecast: [ForecastPoint(secondsAhead: 100, requestsPerSecond: 16)])
+        #expect(soon.desiredReplicas == 6)
+        // A peak 30 minutes away is not paid for yet.
+        var h2 = ScalerHarness(policy: ScalerPolicy(minReplicas: 1, maxReplicas: 20, mode: .hybrid), replicas: 2)
+        let later = h2.step(rate: 2, forecast: [ForecastPoint(secondsAhead: 60, requestsPerSecond: 2), ForecastPoint(secondsAhead: 1800, requestsPerSecond: 16)])
+        #expect(later.desiredReplicas == 2)
+    }
+
+    @Test func scaleToZeroAfterIdleAndBackOnDemand() {
+        var h = ScalerHarness(policy: ScalerPolicy(minReplicas: 1, maxReplicas: 5, mode: .reactive, scaleToZero: true, idleSeconds: 300), replicas: 1)
+        for _ in 0..<19 { #expect(h.step(rate: 0).desiredReplicas == 1) }
+        #expect(h.step(rate: 0, dt: 30).desiredReplicas == 0)
+        #expect(h.step(rate: 0).desiredReplicas == 0)
+        #expect(h.step(rate: 0, queue: 3).desiredReplicas >= 1)
+    }
+
+    @Test func invalidPolicyNamesTheField() {
+        let bad = ScalerInput(now: 0, currentReplicas: 1, readyReplicas: 1, metrics: nil, capacityPerReplica: 1, coldStartSeconds: 0, policy: ScalerPolicy(minReplicas: 5, maxReplicas: 2))
+        guard case .failure(.invalidInput(let f, _)) = DynamicScaler.decide(bad) else {
+            Issue.record("expected invalid")
+            return
+        }
+        #expect(f == "maxReplicas")
+    }
+
+    /// Property: whatever the load sequence, replicas stay within bounds, never step faster
+    /// than allowed, and never fall while metrics are stale.
+    @Test func boundsAndStepLimitsHoldForRandomLoads() async {
+        await propertyCheck(count: 100, input: Gen.uint64()) { seed in
+            var rng = SplitMix(seed: seed)
+            let minR = Int.random(in: 0...3, using: &rng)
+            let policy = ScalerPolicy(
+                minReplicas: minR, maxReplicas: minR + Int.random(in: 1...15, using: &rng), mode: [.reactive, .predictive, .hybrid].randomElement(using: &rng)!,
+                queueDepthPerReplica: 4, scaleToZero: Bool.random(using: &rng), idleSeconds: 120)
+            var h = ScalerHarness(policy: policy, replicas: minR)
+            for _ in 0..<80 {
+                let before = h.replicas
+                let stale = Int.random(in: 0..<10, using: &rng) == 0
+                let rate = Double.random(in: 0...40, using: &rng) * (Bool.random(using: &rng) ? 1 : 0.1)
+                let d = h.step(
+                    rate: rate, queue: Double.random(in: 0...20, using: &rng), forecast: [ForecastPoint(secondsAhead: 60, requestsPerSecond: rate * 1.2)],
+                    stale: stale)
+                #expect(d.desiredReplicas <= policy.maxReplicas)
+                #expect(d.desiredReplicas >= (policy.scaleToZero ? 0 : policy.minReplicas))
+                #expect(d.desiredReplicas - before <= policy.scaleUp.maxStep)
+                if stale { #expect(d.desiredReplicas >= min(before, policy.maxReplicas)) }
+            }
+        }
+    }
+}

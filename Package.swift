@@ -32,6 +32,8 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // `hack/bench-core.sh`: one full-cluster decision of the core, timed in release mode.
+        .executableTarget(name: "CoreBenchmark", dependencies: ["LLMOpsCore"]),
         .testTarget(
             name: "KubeModelTests",
             dependencies: ["KubeModel", .product(name: "PropertyBased", package: "swift-property-based")]

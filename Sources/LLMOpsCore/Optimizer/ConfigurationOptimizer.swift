@@ -90,6 +90,11 @@ public enum ConfigurationOptimizer {
         var candidates: [Explanation.Candidate] = []
         var options: [Option] = []
         let degrees = request.tensorParallel.map { [$0] } ?? tensorParallelChoices
+        // Branch and bound: examine combinations in order of a cheap lower bound on their cost
+        // (compute saturation caps any replica's rate), and skip the exact search for those
+        // whose bound already exceeds the best plan found. Mixed plans need every option's
+        // rate, so nothing is skipped for them.
+        var feasible: [(replica: ReplicaModel, bound: Double)] = []
         for name in request.allowedGPUs {
             let gpu = catalog[name]!
             for tp in degrees where tp <= request.gpusPerNode {
@@ -98,17 +103,33 @@ public enum ConfigurationOptimizer {
                     candidates.append(.init(name: "\(name)×\(tp)", note: why))
                     continue
                 }
-                let rate = replica.maxRate(for: request.load, slo: request.slo) * (1 - request.headroom)
-                if rate <= 0 {
-                    let idle = replica.performance(at: LoadProfile(requestsPerSecond: 0, meanInputTokens: request.load.meanInputTokens, meanOutputTokens: request.load.meanOutputTokens, inputCV: request.load.inputCV, inputTailTokens: request.load.inputTailTokens), quantile: request.slo.attainment)
-                    candidates.append(
-                        .init(
-                            name: "\(name)×\(tp)",
-                            note: "misses the SLO even unloaded (TTFT \(Fmt.ms(idle.ttftQuantileSeconds)), ITL \(Fmt.ms(idle.itlQuantileSeconds)))"))
-                    continue
-                }
-                options.append(Option(gpu: gpu, tp: tp, rate: rate))
+                let ub = replica.rateUpperBound(for: request.load) * (1 - request.headroom)
+                let minReplicas = max(request.minReplicas, Int((request.load.requestsPerSecond / ub - 1e-9).rounded(.up)))
+                feasible.append((replica, Double(minReplicas) * gpu.pricePerHour * Double(tp)))
             }
+        }
+        feasible.sort { $0.bound < $1.bound }
+        var bestSingle = Double.infinity
+        for (replica, bound) in feasible {
+            let name = replica.gpu.name, tp = replica.tensorParallel
+            if !request.allowMixed && bound > bestSingle + 1e-9 {
+                candidates.append(
+                    .init(name: "\(name)×\(tp)", score: bound, note: "skipped: costs at least \(Fmt.dollars(bound))/h even at full compute, more than the best plan"))
+                continue
+            }
+            let rate = replica.maxRate(for: request.load, slo: request.slo) * (1 - request.headroom)
+            if rate <= 0 {
+                let idle = replica.performance(at: LoadProfile(requestsPerSecond: 0, meanInputTokens: request.load.meanInputTokens, meanOutputTokens: request.load.meanOutputTokens, inputCV: request.load.inputCV, inputTailTokens: request.load.inputTailTokens), quantile: request.slo.attainment)
+                candidates.append(
+                    .init(
+                        name: "\(name)×\(tp)",
+                        note: "misses the SLO even unloaded (TTFT \(Fmt.ms(idle.ttftQuantileSeconds)), ITL \(Fmt.ms(idle.itlQuantileSeconds)))"))
+                continue
+            }
+            let option = Option(gpu: replica.gpu, tp: tp, rate: rate)
+            options.append(option)
+            let n = max(request.minReplicas, Int((request.load.requestsPerSecond / rate).rounded(.up)))
+            bestSingle = min(bestSingle, Double(n) * option.price)
         }
         let inputs = [
             Explanation.Input("load.requestsPerSecond", Fmt.num(request.load.requestsPerSecond, 3)),

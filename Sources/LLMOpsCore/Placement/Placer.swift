@@ -114,11 +114,18 @@ public struct PlacementResult: Sendable, Hashable {
 /// replicas of one deployment across nodes and zones.
 public enum Placer {
     public static func place(_ replicas: [ReplicaRequest], on nodes: [GPUNode]) -> PlacementResult {
-        var free: [Int: [Bool]] = [:]  // node index → per-GPU free flag
+        // Free GPUs per node as a bitmask (nodes have at most 64 GPUs), so counting and block
+        // search are a few instructions per node: placement scans every eligible node per replica.
+        var free: [UInt64] = nodes.map { n in
+            var mask: UInt64 = 0
+            for g in 0..<min(n.gpuCount, 64) where !n.unhealthyGPUs.contains(g) && !n.reservedGPUs.contains(g) { mask |= 1 << UInt64(g) }
+            return mask
+        }
         var nodeIndex: [String: Int] = [:]
+        var byType: [String: [Int]] = [:]
         for (i, n) in nodes.enumerated() {
             nodeIndex[n.name] = i
-            free[i] = (0..<n.gpuCount).map { !n.unhealthyGPUs.contains($0) && !n.reservedGPUs.contains($0) }
+            byType[n.gpuType, default: []].append(i)
         }
         var perNode: [String: [Int: Int]] = [:]  // deployment → node → count
         var perZone: [String: [String: Int]] = [:]
@@ -127,11 +134,11 @@ public enum Placer {
         var pending: [ReplicaRequest] = []
 
         func eligible(_ r: ReplicaRequest, _ n: GPUNode) -> Bool {
-            n.gpuType == r.gpuType && r.nodeSelector.allSatisfy { n.labels[$0.key] == $0.value }
-                && n.taints.allSatisfy { t in t.effect == "PreferNoSchedule" || r.tolerations.contains { $0.tolerates(t) } }
+            n.gpuType == r.gpuType && (r.nodeSelector.isEmpty || r.nodeSelector.allSatisfy { n.labels[$0.key] == $0.value })
+                && (n.taints.isEmpty || n.taints.allSatisfy { t in t.effect == "PreferNoSchedule" || r.tolerations.contains { $0.tolerates(t) } })
         }
         func record(_ r: ReplicaRequest, node i: Int, gpus: [Int], kept: Bool) {
-            for g in gpus { free[i]![g] = false }
+            for g in gpus { free[i] &= ~(1 << UInt64(g)) }
             perNode[r.deployment, default: [:]][i, default: 0] += 1
             if let z = nodes[i].zone { perZone[r.deployment, default: [:]][z, default: 0] += 1 }
             assignments.append(ReplicaAssignment(replica: r.id, node: nodes[i].name, gpus: gpus.sorted(), kept: kept))
@@ -141,7 +148,7 @@ public enum Placer {
         for r in replicas {
             if let nodeName = r.currentNode, let gpus = r.currentGPUs, let i = nodeIndex[nodeName], gpus.count == r.gpus,
                 Set(gpus).count == gpus.count, eligible(r, nodes[i]),
-                gpus.allSatisfy({ $0 >= 0 && $0 < nodes[i].gpuCount && free[i]![$0] })
+                gpus.allSatisfy({ $0 >= 0 && $0 < min(nodes[i].gpuCount, 64) && free[i] & (1 << UInt64($0)) != 0 })
             {
                 record(r, node: i, gpus: gpus, kept: true)
             } else {
@@ -151,23 +158,28 @@ public enum Placer {
         // 2. The rest, largest first (then by id, for determinism).
         pending.sort { $0.gpus != $1.gpus ? $0.gpus > $1.gpus : $0.id < $1.id }
         for r in pending {
-            guard r.gpus > 0 else {
+            guard r.gpus > 0, r.gpus <= 64 else {
                 unplaced.append((r.id, "requests \(r.gpus) GPUs"))
                 continue
             }
-            var best: (score: (Int, Int, Int, Int, String), node: Int, gpus: [Int])?
-            for (i, n) in nodes.enumerated() where eligible(r, n) {
-                let flags = free[i]!
-                let freeCount = flags.lazy.filter { $0 }.count
-                guard freeCount >= r.gpus, let gpus = pickGPUs(flags, r.gpus) else { continue }
-                let aligned = gpus.first! % r.gpus == 0 && gpus.last! - gpus.first! == r.gpus - 1 ? 0 : 1
+            let nodeCounts = perNode[r.deployment] ?? [:]
+            let zoneCounts = perZone[r.deployment] ?? [:]
+            // Score, lowest wins: replicas of this deployment on the node, then in its zone,
+            // then whether the block is unaligned, then GPUs left idle on the node, then order.
+            var best: (score: (Int, Int, Int, Int, Int), node: Int, gpus: UInt64)?
+            for i in byType[r.gpuType] ?? [] {
+                let mask = free[i]
+                let freeCount = mask.nonzeroBitCount
+                guard freeCount >= r.gpus, eligible(r, nodes[i]), let (block, aligned) = pickGPUs(mask, r.gpus, count: min(nodes[i].gpuCount, 64)) else {
+                    continue
+                }
                 let score = (
-                    perNode[r.deployment]?[i] ?? 0, n.zone.flatMap { perZone[r.deployment]?[$0] } ?? 0, aligned, freeCount - r.gpus, n.name
+                    nodeCounts[i] ?? 0, nodes[i].zone.flatMap { zoneCounts[$0] } ?? 0, aligned ? 0 : 1, freeCount - r.gpus, i
                 )
-                if best == nil || score < best!.score { best = (score, i, gpus) }
+                if best == nil || score < best!.score { best = (score, i, block) }
             }
             if let best {
-                record(r, node: best.node, gpus: best.gpus, kept: false)
+                record(r, node: best.node, gpus: (0..<64).filter { best.gpus & (1 << UInt64($0)) != 0 }, kept: false)
             } else {
                 unplaced.append((r.id, reason(r, nodes, free)))
             }
@@ -181,24 +193,33 @@ public enum Placer {
         return PlacementResult(assignments: assignments, unplaced: unplaced, explanation: explanation)
     }
 
-    /// Free GPU indices for `count` GPUs: an aligned contiguous block when one exists (so
+    /// Free GPUs for `need` GPUs as a mask: an aligned contiguous block when one exists (so
     /// blocks for larger replicas stay whole), else any contiguous run, else the lowest free.
-    static func pickGPUs(_ free: [Bool], _ count: Int) -> [Int]? {
+    static func pickGPUs(_ free: UInt64, _ need: Int, count: Int) -> (UInt64, aligned: Bool)? {
+        let block: UInt64 = need >= 64 ? ~0 : (1 << UInt64(need)) - 1
         var start = 0
-        while start + count <= free.count {
-            if (start..<(start + count)).allSatisfy({ free[$0] }) { return Array(start..<(start + count)) }
-            start += count
+        while start + need <= count {
+            let m = block << UInt64(start)
+            if free & m == m { return (m, true) }
+            start += need
         }
-        var run = 0
-        for i in free.indices {
-            run = free[i] ? run + 1 : 0
-            if run == count { return Array((i - count + 1)...i) }
+        if need <= count {
+            for s in 0...(count - need) {
+                let m = block << UInt64(s)
+                if free & m == m { return (m, false) }
+            }
         }
-        let any = free.indices.filter { free[$0] }
-        return any.count >= count ? Array(any.prefix(count)) : nil
+        guard free.nonzeroBitCount >= need else { return nil }
+        var m: UInt64 = 0, rest = free
+        for _ in 0..<need {
+            let low = rest & (~rest &+ 1)
+            m |= low
+            rest &= ~low
+        }
+        return (m, false)
     }
 
-    static func reason(_ r: ReplicaRequest, _ nodes: [GPUNode], _ free: [Int: [Bool]]) -> String {
+    static func reason(_ r: ReplicaRequest, _ nodes: [GPUNode], _ free: [UInt64]) -> String {
         let typed = nodes.indices.filter { nodes[$0].gpuType == r.gpuType }
         if typed.isEmpty { return "no node has \(r.gpuType) GPUs" }
         let selected = typed.filter { i in r.nodeSelector.allSatisfy { nodes[i].labels[$0.key] == $0.value } }
@@ -207,7 +228,7 @@ public enum Placer {
             nodes[i].taints.allSatisfy { t in t.effect == "PreferNoSchedule" || r.tolerations.contains { $0.tolerates(t) } }
         }
         if tolerated.isEmpty { return "every matching \(r.gpuType) node has a taint the replica does not tolerate" }
-        let mostFree = tolerated.map { free[$0]!.filter { $0 }.count }.max() ?? 0
+        let mostFree = tolerated.map { free[$0].nonzeroBitCount }.max() ?? 0
         let healthy = tolerated.map { nodes[$0].gpuCount - nodes[$0].unhealthyGPUs.count }.max() ?? 0
         if healthy < r.gpus { return "needs \(r.gpus) healthy \(r.gpuType) GPUs on one node; the most any node has is \(healthy)" }
         return "needs \(r.gpus) free \(r.gpuType) GPUs on one node; the most free on any eligible node is \(mostFree)"

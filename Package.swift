@@ -2,8 +2,8 @@
 import PackageDescription
 
 // One module per concern; see README.md ("Layout") for who may import whom.
-// Modules are added as they gain real code: KubeClient, KubeRuntime, Controllers,
-// ControlPlane and Simulator join the graph with the issues that build them.
+// Modules are added as they gain real code: KubeClient, KubeRuntime, Controllers and
+// ControlPlane join the graph with the issues that build them.
 let package = Package(
     name: "llmops",
     platforms: [.macOS(.v15)],
@@ -25,10 +25,12 @@ let package = Package(
         .target(name: "LLMOpsAPI", dependencies: ["KubeModel"]),
         // Pure optimization core: no I/O, no clock, no global state.
         .target(name: "LLMOpsCore"),
+        // Trace-driven discrete-event serving simulator and the autoscaling evaluation.
+        .target(name: "Simulator", dependencies: ["LLMOpsCore", "KubeModel"]),
         .executableTarget(
             name: "llmops",
             dependencies: [
-                "KubeModel", "LLMOpsAPI", "LLMOpsCore",
+                "KubeModel", "LLMOpsAPI", "LLMOpsCore", "Simulator",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -50,6 +52,7 @@ let package = Package(
             name: "LLMOpsCoreTests",
             dependencies: ["LLMOpsCore", .product(name: "PropertyBased", package: "swift-property-based")]
         ),
+        .testTarget(name: "SimulatorTests", dependencies: ["Simulator", "LLMOpsCore"]),
         .testTarget(name: "CLITests", dependencies: ["llmops"]),
     ]
 )

@@ -3,11 +3,11 @@ import ArgumentParser
 /// The `llmops` command: one binary for generating CRDs, validating manifests and, as the
 /// project grows, running the embedded control plane, the operator and the simulator.
 @main
-struct LLMOps: ParsableCommand {
+struct LLMOps: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "llmops",
         abstract: "Run LLM inference fleets on Kubernetes at the lowest cost that meets their latency SLOs.",
         version: "0.1.0",
-        subcommands: [CRDsCommand.self, ValidateCommand.self]
+        subcommands: [CRDsCommand.self, ValidateCommand.self, SimulateCommand.self]
     )
 }

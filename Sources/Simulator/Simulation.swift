@@ -1,0 +1,231 @@
+import LLMOpsCore
+
+/// What a scaling policy sees at each tick: the signals a real autoscaler can scrape.
+public struct Observation: Sendable {
+    public var time: Double
+    /// Replicas that exist and are not draining (starting or ready).
+    public var replicas: Int
+    public var readyReplicas: Int
+    /// Arrivals per second over the last tick and the last minute.
+    public var rateLastTick: Double
+    public var rateLastMinute: Double
+    /// Requests in the system (queued anywhere, prefilling or decoding).
+    public var inFlight: Int
+    /// Requests waiting for admission (replica queues and the router's queue).
+    public var queueDepth: Int
+    public var kvUtilization: Double
+    /// 95th-percentile TTFT of requests that got their first token in the last minute.
+    public var ttftP95LastMinute: Double?
+}
+
+/// A scaling policy under evaluation: called every `tickSeconds`, returns desired replicas.
+public protocol SimulatedPolicy {
+    var name: String { get }
+    var tickSeconds: Double { get }
+    /// Seconds from creating a replica to it serving, for this policy's replicas.
+    var coldStartSeconds: Double { get }
+    mutating func desiredReplicas(_ observation: Observation) -> Int
+}
+
+/// Everything fixed across policies in one comparison.
+public struct SimulationSetup: Sendable {
+    public var requests: [TraceRequest]
+    public var replica: ReplicaModel
+    public var slo: LatencySLO
+    public var maxReplicas: Int
+    public var initialReplicas: Int
+
+    public init(requests: [TraceRequest], replica: ReplicaModel, slo: LatencySLO, maxReplicas: Int = 64, initialReplicas: Int = 1) {
+        self.requests = requests
+        self.replica = replica
+        self.slo = slo
+        self.maxReplicas = maxReplicas
+        self.initialReplicas = initialReplicas
+    }
+}
+
+/// Replicas over time, for charts.
+public struct TimelinePoint: Sendable, Hashable, Codable {
+    public var time: Double
+    public var replicas: Int
+    public var readyReplicas: Int
+    public var requestsPerSecond: Double
+}
+
+public struct SimulationResult: Sendable {
+    public var policy: String
+    public var gpuHours: Double
+    public var costDollars: Double
+    public var sloAttainment: Double
+    public var ttftP50Ms: Double
+    public var ttftP95Ms: Double
+    public var ttftP99Ms: Double
+    public var itlP95Ms: Double
+    public var meanUtilization: Double
+    public var scaleEvents: Int
+    public var rejected: Int
+    public var timeline: [TimelinePoint]
+}
+
+/// Runs one policy over the trace. Deterministic: no randomness, events in a fixed order.
+public func simulate<P: SimulatedPolicy>(_ setup: SimulationSetup, policy initial: P) -> SimulationResult {
+    var policy = initial
+    let requests = setup.requests
+    var records = Array(repeating: RequestRecord(), count: requests.count)
+    var replicas: [SimReplica] = []
+    var nextID = 0
+    var pending: [Int] = []  // router queue while no replica is ready
+    var pendingHead = 0
+    var scaleEvents = 0
+    var timeline: [TimelinePoint] = []
+    var firstTokenTimes: [(Double, Double)] = []  // (time of first token, ttft), for the TTFT window
+    var ttftScan = 0
+    var arrivalsInTick = 0
+    var minuteArrivals: [Int] = []
+    var busyReplicaSeconds = 0.0  // KV-occupancy-weighted ready replica-time, for utilisation
+    var readyReplicaSeconds = 0.0
+
+    func addReplica(at t: Double, coldStart: Double) {
+        replicas.append(SimReplica(id: nextID, model: setup.replica, createdAt: t, readyAt: t + coldStart))
+        nextID += 1
+    }
+    for _ in 0..<setup.initialReplicas { addReplica(at: -1e6, coldStart: 0) }  // warm at the start
+    for r in replicas { r.clock = 0 }
+
+    func active() -> [SimReplica] { replicas.filter { !$0.draining && $0.terminatedAt == nil } }
+
+    func advanceAll(to t: Double) {
+        for r in replicas where r.terminatedAt == nil { r.advance(to: t, requests: requests, records: &records) }
+    }
+
+    func route(_ i: Int) {
+        let ready = replicas.filter { !$0.draining && $0.terminatedAt == nil && $0.isReady }
+        guard let target = ready.min(by: { $0.outstanding < $1.outstanding || ($0.outstanding == $1.outstanding && $0.id < $1.id) }) else {
+            pending.append(i)
+            return
+        }
+        if !target.fits(requests[i]) {
+            records[i].rejected = true
+            return
+        }
+        target.enqueue(i)
+    }
+
+    func dispatchPending() {
+        while pendingHead < pending.count, replicas.contains(where: { !$0.draining && $0.terminatedAt == nil && $0.isReady }) {
+            let i = pending[pendingHead]
+            pendingHead += 1
+            route(i)
+        }
+    }
+
+    var lastTick = 0.0
+    func tick(_ t: Double) {
+        advanceAll(to: t)
+        dispatchPending()
+        let act = active()
+        let ready = act.filter(\.isReady)
+        // Utilisation: KV-cache occupancy of ready replicas, averaged over time.
+        let dt = t - lastTick
+        readyReplicaSeconds += Double(ready.count) * dt
+        busyReplicaSeconds += ready.reduce(0) { $0 + $1.kvUtilization } * dt
+        lastTick = t
+        while ttftScan < firstTokenTimes.count && firstTokenTimes[ttftScan].0 < t - 60 { ttftScan += 1 }
+        let recent = firstTokenTimes[ttftScan...].map(\.1).sorted()
+        minuteArrivals.append(arrivalsInTick)
+        let ticksPerMinute = max(1, Int((60 / policy.tickSeconds).rounded()))
+        if minuteArrivals.count > ticksPerMinute { minuteArrivals.removeFirst(minuteArrivals.count - ticksPerMinute) }
+        let obs = Observation(
+            time: t, replicas: act.count, readyReplicas: ready.count, rateLastTick: Double(arrivalsInTick) / policy.tickSeconds,
+            rateLastMinute: Double(minuteArrivals.reduce(0, +)) / (Double(minuteArrivals.count) * policy.tickSeconds),
+            inFlight: act.reduce(0) { $0 + $1.outstanding } + (pending.count - pendingHead),
+            queueDepth: act.reduce(0) { $0 + $1.queued } + (pending.count - pendingHead),
+            kvUtilization: ready.isEmpty ? 0 : ready.reduce(0) { $0 + $1.kvUtilization } / Double(ready.count),
+            ttftP95LastMinute: recent.isEmpty ? nil : recent[min(recent.count - 1, Int(Double(recent.count) * 0.95))])
+        arrivalsInTick = 0
+        let desired = max(0, min(setup.maxReplicas, policy.desiredReplicas(obs)))
+        if desired > act.count {
+            for _ in 0..<(desired - act.count) { addReplica(at: t, coldStart: policy.coldStartSeconds) }
+            scaleEvents += 1
+        } else if desired < act.count {
+            // Remove replicas still starting first (newest first), then the least loaded.
+            let victims = act.sorted {
+                ($0.isReady ? 1 : 0, $0.outstanding, -$0.id) < ($1.isReady ? 1 : 0, $1.outstanding, -$1.id)
+            }.prefix(act.count - desired)
+            for v in victims {
+                v.draining = true
+                if !v.isReady || v.outstanding == 0 { v.terminatedAt = t }
+            }
+            scaleEvents += 1
+        }
+        timeline.append(TimelinePoint(time: t, replicas: desired, readyReplicas: ready.count, requestsPerSecond: obs.rateLastMinute))
+    }
+
+    // Collect first-token times as they appear, in order, for the TTFT window: scanned lazily.
+    var recordScan = 0
+    func collectFirstTokens(upTo limit: Int) {
+        // Requests are served in arrival order per replica, so scanning records up to the
+        // newest arrival and keeping those with a first token yet unseen is enough.
+        while recordScan < limit, !records[recordScan].firstToken.isNaN || records[recordScan].rejected {
+            if !records[recordScan].rejected {
+                firstTokenTimes.append((records[recordScan].firstToken, records[recordScan].firstToken - requests[recordScan].arrival))
+            }
+            recordScan += 1
+        }
+    }
+
+    var nextTick = policy.tickSeconds
+    let end = requests.last?.arrival ?? 0
+    for (i, r) in requests.enumerated() {
+        while nextTick <= r.arrival {
+            collectFirstTokens(upTo: i)
+            tick(nextTick)
+            nextTick += policy.tickSeconds
+        }
+        advanceAll(to: r.arrival)
+        dispatchPending()
+        route(i)
+        arrivalsInTick += 1
+    }
+    // Let the last requests finish; replicas keep billing until the trace is served.
+    while nextTick <= end + policy.tickSeconds {
+        collectFirstTokens(upTo: requests.count)
+        tick(nextTick)
+        nextTick += policy.tickSeconds
+    }
+    var horizon = nextTick
+    for _ in 0..<100_000 {
+        advanceAll(to: horizon)
+        dispatchPending()
+        if replicas.allSatisfy({ $0.terminatedAt != nil || $0.outstanding == 0 }) && pendingHead == pending.count { break }
+        horizon += 60
+    }
+    let finishTime = max(end, replicas.map(\.clock).max() ?? end)
+
+    // Outcome statistics.
+    var ttfts: [Double] = [], itls: [Double] = []
+    var met = 0, rejected = 0
+    for (i, rec) in records.enumerated() {
+        if rec.rejected || rec.finish.isNaN || rec.firstToken.isNaN {
+            rejected += 1
+            continue
+        }
+        let ttft = rec.firstToken - requests[i].arrival
+        let itl = requests[i].outputTokens > 1 ? (rec.finish - rec.firstToken) / Double(requests[i].outputTokens - 1) : 0
+        ttfts.append(ttft)
+        itls.append(itl)
+        if ttft <= setup.slo.ttftSeconds && itl <= setup.slo.itlSeconds { met += 1 }
+    }
+    ttfts.sort()
+    itls.sort()
+    func q(_ xs: [Double], _ p: Double) -> Double { xs.isEmpty ? .nan : xs[min(xs.count - 1, Int(Double(xs.count) * p))] * 1000 }
+    let gpuSeconds = replicas.reduce(0.0) { acc, r in
+        acc + max(0, (r.terminatedAt ?? finishTime) - max(r.createdAt, 0)) * Double(setup.replica.tensorParallel)
+    }
+    return SimulationResult(
+        policy: policy.name, gpuHours: gpuSeconds / 3600, costDollars: gpuSeconds / 3600 * setup.replica.gpu.pricePerHour,
+        sloAttainment: requests.isEmpty ? 1 : Double(met) / Double(requests.count), ttftP50Ms: q(ttfts, 0.5), ttftP95Ms: q(ttfts, 0.95),
+        ttftP99Ms: q(ttfts, 0.99), itlP95Ms: q(itls, 0.95),
+        meanUtilization: readyReplicaSeconds > 0 ? busyReplicaSeconds / readyReplicaSeconds : 0, scaleEvents: scaleEvents, rejected: rejected,
+        timeline: timeline)
+}

@@ -1,0 +1,132 @@
+import ArgumentParser
+import Foundation
+import LLMOpsCore
+import Simulator
+
+/// `llmops simulate`: replays a request trace against several scaling policies side by side.
+struct SimulateCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "simulate",
+        abstract: "Replay a request trace against scaling policies and compare cost and SLO attainment.",
+        discussion: """
+            The optimization core first picks the GPU type and tensor-parallel degree for the \
+            trace's load; every policy then runs on that configuration in a discrete-event \
+            simulation of vLLM-like replicas. hpa, kpa, static-peak and oracle are each tuned to \
+            their cheapest setting that meets the attainment target; llmops runs with its defaults.
+            """
+    )
+
+    @Option(help: "Trace file: Azure CSV (TIMESTAMP,ContextTokens,GeneratedTokens) or JSON lines (timestamp ms, input_length, output_length).")
+    var trace: String
+
+    @Option(help: "Comma-separated policies: static-peak, hpa, kpa, llmops, oracle.")
+    var policies = Evaluation.allPolicies.joined(separator: ",")
+
+    @Option(name: .customLong("gpu-types"), help: "GPU types the core may choose from.")
+    var gpuTypes = "H100,A100-80GB,L40S,L4"
+
+    @Option(help: "Model size: parameters with an M, B or T suffix (shape estimated from the Llama family).")
+    var model = "8B"
+
+    @Option(help: "Bytes per weight: 2 (BF16), 1 (FP8), 0.5 (INT4).")
+    var bytesPerParameter = 2.0
+
+    @Option(name: .customLong("ttft-ms"), help: "TTFT objective in milliseconds.")
+    var ttftMs = 2000.0
+
+    @Option(name: .customLong("itl-ms"), help: "Inter-token latency objective (per request) in milliseconds.")
+    var itlMs = 100.0
+
+    @Option(help: "Fraction of requests that must meet both objectives.")
+    var attainment = 0.99
+
+    @Option(name: .customLong("max-replicas"), help: "Upper bound on replicas for every policy.")
+    var maxReplicas = 64
+
+    @Option(help: "Write the results as JSON to this file.")
+    var json: String?
+
+    @Option(help: "Write a chart of load and replicas over time (SVG) to this file.")
+    var svg: String?
+
+    func validate() throws {
+        guard ttftMs > 0, itlMs > 0 else { throw ValidationError("--ttft-ms and --itl-ms must be positive") }
+        guard attainment > 0, attainment < 1 else { throw ValidationError("--attainment must be between 0 and 1, e.g. 0.99") }
+        guard parameters != nil else { throw ValidationError("--model must be a number with an M, B or T suffix, e.g. 8B") }
+        guard [0.5, 1, 2, 4].contains(bytesPerParameter) else { throw ValidationError("--bytes-per-parameter must be 0.5, 1, 2 or 4") }
+        guard maxReplicas >= 1 else { throw ValidationError("--max-replicas must be at least 1") }
+        for g in gpuTypeList where GPUCatalog.standard[g] == nil {
+            throw ValidationError("unknown GPU type \(g); known: \(GPUCatalog.standard.names.joined(separator: ", "))")
+        }
+    }
+
+    var gpuTypeList: [String] { gpuTypes.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
+
+    var parameters: Double? {
+        guard let suffix = model.last, let v = Double(model.dropLast()), v > 0 else { return nil }
+        switch suffix {
+        case "M": return v * 1e6
+        case "B": return v * 1e9
+        case "T": return v * 1e12
+        default: return nil
+        }
+    }
+
+    func run() async throws {
+        let requests: [TraceRequest]
+        do {
+            requests = try TraceReader.read(path: trace)
+        } catch {
+            printError("simulate: \(trace): \(error)")
+            throw ExitCode(2)
+        }
+        let options = Evaluation.Options(
+            model: ModelProfile.estimated(parameters: parameters!, bytesPerParameter: bytesPerParameter, contextLength: 8192),
+            slo: LatencySLO(ttftSeconds: ttftMs / 1000, itlSeconds: itlMs / 1000, attainment: attainment), gpuTypes: gpuTypeList,
+            policies: policies.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }, maxReplicas: maxReplicas)
+        let progress = Progress()
+        let report: Evaluation.Report
+        do {
+            report = try await Evaluation.run(requests: requests, options: options) { progress.update($0) }
+        } catch {
+            progress.finish()
+            printError("simulate: \(error)")
+            throw ExitCode(1)
+        }
+        progress.finish()
+        print(ReportFormatter.table(report, trace: trace, requests: requests.count))
+        if let json {
+            try ReportFormatter.json(report, trace: trace).write(toFile: json, atomically: true, encoding: .utf8)
+            print("wrote \(json)")
+        }
+        if let svg {
+            try SVGChart.render(report, title: (trace as NSString).lastPathComponent).write(toFile: svg, atomically: true, encoding: .utf8)
+            print("wrote \(svg)")
+        }
+    }
+}
+
+/// A one-line progress indicator on stderr, shown only for runs longer than a second.
+final class Progress: @unchecked Sendable {
+    private let start = Date()
+    private let lock = NSLock()
+    private var shown = false
+    private var lastDraw = 0.0
+
+    func update(_ message: String) {
+        lock.lock()
+        defer { lock.unlock() }
+        let elapsed = Date().timeIntervalSince(start)
+        // Quiet for short runs, and at most five redraws a second.
+        guard elapsed > 1, elapsed - lastDraw >= 0.2 else { return }
+        lastDraw = elapsed
+        shown = true
+        FileHandle.standardError.write(Data(String(format: "\r  simulating: %@ (%.0f s)   ", message, elapsed).utf8))
+    }
+
+    func finish() {
+        lock.lock()
+        defer { lock.unlock() }
+        if shown { FileHandle.standardError.write(Data("\n".utf8)) }
+    }
+}

@@ -50,10 +50,10 @@ public struct ScalingPolicySpec: Codable, Sendable, Hashable, SchemaDescribed {
     public enum DefaultMode: DefaultProvider { public static var value: ScalingMode { .hybrid } }
     public enum DefaultTargets: DefaultProvider { public static var value: MetricTargets { MetricTargets(queueDepthPerReplica: 8) } }
     public enum DefaultScaleUp: DefaultProvider {
-        public static var value: ScalingBehavior { ScalingBehavior(stabilizationWindowSeconds: 0, maxStep: 4, periodSeconds: 30, cooldownSeconds: 0) }
+        public static var value: ScalingBehavior { ScalingBehavior(stabilizationWindowSeconds: 0, maxStep: 4, periodSeconds: 15, cooldownSeconds: 0) }
     }
     public enum DefaultScaleDown: DefaultProvider {
-        public static var value: ScalingBehavior { ScalingBehavior(stabilizationWindowSeconds: 300, maxStep: 1, periodSeconds: 60, cooldownSeconds: 120) }
+        public static var value: ScalingBehavior { ScalingBehavior(stabilizationWindowSeconds: 300, maxStep: 4, periodSeconds: 60, cooldownSeconds: 0) }
     }
     public enum DefaultForecast: DefaultProvider { public static var value: ForecastSpec { ForecastSpec() } }
     public enum DefaultScaleToZero: DefaultProvider { public static var value: ScaleToZeroSpec { ScaleToZeroSpec() } }

@@ -97,7 +97,7 @@ public struct Evaluation: Sendable {
                 groupTasks.addTask {
                     let r = simulate(
                         setup,
-                        policy: LLMOpsPolicy(capacityPerReplica: group.ratePerReplica, maxReplicas: o.maxReplicas, coldStartSeconds: cold, ttftTargetSeconds: o.slo.ttftSeconds))
+                        policy: LLMOpsPolicy(capacityPerReplica: group.ratePerReplica, maxReplicas: o.maxReplicas, coldStartSeconds: cold, ttftTargetSeconds: o.slo.ttftSeconds, itlTargetSeconds: o.slo.itlSeconds))
                     counter.tick()
                     return (r, "capacityPerReplica=\(String(format: "%.2f", group.ratePerReplica)) (capacity model, untuned)")
                 }

@@ -94,7 +94,8 @@ public struct KPAPolicy: SimulatedPolicy {
 }
 
 /// The llmops core: DynamicScaler in hybrid mode with the policy defaults a user gets, capacity
-/// per replica from the capacity model, and the default forecaster over the request rate.
+/// per replica from the capacity model corrected online by the EfficiencyEstimator, and the
+/// default forecaster over the request rate.
 public struct LLMOpsPolicy: SimulatedPolicy {
     public let name = "llmops"
     public let tickSeconds = 15.0
@@ -103,9 +104,13 @@ public struct LLMOpsPolicy: SimulatedPolicy {
     public var policy: ScalerPolicy
     private var state = ScalerState()
     private var forecaster = HoltForecaster()
+    private var efficiency = EfficiencyEstimator()
 
-    public init(capacityPerReplica: Double, maxReplicas: Int, coldStartSeconds: Double, ttftTargetSeconds: Double) {
+    public var itlTargetSeconds: Double
+
+    public init(capacityPerReplica: Double, maxReplicas: Int, coldStartSeconds: Double, ttftTargetSeconds: Double, itlTargetSeconds: Double = .infinity) {
         self.capacityPerReplica = capacityPerReplica
+        self.itlTargetSeconds = itlTargetSeconds
         self.coldStartSeconds = coldStartSeconds
         policy = ScalerPolicy(
             minReplicas: 1, maxReplicas: maxReplicas, mode: .hybrid, queueDepthPerReplica: 8, ttftTargetSeconds: ttftTargetSeconds)
@@ -113,6 +118,11 @@ public struct LLMOpsPolicy: SimulatedPolicy {
 
     public mutating func desiredReplicas(_ o: Observation) -> Int {
         forecaster.observe(o.rateLastTick)
+        let ready = Double(max(o.readyReplicas, 1))
+        let factor = efficiency.observe(
+            ratePerReplica: o.rateLastMinute / ready, modelCapacity: capacityPerReplica, ttftP95: o.ttftP95LastMinute,
+            ttftTarget: policy.ttftTargetSeconds ?? .infinity, itlP95: o.itlP95LastMinute, itlTarget: itlTargetSeconds,
+            queuePerReplica: Double(o.queueDepth) / ready)
         let lead = coldStartSeconds + policy.scaleUp.periodSeconds
         let forecast = (1...max(1, Int((lead / tickSeconds).rounded(.up)))).compactMap { k in
             forecaster.forecast(steps: k).map { ForecastPoint(secondsAhead: Double(k) * tickSeconds, requestsPerSecond: $0) }
@@ -122,7 +132,7 @@ public struct LLMOpsPolicy: SimulatedPolicy {
             metrics: ScalerMetrics(
                 requestsPerSecond: o.rateLastTick, queueDepth: Double(o.queueDepth), kvCacheUtilization: o.kvUtilization,
                 ttftP95Seconds: o.ttftP95LastMinute, observedAt: o.time),
-            forecast: forecast, capacityPerReplica: capacityPerReplica, coldStartSeconds: coldStartSeconds, policy: policy, state: state)
+            forecast: forecast, capacityPerReplica: capacityPerReplica * factor, coldStartSeconds: coldStartSeconds, policy: policy, state: state)
         switch DynamicScaler.decide(input) {
         case .success(let d):
             state = d.state

@@ -35,7 +35,7 @@ final class SimReplica {
     let maxBatch: Int
     let prefillChunk: Int
 
-    init(id: Int, model: ReplicaModel, createdAt: Double, readyAt: Double, maxBatch: Int = 256, prefillChunk: Int = 2048) {
+    init(id: Int, model: ReplicaModel, createdAt: Double, readyAt: Double, maxBatch: Int = 256) {
         self.id = id
         self.model = model
         self.createdAt = createdAt
@@ -43,7 +43,8 @@ final class SimReplica {
         self.clock = createdAt
         self.kvCapacity = Int(model.kvCacheTokens)
         self.maxBatch = maxBatch
-        self.prefillChunk = prefillChunk
+        // The same chunk size the capacity model assumes.
+        self.prefillChunk = max(1, Int(model.efficiency.prefillChunkTokens))
     }
 
     var isReady: Bool { clock >= readyAt }

@@ -16,6 +16,8 @@ public struct Observation: Sendable {
     public var kvUtilization: Double
     /// 95th-percentile TTFT of requests that got their first token in the last minute.
     public var ttftP95LastMinute: Double?
+    /// 95th-percentile time per output token of requests that finished in the last minute.
+    public var itlP95LastMinute: Double? = nil
 }
 
 /// A scaling policy under evaluation: called every `tickSeconds`, returns desired replicas.
@@ -79,6 +81,9 @@ public func simulate<P: SimulatedPolicy>(_ setup: SimulationSetup, policy initia
     var scaleEvents = 0
     var timeline: [TimelinePoint] = []
     var firstTokenTimes: [(Double, Double)] = []  // (time of first token, ttft), for the TTFT window
+    var finishTimes: [(Double, Double)] = []  // (finish time, time per output token), for the ITL window
+    var finishScan = 0
+    var awaitingFinish: [Int] = []  // requests with a first token whose finish is not yet collected
     var ttftScan = 0
     var arrivalsInTick = 0
     var minuteArrivals: [Int] = []
@@ -132,6 +137,18 @@ public func simulate<P: SimulatedPolicy>(_ setup: SimulationSetup, policy initia
         lastTick = t
         while ttftScan < firstTokenTimes.count && firstTokenTimes[ttftScan].0 < t - 60 { ttftScan += 1 }
         let recent = firstTokenTimes[ttftScan...].map(\.1).sorted()
+        awaitingFinish.removeAll { i in
+            guard !records[i].finish.isNaN else { return false }
+            finishTimes.append((records[i].finish, (records[i].finish - records[i].firstToken) / Double(requests[i].outputTokens - 1)))
+            return true
+        }
+        if finishScan > 4096 {
+            finishTimes.removeFirst(finishScan)
+            finishScan = 0
+        }
+        finishTimes.sort { $0.0 < $1.0 }
+        while finishScan < finishTimes.count && finishTimes[finishScan].0 < t - 60 { finishScan += 1 }
+        let recentITL = finishTimes[finishScan...].filter { $0.0 <= t }.map(\.1).sorted()
         minuteArrivals.append(arrivalsInTick)
         let ticksPerMinute = max(1, Int((60 / policy.tickSeconds).rounded()))
         if minuteArrivals.count > ticksPerMinute { minuteArrivals.removeFirst(minuteArrivals.count - ticksPerMinute) }
@@ -141,7 +158,8 @@ public func simulate<P: SimulatedPolicy>(_ setup: SimulationSetup, policy initia
             inFlight: act.reduce(0) { $0 + $1.outstanding } + (pending.count - pendingHead),
             queueDepth: act.reduce(0) { $0 + $1.queued } + (pending.count - pendingHead),
             kvUtilization: ready.isEmpty ? 0 : ready.reduce(0) { $0 + $1.kvUtilization } / Double(ready.count),
-            ttftP95LastMinute: recent.isEmpty ? nil : recent[min(recent.count - 1, Int(Double(recent.count) * 0.95))])
+            ttftP95LastMinute: recent.isEmpty ? nil : recent[min(recent.count - 1, Int(Double(recent.count) * 0.95))],
+            itlP95LastMinute: recentITL.isEmpty ? nil : recentITL[min(recentITL.count - 1, Int(Double(recentITL.count) * 0.95))])
         arrivalsInTick = 0
         let desired = max(0, min(setup.maxReplicas, policy.desiredReplicas(obs)))
         if desired > act.count {
@@ -169,6 +187,7 @@ public func simulate<P: SimulatedPolicy>(_ setup: SimulationSetup, policy initia
         while recordScan < limit, !records[recordScan].firstToken.isNaN || records[recordScan].rejected {
             if !records[recordScan].rejected {
                 firstTokenTimes.append((records[recordScan].firstToken, records[recordScan].firstToken - requests[recordScan].arrival))
+                if requests[recordScan].outputTokens > 1 { awaitingFinish.append(recordScan) }
             }
             recordScan += 1
         }

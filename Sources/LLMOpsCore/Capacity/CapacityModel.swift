@@ -71,6 +71,8 @@ public struct Efficiency: Sendable, Hashable {
     /// averaged over the request) to its mean: batch composition changes during a request,
     /// so its average step time spreads a little around the mean step time.
     public var tpotTailFactor: Double = 1.15
+    /// Prompt tokens per scheduler step with chunked prefill (vLLM's max_num_batched_tokens).
+    public var prefillChunkTokens: Double = 2048
     /// Latency of one all-reduce launch, seconds: NVLink-class vs PCIe-class interconnects.
     public var allReduceLatencyNVLink: Double = 10e-6
     public var allReduceLatencyPCIe: Double = 30e-6
@@ -109,8 +111,10 @@ public struct ReplicaPerformance: Sendable, Hashable {
 ///   heavy-traffic exponential approximation, P(W > t) ≈ ρ·exp(−tρ/W), so the q-quantile is
 ///   (W/ρ)·ln(ρ/(1−q)). Concurrency N = λ·O·t_itl solves a fixed point since t_step depends on N.
 /// - ITL is per request (time per output token averaged over the request, as SLO attainment is
-///   counted per request): decode steps slow by the share of time spent on prefill chunks,
-///   t_itl = t_step(N)/(1−ρ_p), and its tail is `tpotTailFactor` × that mean.
+///   counted per request). With chunked prefill (Agrawal et al., SARATHI, 2023) a share φ of
+///   decode steps also carries a prompt chunk and takes t_mixed = max(t_step, t_prefill(chunk+N));
+///   the mean is t_step + φ·(t_mixed − t_step), and the tail counts a request's mixed steps as
+///   binomial over its output length.
 public struct ReplicaModel: Sendable, Hashable {
     public let model: ModelProfile
     public let gpu: GPUSpecs
@@ -197,13 +201,25 @@ public struct ReplicaModel: Sendable, Hashable {
         let maxConcurrency = kvCacheTokens / context
         let prefillMean = prefillSeconds(tokens: inMean)
         let rhoPrefill = lambda * prefillMean
+        let chunk = efficiency.prefillChunkTokens
+        let chunksPerSecond = lambda * inMean / chunk
 
-        // Fixed point N = λ·O·t_step(N)/(1−ρ_p): t_step grows with N, so iterate from N = λ·O·t_step(1).
-        var n = max(lambda * outMean * decodeStepSeconds(batch: 1, context: context), 0)
+        // Chunked prefill: a share φ of steps also carries a prompt chunk and takes
+        // t_mixed = max(t_step, t_prefill(chunk + N)). With r chunks per second and mean step
+        // t_avg = t_step + φ·(t_mixed − t_step), φ = r·t_avg, so φ = r·t_step / (1 − r·(t_mixed − t_step)).
+        func steps(_ n: Double) -> (step: Double, mixed: Double, phi: Double, average: Double) {
+            let step = decodeStepSeconds(batch: n, context: context)
+            let mixed = max(step, prefillSeconds(tokens: chunk + n))
+            let denominator = 1 - chunksPerSecond * (mixed - step)
+            let phi = denominator > 0 ? min(1, chunksPerSecond * step / denominator) : 1
+            return (step, mixed, phi, step + phi * (mixed - step))
+        }
+        // Fixed point N = λ·O·t_avg(N): t_avg grows with N, so iterate from N = λ·O·t_avg(1).
+        var n = max(lambda * outMean * steps(1).average, 0)
         var stable = rhoPrefill < 1
         if stable {
             for _ in 0..<60 {
-                let next = lambda * outMean * decodeStepSeconds(batch: n, context: context) / (1 - rhoPrefill)
+                let next = lambda * outMean * steps(n).average
                 if abs(next - n) < 1e-4 * max(1, n) {
                     n = next
                     break
@@ -212,6 +228,9 @@ public struct ReplicaModel: Sendable, Hashable {
                 if n > maxConcurrency * 4 { break }
             }
         }
+        let timing = steps(n)
+        // Every step mixed and still not keeping up with arriving prompt chunks: unstable.
+        if timing.phi >= 1 && chunksPerSecond * timing.mixed > 1 { stable = false }
         let step = decodeStepSeconds(batch: n, context: context)
         // Batched decode does not queue requests: a new sequence joins the running batch. What
         // saturates is compute, which every token needs: prefill plus 2·P FLOPs per output token.
@@ -231,11 +250,16 @@ public struct ReplicaModel: Sendable, Hashable {
         } else {
             waitQuantile = 0
         }
-        let itlMean = stable ? step / (1 - rhoPrefill) : .infinity
+        let itlMean = stable ? timing.average : .infinity
+        // A request's time per output token averages its own steps; how many of its O−1 steps
+        // carry a prompt chunk is binomial, so its q-quantile share is φ + z_q·sqrt(φ(1−φ)/(O−1)).
+        let z = Normal.quantile(q)
+        let phiQuantile = min(1, timing.phi + z * (timing.phi * (1 - timing.phi) / max(1, outMean - 1)).squareRoot())
+        let itlQuantile = stable ? efficiency.tpotTailFactor * timing.step + phiQuantile * (timing.mixed - timing.step) : .infinity
         return ReplicaPerformance(
             requestsPerSecond: lambda, concurrency: n, utilization: stable ? rho : max(rho, 1),
             ttftQuantileSeconds: waitQuantile + prefillSeconds(tokens: load.inputTailTokens) + step,
-            itlQuantileSeconds: itlMean * efficiency.tpotTailFactor,
+            itlQuantileSeconds: itlQuantile,
             ttftMeanSeconds: waitMean + prefillMean + step,
             itlMeanSeconds: itlMean,
             stable: stable)

@@ -37,8 +37,8 @@ public struct ScalerPolicy: Sendable, Hashable {
     public init(
         minReplicas: Int, maxReplicas: Int, mode: Mode = .hybrid, queueDepthPerReplica: Double? = nil, kvCacheUtilization: Double? = nil,
         ttftTargetSeconds: Double? = nil,
-        scaleUp: Behavior = Behavior(stabilizationWindowSeconds: 0, maxStep: 4, periodSeconds: 30, cooldownSeconds: 0),
-        scaleDown: Behavior = Behavior(stabilizationWindowSeconds: 300, maxStep: 1, periodSeconds: 60, cooldownSeconds: 120),
+        scaleUp: Behavior = Behavior(stabilizationWindowSeconds: 0, maxStep: 4, periodSeconds: 15, cooldownSeconds: 0),
+        scaleDown: Behavior = Behavior(stabilizationWindowSeconds: 300, maxStep: 4, periodSeconds: 60, cooldownSeconds: 0),
         scaleToZero: Bool = false, idleSeconds: Double = 900, staleAfterSeconds: Double = 90, tolerance: Double = 0.1
     ) {
         self.minReplicas = minReplicas
@@ -194,11 +194,15 @@ public enum DynamicScaler {
         inputs.append(.init("requestsPerSecond", Fmt.num(m.requestsPerSecond, 3)))
 
         // Anomaly filter: a lone outlier is replaced by the recent median; a second outlier in
-        // a row is accepted as a real change of level.
+        // a row is accepted as a real change of level. A spike that other signals corroborate
+        // (queues over target, TTFT over target) is real load, not noise, and is acted on at once.
         let finding = AnomalyDetector().check(m.requestsPerSecond, history: state.rateHistory)
         var rate = m.requestsPerSecond
         var anomaly = false
-        if finding.anomalous && state.consecutiveAnomalies == 0 {
+        let queueOver = p.queueDepthPerReplica.map { (m.queueDepth ?? 0) / Double(max(input.readyReplicas, 1)) > $0 } ?? false
+        let ttftOver = p.ttftTargetSeconds.map { (m.ttftP95Seconds ?? 0) > $0 } ?? false
+        let corroborated = finding.score > 0 && (queueOver || ttftOver)
+        if finding.anomalous && state.consecutiveAnomalies == 0 && !corroborated {
             anomaly = true
             rate = finding.median
             state.consecutiveAnomalies = 1

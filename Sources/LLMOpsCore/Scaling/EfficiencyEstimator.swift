@@ -1,0 +1,48 @@
+/// Learns how far the capacity model is from the replicas' measured behaviour, as a factor on
+/// modelled capacity. Evidence only counts when it is informative: the factor grows only while
+/// replicas carry at least `informativeLoad` of their assumed capacity and latency stays well
+/// inside the objective; it shrinks as soon as latency nears the objective or queues build.
+/// Growth is slow and shrinking fast (multiplicative increase/decrease in the AIMD spirit,
+/// reversed for safety), and the factor stays within bounds, so a bad estimate costs money,
+/// never the SLO for long.
+public struct EfficiencyEstimator: Sendable, Hashable {
+    public private(set) var factor: Double
+    public var bounds: ClosedRange<Double>
+    public var growth: Double
+    public var shrink: Double
+    public var informativeLoad: Double
+
+    public init(factor: Double = 1, bounds: ClosedRange<Double> = 0.5...2, growth: Double = 1.03, shrink: Double = 0.85, informativeLoad: Double = 0.7) {
+        self.factor = min(max(factor, bounds.lowerBound), bounds.upperBound)
+        self.bounds = bounds
+        self.growth = growth
+        self.shrink = shrink
+        self.informativeLoad = informativeLoad
+    }
+
+    /// Updates from one observation; returns the new factor.
+    /// - Parameters:
+    ///   - ratePerReplica: requests per second per ready replica.
+    ///   - modelCapacity: the capacity model's requests per second per replica.
+    ///   - ttftP95: observed 95th-percentile TTFT (nil when no requests finished prefill).
+    ///   - ttftTarget: the objective.
+    ///   - itlP95: observed 95th-percentile time per output token (vllm:time_per_output_token_seconds).
+    ///   - itlTarget: its objective.
+    ///   - queuePerReplica: waiting requests per ready replica.
+    @discardableResult
+    public mutating func observe(
+        ratePerReplica: Double, modelCapacity: Double, ttftP95: Double?, ttftTarget: Double, itlP95: Double? = nil, itlTarget: Double = .infinity,
+        queuePerReplica: Double
+    ) -> Double {
+        guard modelCapacity > 0, ttftTarget > 0, itlTarget > 0, ratePerReplica.isFinite else { return factor }
+        let stressed =
+            (ttftP95.map { $0 > 0.8 * ttftTarget } ?? false) || (itlP95.map { $0 > 0.8 * itlTarget } ?? false) || queuePerReplica > 4
+        let relaxed = (ttftP95.map { $0 < 0.5 * ttftTarget } ?? false) && (itlP95.map { $0 < 0.6 * itlTarget } ?? true)
+        if stressed {
+            factor = max(bounds.lowerBound, factor * shrink)
+        } else if ratePerReplica >= informativeLoad * modelCapacity * factor, relaxed, queuePerReplica <= 1 {
+            factor = min(bounds.upperBound, factor * growth)
+        }
+        return factor
+    }
+}

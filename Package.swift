@@ -38,12 +38,12 @@ let package = Package(
         .executableTarget(name: "CoreBenchmark", dependencies: ["LLMOpsCore"]),
         .testTarget(
             name: "KubeModelTests",
-            dependencies: ["KubeModel", .product(name: "PropertyBased", package: "swift-property-based")]
+            dependencies: ["KubeModel", "LLMOpsCore", .product(name: "PropertyBased", package: "swift-property-based")]
         ),
         .testTarget(
             name: "LLMOpsAPITests",
             dependencies: [
-                "LLMOpsAPI", "KubeModel",
+                "LLMOpsAPI", "KubeModel", "LLMOpsCore",
                 .product(name: "PropertyBased", package: "swift-property-based"),
                 .product(name: "Yams", package: "Yams"),
             ]

@@ -5,22 +5,12 @@
 import Foundation
 import LLMOpsCore
 
-struct SplitMix: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
 
 let nodesCount = Int(CommandLine.arguments.dropFirst().first ?? "1000") ?? 1000
 let deploymentsCount = Int(CommandLine.arguments.dropFirst(2).first ?? "500") ?? 500
 let iterations = Int(CommandLine.arguments.dropFirst(3).first ?? "30") ?? 30
 
-var rng = SplitMix(state: 42)
+var rng = SeededGenerator(seed: 42)
 let types = ["H100", "A100-80GB", "L40S", "L4"]
 let nodes = (0..<nodesCount).map { i in
     GPUNode(name: "node-\(i)", gpuType: types[i % types.count], gpuCount: 8, unhealthyGPUs: i % 97 == 0 ? [3] : [], zone: "zone-\(i % 3)")

@@ -1,5 +1,6 @@
 import KubeModel
 import PropertyBased
+import LLMOpsCore
 import Testing
 
 @Suite struct JSONTextTests {
@@ -30,7 +31,7 @@ import Testing
 
     @Test func roundTripsRandomValues() async {
         await propertyCheck(count: 300, input: Gen.uint64()) { seed in
-            var rng = SplitMix(seed: seed)
+            var rng = SeededGenerator(seed: seed)
             let value = randomJSON(&rng, depth: 0)
             let text = JSONText.serialize(value)
             #expect((try? JSONText.parse(text)) == value)
@@ -42,18 +43,6 @@ import Testing
     }
 }
 
-/// Deterministic generator for test data driven by property-test seeds.
-struct SplitMix: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
 
 /// Strings chosen to break naive YAML writers: they read back as other types unless quoted.
 let trickyStrings = [
@@ -62,7 +51,7 @@ let trickyStrings = [
     "@", "`", "2024-01-01", "12:30",
 ]
 
-func randomJSON(_ rng: inout SplitMix, depth: Int) -> JSONValue {
+func randomJSON(_ rng: inout SeededGenerator, depth: Int) -> JSONValue {
     let pick = Int.random(in: 0..<(depth > 3 ? 5 : 7), using: &rng)
     switch pick {
     case 0: return .null

@@ -1,26 +1,16 @@
+import LLMOpsCore
 import KubeModel
 import LLMOpsAPI
 
-struct SplitMix: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
 
 /// Builds random resources that satisfy the schema. With `full`, every optional field is set,
 /// which is what the schema-drift test needs; otherwise each is present at random.
 struct RandomResources {
-    var rng: SplitMix
+    var rng: SeededGenerator
     let full: Bool
 
     init(seed: UInt64, full: Bool = false) {
-        rng = SplitMix(seed: seed)
+        rng = SeededGenerator(seed: seed)
         self.full = full
     }
 

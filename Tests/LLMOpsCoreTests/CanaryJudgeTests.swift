@@ -3,7 +3,7 @@ import LLMOpsCore
 import Testing
 
 /// Log-normal latencies (the shape TTFT and ITL distributions roughly have), from an injected RNG.
-func lognormal(_ rng: inout SplitMix, median: Double, sigma: Double) -> Double {
+func lognormal(_ rng: inout SeededGenerator, median: Double, sigma: Double) -> Double {
     let u1 = Double.random(in: Double.ulpOfOne..<1, using: &rng), u2 = Double.random(in: 0..<1, using: &rng)
     let z = (-2 * log(u1)).squareRoot() * cos(2 * .pi * u2)
     return median * exp(sigma * z)
@@ -11,7 +11,7 @@ func lognormal(_ rng: inout SplitMix, median: Double, sigma: Double) -> Double {
 
 @Suite struct CanaryJudgeTests {
     func samples(_ n: Int, median: Double, seed: UInt64) -> [Double] {
-        var rng = SplitMix(seed: seed)
+        var rng = SeededGenerator(seed: seed)
         return (0..<n).map { _ in lognormal(&rng, median: median, sigma: 0.5) }
     }
 
@@ -85,7 +85,7 @@ func lognormal(_ rng: inout SplitMix, median: Double, sigma: Double) -> Double {
 
     /// Runs one sequential experiment; returns the per-arm sample count at which it rejected, or nil.
     func sequentialRun(seed: UInt64, canaryShift: Double, maxPerArm: Int, every: Int) -> Int? {
-        var rng = SplitMix(seed: seed)
+        var rng = SeededGenerator(seed: seed)
         var b = RunningStats(), c = RunningStats()
         var pMin = 1.0
         for n in 1...maxPerArm {
@@ -121,7 +121,7 @@ func lognormal(_ rng: inout SplitMix, median: Double, sigma: Double) -> Double {
         func mwPower(_ n: Int) -> Double {
             var hits = 0
             for r in 0..<100 {
-                var rng = SplitMix(seed: 90_000 &+ UInt64(r) &* 31 &+ UInt64(n))
+                var rng = SeededGenerator(seed: 90_000 &+ UInt64(r) &* 31 &+ UInt64(n))
                 let b = (0..<n).map { _ in lognormal(&rng, median: 300, sigma: 0.5) }
                 let c = (0..<n).map { _ in lognormal(&rng, median: 330, sigma: 0.5) }
                 if let o = MannWhitney.test(baseline: b, canary: c, margin: 0), o.pValue <= alpha { hits += 1 }
@@ -141,7 +141,7 @@ func lognormal(_ rng: inout SplitMix, median: Double, sigma: Double) -> Double {
         var alarms = 0
         let runs = 200
         for r in 0..<runs {
-            var rng = SplitMix(seed: 123_456 &+ UInt64(r))
+            var rng = SeededGenerator(seed: 123_456 &+ UInt64(r))
             var b: [Double] = [], c: [Double] = []
             for look in 1...20 {
                 for _ in 0..<50 {

@@ -140,7 +140,7 @@ struct ScalerHarness {
     /// than allowed, and never fall while metrics are stale.
     @Test func boundsAndStepLimitsHoldForRandomLoads() async {
         await propertyCheck(count: 100, input: Gen.uint64()) { seed in
-            var rng = SplitMix(seed: seed)
+            var rng = SeededGenerator(seed: seed)
             let minR = Int.random(in: 0...3, using: &rng)
             let policy = ScalerPolicy(
                 minReplicas: minR, maxReplicas: minR + Int.random(in: 1...15, using: &rng), mode: [.reactive, .predictive, .hybrid].randomElement(using: &rng)!,

@@ -103,7 +103,7 @@ import Testing
     /// memory cannot hold its weights plus one full context, and always covers the load.
     @Test func plansRespectMemoryAndCoverLoad() async {
         await propertyCheck(count: 200, input: Gen.uint64()) { seed in
-            var rng = SplitMix(seed: seed)
+            var rng = SeededGenerator(seed: seed)
             let params = [1.2e9, 8e9, 13e9, 34e9, 70e9].randomElement(using: &rng)!
             let bytes = [2.0, 1.0, 0.5].randomElement(using: &rng)!
             let model = ModelProfile.estimated(parameters: params, bytesPerParameter: bytes, contextLength: [4096, 8192, 32768].randomElement(using: &rng)!)
@@ -129,14 +129,3 @@ import Testing
     }
 }
 
-struct SplitMix: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}

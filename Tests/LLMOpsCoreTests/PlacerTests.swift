@@ -65,7 +65,7 @@ import Testing
     /// assignment matches the replica's type and size, and the same input gives the same output.
     @Test func neverOvercommits() async {
         await propertyCheck(count: 200, input: Gen.uint64()) { seed in
-            var rng = SplitMix(seed: seed)
+            var rng = SeededGenerator(seed: seed)
             let types = ["H100", "L40S", "A100-80GB"]
             let nodes = (0..<Int.random(in: 1...12, using: &rng)).map { i in
                 GPUNode(

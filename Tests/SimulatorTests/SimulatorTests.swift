@@ -4,16 +4,6 @@ import Testing
 
 @testable import Simulator
 
-struct SplitMix: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
 
 let model8B = ModelProfile(parameters: 8.03e9, bytesPerParameter: 2, layers: 32, hiddenSize: 4096, attentionHeads: 32, kvHeads: 8, contextLength: 8192)
 let l40s = ReplicaModel(model: model8B, gpu: GPUCatalog.standard["L40S"]!, tensorParallel: 1)
@@ -21,7 +11,7 @@ let slo = LatencySLO(ttftSeconds: 2, itlSeconds: 0.1, attainment: 0.99)
 
 /// Poisson arrivals at `rate(t)` requests per second for `seconds`, fixed token sizes.
 func poissonTrace(seconds: Double, seed: UInt64, input: Int = 1000, output: Int = 200, rate: (Double) -> Double) -> [TraceRequest] {
-    var rng = SplitMix(state: seed)
+    var rng = SeededGenerator(seed: seed)
     var t = 0.0
     var out: [TraceRequest] = []
     // Thinning (Lewis & Shedler) with a bound on the rate.

@@ -9,6 +9,8 @@ public struct Observation: Sendable {
     /// Arrivals per second over the last tick and the last minute.
     public var rateLastTick: Double
     public var rateLastMinute: Double
+    /// Prompt plus output tokens of the requests that arrived in the last tick, per second.
+    public var tokensPerSecondLastTick: Double = 0
     /// Requests in the system (queued anywhere, prefilling or decoding).
     public var inFlight: Int
     /// Requests waiting for admission (replica queues and the router's queue).
@@ -67,6 +69,8 @@ public struct SimulationResult: Sendable {
     public var scaleEvents: Int
     public var rejected: Int
     public var timeline: [TimelinePoint]
+    /// What the policy saw at each tick (for forecaster evaluation).
+    public var observations: [Observation]
 }
 
 /// Runs one policy over the trace. Deterministic: no randomness, events in a fixed order.
@@ -80,12 +84,14 @@ public func simulate<P: SimulatedPolicy>(_ setup: SimulationSetup, policy initia
     var pendingHead = 0
     var scaleEvents = 0
     var timeline: [TimelinePoint] = []
+    var observations: [Observation] = []
     var firstTokenTimes: [(Double, Double)] = []  // (time of first token, ttft), for the TTFT window
     var finishTimes: [(Double, Double)] = []  // (finish time, time per output token), for the ITL window
     var finishScan = 0
     var awaitingFinish: [Int] = []  // requests with a first token whose finish is not yet collected
     var ttftScan = 0
     var arrivalsInTick = 0
+    var tokensInTick = 0
     var minuteArrivals: [Int] = []
     var busyReplicaSeconds = 0.0  // KV-occupancy-weighted ready replica-time, for utilisation
     var readyReplicaSeconds = 0.0
@@ -155,12 +161,15 @@ public func simulate<P: SimulatedPolicy>(_ setup: SimulationSetup, policy initia
         let obs = Observation(
             time: t, replicas: act.count, readyReplicas: ready.count, rateLastTick: Double(arrivalsInTick) / policy.tickSeconds,
             rateLastMinute: Double(minuteArrivals.reduce(0, +)) / (Double(minuteArrivals.count) * policy.tickSeconds),
+            tokensPerSecondLastTick: Double(tokensInTick) / policy.tickSeconds,
             inFlight: act.reduce(0) { $0 + $1.outstanding } + (pending.count - pendingHead),
             queueDepth: act.reduce(0) { $0 + $1.queued } + (pending.count - pendingHead),
             kvUtilization: ready.isEmpty ? 0 : ready.reduce(0) { $0 + $1.kvUtilization } / Double(ready.count),
             ttftP95LastMinute: recent.isEmpty ? nil : recent[min(recent.count - 1, Int(Double(recent.count) * 0.95))],
             itlP95LastMinute: recentITL.isEmpty ? nil : recentITL[min(recentITL.count - 1, Int(Double(recentITL.count) * 0.95))])
+        observations.append(obs)
         arrivalsInTick = 0
+        tokensInTick = 0
         let desired = max(0, min(setup.maxReplicas, policy.desiredReplicas(obs)))
         if desired > act.count {
             for _ in 0..<(desired - act.count) { addReplica(at: t, coldStart: policy.coldStartSeconds) }
@@ -205,6 +214,7 @@ public func simulate<P: SimulatedPolicy>(_ setup: SimulationSetup, policy initia
         dispatchPending()
         route(i)
         arrivalsInTick += 1
+        tokensInTick += r.inputTokens + r.outputTokens
     }
     // Let the last requests finish; replicas keep billing until the trace is served.
     while nextTick <= end + policy.tickSeconds {
@@ -246,5 +256,5 @@ public func simulate<P: SimulatedPolicy>(_ setup: SimulationSetup, policy initia
         sloAttainment: requests.isEmpty ? 1 : Double(met) / Double(requests.count), ttftP50Ms: q(ttfts, 0.5), ttftP95Ms: q(ttfts, 0.95),
         ttftP99Ms: q(ttfts, 0.99), itlP95Ms: q(itls, 0.95),
         meanUtilization: readyReplicaSeconds > 0 ? busyReplicaSeconds / readyReplicaSeconds : 0, scaleEvents: scaleEvents, rejected: rejected,
-        timeline: timeline)
+        timeline: timeline, observations: observations)
 }

@@ -43,6 +43,8 @@ public enum ScalingMode: String, SchemaEnum {
 
 public enum ForecasterKind: String, SchemaEnum {
     case lastValue, seasonalNaive, holt, holtWinters
+    /// Experimental multi-stream network; opt-in only (it loses to holt on held-out traces).
+    case neural
 }
 
 public struct ScalingPolicySpec: Codable, Sendable, Hashable, SchemaDescribed {
@@ -181,7 +183,7 @@ public struct ForecastSpec: Codable, Sendable, Hashable, SchemaDescribed {
                 Field("horizonSeconds", \._horizonSeconds, "How far ahead to forecast; at least the model's cold-start time.").range(30...86_400),
                 Field(
                     "forecaster", \._forecaster,
-                    "Forecasting method: lastValue, seasonalNaive (one season ago), holt (damped trend; the default, chosen because it beats lastValue on held-out production traces) or holtWinters (trend and season)."),
+                    "Forecasting method: lastValue, seasonalNaive (one season ago), holt (damped trend; the default, chosen because it beats lastValue on held-out production traces), holtWinters (trend and season), or neural (experimental multi-stream network trained online; opt-in only, as it currently loses to holt on held-out traces)."),
                 Field("seasonSeconds", \._seasonSeconds, "Length of the load's repeating cycle, for seasonal methods.").range(60...604_800),
             ])
     }

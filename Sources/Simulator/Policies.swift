@@ -171,3 +171,35 @@ public struct OraclePolicy: SimulatedPolicy {
         return max(1, min(maxReplicas, Int((peak / capacityPerReplica - 1e-9).rounded(.up))))
     }
 }
+
+/// The llmops policy with the optional RL allocator adjusting each decision by ±1 replica.
+public struct RLAssistedPolicy: SimulatedPolicy {
+    public let name = "llmops+rl"
+    public var base: LLMOpsPolicy
+    public var allocator: RLAllocator
+    public var learning: Bool
+    public var tickSeconds: Double { base.tickSeconds }
+    public var coldStartSeconds: Double { base.coldStartSeconds }
+    public var maxReplicas: Int
+    private var previousRate: Double?
+
+    public init(base: LLMOpsPolicy, allocator: RLAllocator, learning: Bool, maxReplicas: Int) {
+        self.base = base
+        self.allocator = allocator
+        self.learning = learning
+        self.maxReplicas = maxReplicas
+    }
+
+    public mutating func desiredReplicas(_ o: Observation) -> Int {
+        let recommended = base.desiredReplicas(o)
+        let ready = Double(max(o.readyReplicas, 1))
+        let trend = previousRate.map { p in p > 0 ? (o.rateLastMinute - p) / p : 0 } ?? 0
+        previousRate = o.rateLastMinute
+        let observation = RLAllocator.Observation(
+            loadPerCapacity: o.rateLastMinute / (ready * base.capacityPerReplica), queuePerReplica: Double(o.queueDepth) / ready,
+            ttftRatio: base.policy.ttftTargetSeconds.flatMap { t in o.ttftP95LastMinute.map { $0 / t } },
+            itlRatio: o.itlP95LastMinute.map { $0 / base.itlTargetSeconds }, trend: trend)
+        let delta = allocator.adjust(observation, replicas: o.replicas, learn: learning)
+        return max(1, min(maxReplicas, recommended + delta))
+    }
+}

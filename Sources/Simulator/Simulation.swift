@@ -74,8 +74,13 @@ public struct SimulationResult: Sendable {
 }
 
 /// Runs one policy over the trace. Deterministic: no randomness, events in a fixed order.
-public func simulate<P: SimulatedPolicy>(_ setup: SimulationSetup, policy initial: P) -> SimulationResult {
-    var policy = initial
+public func simulate<P: SimulatedPolicy>(_ setup: SimulationSetup, policy: P) -> SimulationResult {
+    var copy = policy
+    return simulate(setup, updating: &copy)
+}
+
+/// Runs a policy and leaves it in its final state (e.g. a learning policy after an episode).
+public func simulate<P: SimulatedPolicy>(_ setup: SimulationSetup, updating policy: inout P) -> SimulationResult {
     let requests = setup.requests
     var records = Array(repeating: RequestRecord(), count: requests.count)
     var replicas: [SimReplica] = []

@@ -9,4 +9,9 @@ public enum ScalingDefaults {
     /// `NeuralForecasterEvaluationTests` shows it beating the best baseline on the held-out half
     /// of both traces; the test fails if this flag and the measurement disagree.
     public static let neuralForecasterEnabled = false
+
+    /// Whether the RL allocator adjusts the scaler's decisions by default. Enabled only if
+    /// `RLAllocatorEvaluationTests` shows it cheaper at the attainment target than the plain
+    /// scaler on the held-out half of both traces; the test fails if flag and measurement disagree.
+    public static let rlAllocatorEnabled = false
 }

@@ -104,8 +104,11 @@ public struct ModelSpec: Codable, Sendable, Hashable, SchemaDescribed {
     public static let parameterCountPattern = #"^[0-9]+(\.[0-9]+)?[MBT]$"#
 
     /// Parameters as a number, e.g. 8.0e9 for "8B"; nil when the text does not match the pattern.
-    public var parameters: Double? {
-        guard let suffix = parameterCount.last, let value = Double(parameterCount.dropLast()) else { return nil }
+    public var parameters: Double? { Self.parseParameterCount(parameterCount) }
+
+    /// Reads "8B", "1.5B", "350M" or "1T" as a number of parameters; nil for anything else.
+    public static func parseParameterCount(_ text: String) -> Double? {
+        guard let suffix = text.last, let value = Double(text.dropLast()), value > 0, value.isFinite else { return nil }
         switch suffix {
         case "M": return value * 1e6
         case "B": return value * 1e9

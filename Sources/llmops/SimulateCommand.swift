@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import LLMOpsAPI
 import LLMOpsCore
 import Simulator
 
@@ -62,15 +63,7 @@ struct SimulateCommand: AsyncParsableCommand {
 
     var gpuTypeList: [String] { gpuTypes.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
 
-    var parameters: Double? {
-        guard let suffix = model.last, let v = Double(model.dropLast()), v > 0 else { return nil }
-        switch suffix {
-        case "M": return v * 1e6
-        case "B": return v * 1e9
-        case "T": return v * 1e12
-        default: return nil
-        }
-    }
+    var parameters: Double? { ModelSpec.parseParameterCount(model) }
 
     func run() async throws {
         let requests: [TraceRequest]

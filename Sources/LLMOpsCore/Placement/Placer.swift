@@ -134,8 +134,7 @@ public enum Placer {
         var pending: [ReplicaRequest] = []
 
         func eligible(_ r: ReplicaRequest, _ n: GPUNode) -> Bool {
-            n.gpuType == r.gpuType && (r.nodeSelector.isEmpty || r.nodeSelector.allSatisfy { n.labels[$0.key] == $0.value })
-                && (n.taints.isEmpty || n.taints.allSatisfy { t in t.effect == "PreferNoSchedule" || r.tolerations.contains { $0.tolerates(t) } })
+            n.gpuType == r.gpuType && selects(r, n) && tolerates(r, n)
         }
         func record(_ r: ReplicaRequest, node i: Int, gpus: [Int], kept: Bool) {
             for g in gpus { free[i] &= ~(1 << UInt64(g)) }
@@ -219,14 +218,21 @@ public enum Placer {
         return (m, false)
     }
 
+    static func selects(_ r: ReplicaRequest, _ n: GPUNode) -> Bool {
+        r.nodeSelector.isEmpty || r.nodeSelector.allSatisfy { n.labels[$0.key] == $0.value }
+    }
+
+    /// NoSchedule and NoExecute taints must be tolerated; PreferNoSchedule only discourages.
+    static func tolerates(_ r: ReplicaRequest, _ n: GPUNode) -> Bool {
+        n.taints.isEmpty || n.taints.allSatisfy { t in t.effect == "PreferNoSchedule" || r.tolerations.contains { $0.tolerates(t) } }
+    }
+
     static func reason(_ r: ReplicaRequest, _ nodes: [GPUNode], _ free: [UInt64]) -> String {
         let typed = nodes.indices.filter { nodes[$0].gpuType == r.gpuType }
         if typed.isEmpty { return "no node has \(r.gpuType) GPUs" }
-        let selected = typed.filter { i in r.nodeSelector.allSatisfy { nodes[i].labels[$0.key] == $0.value } }
+        let selected = typed.filter { selects(r, nodes[$0]) }
         if selected.isEmpty { return "no \(r.gpuType) node matches nodeSelector \(r.nodeSelector.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ","))" }
-        let tolerated = selected.filter { i in
-            nodes[i].taints.allSatisfy { t in t.effect == "PreferNoSchedule" || r.tolerations.contains { $0.tolerates(t) } }
-        }
+        let tolerated = selected.filter { tolerates(r, nodes[$0]) }
         if tolerated.isEmpty { return "every matching \(r.gpuType) node has a taint the replica does not tolerate" }
         let mostFree = tolerated.map { free[$0].nonzeroBitCount }.max() ?? 0
         let healthy = tolerated.map { nodes[$0].gpuCount - nodes[$0].unhealthyGPUs.count }.max() ?? 0

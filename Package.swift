@@ -2,8 +2,8 @@
 import PackageDescription
 
 // One module per concern; see README.md ("Layout") for who may import whom.
-// Modules are added as they gain real code: KubeClient, KubeRuntime, Controllers and
-// ControlPlane join the graph with the issues that build them.
+// Modules are added as they gain real code: KubeClient, KubeRuntime and Controllers join
+// the graph with the issues that build them; ControlPlane so far holds the durable store.
 let package = Package(
     name: "llmops",
     platforms: [.macOS(.v15)],
@@ -25,6 +25,12 @@ let package = Package(
         .target(name: "LLMOpsAPI", dependencies: ["KubeModel"]),
         // Pure optimization core: no I/O, no clock, no global state.
         .target(name: "LLMOpsCore"),
+        // SQLite's C API from the system library (libsqlite3-dev), for the durable store.
+        .systemLibrary(name: "CSQLite"),
+        // The embedded Kubernetes-compatible control plane: durable object store first.
+        .target(name: "ControlPlane", dependencies: ["KubeModel", "CSQLite"]),
+        // Test helper: writes to an ObjectStore until SIGKILLed (durability test).
+        .executableTarget(name: "StoreCrashWriter", dependencies: ["ControlPlane", "KubeModel"]),
         // Trace-driven discrete-event serving simulator and the autoscaling evaluation.
         .target(name: "Simulator", dependencies: ["LLMOpsCore", "KubeModel"]),
         .executableTarget(
@@ -53,6 +59,7 @@ let package = Package(
             dependencies: ["LLMOpsCore", .product(name: "PropertyBased", package: "swift-property-based")]
         ),
         .testTarget(name: "SimulatorTests", dependencies: ["Simulator", "LLMOpsCore"]),
+        .testTarget(name: "ControlPlaneTests", dependencies: ["ControlPlane", "KubeModel", "StoreCrashWriter"]),
         .testTarget(name: "CLITests", dependencies: ["llmops"]),
     ]
 )

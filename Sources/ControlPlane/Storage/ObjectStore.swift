@@ -1,0 +1,258 @@
+import Foundation
+import KubeModel
+
+/// Where an object lives: `resource` is `group/plural` (`core/pods` for the core group).
+public struct StoreKey: Hashable, Sendable, CustomStringConvertible {
+    public var resource: String
+    public var namespace: String?
+    public var name: String
+
+    public init(resource: String, namespace: String?, name: String) {
+        self.resource = resource
+        self.namespace = namespace
+        self.name = name
+    }
+
+    /// The stored key; prefixes of it select a resource or a namespace of it.
+    public var path: String { Self.prefix(resource: resource, namespace: namespace) + name }
+
+    public static func prefix(resource: String, namespace: String?) -> String {
+        "\(resource)/\(namespace ?? "")/"
+    }
+
+    public var description: String { path }
+}
+
+public enum WatchEventType: String, Sendable {
+    case added = "ADDED", modified = "MODIFIED", deleted = "DELETED"
+}
+
+/// A change, as watch streams deliver it: the object as of `resourceVersion`.
+public struct StoredEvent: Sendable {
+    public var type: WatchEventType
+    public var key: String
+    public var object: JSONValue
+    public var resourceVersion: Int64
+}
+
+/// Why a store operation failed, and whether retrying can help.
+public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
+    case notFound(String)
+    case alreadyExists(String)
+    /// The caller's resourceVersion is not the stored one (optimistic concurrency).
+    case conflict(String, current: Int64)
+    /// The requested revision was compacted away; re-list, then watch from the list's revision.
+    case gone(requested: Int64, oldest: Int64)
+    case storage(String)
+
+    public var description: String {
+        switch self {
+        case .notFound(let k): return "\(k) not found"
+        case .alreadyExists(let k): return "\(k) already exists"
+        case .conflict(let k, let rv): return "\(k) has been modified (resourceVersion is now \(rv)); read it again and retry"
+        case .gone(let requested, let oldest): return "too old resource version: \(requested) (\(oldest))"
+        case .storage(let m): return "storage error: \(m)"
+        }
+    }
+
+    /// Conflicts resolve by re-reading; storage errors may be transient (a locked database).
+    public var retryable: Bool {
+        switch self {
+        case .conflict, .storage: return true
+        case .notFound, .alreadyExists, .gone: return false
+        }
+    }
+}
+
+/// The embedded control plane's durable object store: every object and every change, in SQLite.
+///
+/// - One global, monotonically increasing resourceVersion across all objects, as etcd's
+///   revision is for the Kubernetes API server; each object's `metadata.resourceVersion` is the
+///   revision of its last write.
+/// - A write is acknowledged only after its transaction commits with `synchronous=FULL` in WAL
+///   mode, so a process killed at any moment loses no acknowledged write.
+/// - Changes are also kept as an event log, so a watch can resume from any revision still in it;
+///   older revisions are compacted and answer 410 Gone.
+public actor ObjectStore {
+    private let db: SQLiteDatabase
+    public private(set) var revision: Int64
+    public private(set) var compactedRevision: Int64
+    private var watchers: [UUID: (prefix: String, continuation: AsyncStream<StoredEvent>.Continuation)] = [:]
+    /// Events a slow watcher may have pending before its stream is closed (it re-lists).
+    public static let watchBuffer = 10_000
+
+    public init(path: String) throws(StoreError) {
+        do {
+            db = try SQLiteDatabase(path: path)
+            try db.execute(
+                """
+                PRAGMA journal_mode=WAL;
+                PRAGMA synchronous=FULL;
+                CREATE TABLE IF NOT EXISTS objects (key TEXT PRIMARY KEY, rv INTEGER NOT NULL, value BLOB NOT NULL);
+                CREATE TABLE IF NOT EXISTS events (rv INTEGER PRIMARY KEY, key TEXT NOT NULL, type TEXT NOT NULL, value BLOB NOT NULL);
+                CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
+                INSERT OR IGNORE INTO meta VALUES ('revision', 0), ('compacted', 0);
+                """)
+            let meta = try db.query("SELECT name, value FROM meta") { ($0.text(0), $0.int(1)) }
+            revision = meta.first { $0.0 == "revision" }?.1 ?? 0
+            compactedRevision = meta.first { $0.0 == "compacted" }?.1 ?? 0
+        } catch {
+            throw .storage("\(error)")
+        }
+    }
+
+    // MARK: Reads
+
+    public func get(_ key: StoreKey) throws(StoreError) -> JSONValue {
+        guard let value = try read(key.path) else { throw .notFound(key.path) }
+        return value
+    }
+
+    /// Every object under a prefix (see `StoreKey.prefix`), in key order, with the revision
+    /// the list is consistent at (the store's current revision).
+    public func list(prefix: String) throws(StoreError) -> (items: [JSONValue], revision: Int64) {
+        do {
+            let blobs = try db.query(
+                "SELECT value FROM objects WHERE substr(key, 1, ?) = ? ORDER BY key", [.int(Int64(prefix.utf8.count)), .text(prefix)]
+            ) { $0.blob(0) }
+            var items: [JSONValue] = []
+            for b in blobs { items.append(try JSONText.parse(b)) }
+            return (items, revision)
+        } catch let e as JSONText.ParseError {
+            throw .storage("corrupt object: \(e)")
+        } catch {
+            throw .storage("\(error)")
+        }
+    }
+
+    private func read(_ path: String) throws(StoreError) -> JSONValue? {
+        do {
+            guard let blob = try db.query("SELECT value FROM objects WHERE key = ?", [.text(path)], row: { $0.blob(0) }).first else { return nil }
+            return try JSONText.parse(blob)
+        } catch {
+            throw .storage("\(error)")
+        }
+    }
+
+    // MARK: Writes
+
+    /// Stores a new object; its `metadata.resourceVersion` is set to the new revision.
+    public func create(_ key: StoreKey, _ object: JSONValue) throws(StoreError) -> JSONValue {
+        if try read(key.path) != nil { throw .alreadyExists(key.path) }
+        return try write(key, object, type: .added)
+    }
+
+    /// Replaces an object. With `expectedRevision`, fails with `conflict` unless it matches.
+    public func update(_ key: StoreKey, _ object: JSONValue, expectedRevision: Int64? = nil) throws(StoreError) -> JSONValue {
+        guard let current = try read(key.path) else { throw .notFound(key.path) }
+        let currentRV = Self.resourceVersion(of: current)
+        if let expected = expectedRevision, expected != currentRV { throw .conflict(key.path, current: currentRV) }
+        return try write(key, object, type: .modified)
+    }
+
+    /// Removes an object and returns it as last stored, at the revision of its deletion.
+    public func delete(_ key: StoreKey, expectedRevision: Int64? = nil) throws(StoreError) -> JSONValue {
+        guard let current = try read(key.path) else { throw .notFound(key.path) }
+        let currentRV = Self.resourceVersion(of: current)
+        if let expected = expectedRevision, expected != currentRV { throw .conflict(key.path, current: currentRV) }
+        return try write(key, current, type: .deleted)
+    }
+
+    private func write(_ key: StoreKey, _ object: JSONValue, type: WatchEventType) throws(StoreError) -> JSONValue {
+        let rv = revision + 1
+        var stored = object
+        if case .object(var o) = stored {
+            var meta = o["metadata"]?.objectValue ?? JSONObject()
+            meta["resourceVersion"] = .string(String(rv))
+            o["metadata"] = .object(meta)
+            stored = .object(o)
+        }
+        let blob = Array(JSONText.serialize(stored).utf8)
+        do {
+            try db.execute("BEGIN IMMEDIATE")
+            do {
+                try db.run("INSERT INTO events VALUES (?, ?, ?, ?)", [.int(rv), .text(key.path), .text(type.rawValue), .blob(blob)])
+                if type == .deleted {
+                    try db.run("DELETE FROM objects WHERE key = ?", [.text(key.path)])
+                } else {
+                    try db.run("INSERT OR REPLACE INTO objects VALUES (?, ?, ?)", [.text(key.path), .int(rv), .blob(blob)])
+                }
+                try db.run("UPDATE meta SET value = ? WHERE name = 'revision'", [.int(rv)])
+                try db.execute("COMMIT")
+            } catch {
+                try? db.execute("ROLLBACK")
+                throw error
+            }
+        } catch {
+            throw .storage("\(error)")
+        }
+        revision = rv
+        publish(StoredEvent(type: type, key: key.path, object: stored, resourceVersion: rv))
+        return stored
+    }
+
+    // MARK: Watch
+
+    /// Changes under `prefix` after `fromRevision`: first those already in the log, in order,
+    /// then live ones. Throws `gone` when `fromRevision` was compacted away.
+    public func watch(prefix: String, fromRevision: Int64) throws(StoreError) -> AsyncStream<StoredEvent> {
+        if fromRevision < compactedRevision { throw .gone(requested: fromRevision, oldest: compactedRevision) }
+        let replay: [StoredEvent]
+        do {
+            replay = try db.query(
+                "SELECT rv, key, type, value FROM events WHERE rv > ? AND substr(key, 1, ?) = ? ORDER BY rv",
+                [.int(fromRevision), .int(Int64(prefix.utf8.count)), .text(prefix)]
+            ) { row in
+                StoredEvent(
+                    type: WatchEventType(rawValue: row.text(2)) ?? .modified, key: row.text(1),
+                    object: (try? JSONText.parse(row.blob(3))) ?? .null, resourceVersion: row.int(0))
+            }
+        } catch {
+            throw .storage("\(error)")
+        }
+        let id = UUID()
+        let (stream, continuation) = AsyncStream<StoredEvent>.makeStream(bufferingPolicy: .bufferingOldest(Self.watchBuffer))
+        for event in replay { continuation.yield(event) }
+        // Registration happens inside the actor, after the replay and before any later write,
+        // so the stream has no gap and no duplicate.
+        watchers[id] = (prefix, continuation)
+        continuation.onTermination = { [weak self] _ in
+            Task { await self?.removeWatcher(id) }
+        }
+        return stream
+    }
+
+    private func removeWatcher(_ id: UUID) { watchers[id] = nil }
+
+    public var watcherCount: Int { watchers.count }
+
+    private func publish(_ event: StoredEvent) {
+        for (id, w) in watchers where event.key.hasPrefix(w.prefix) {
+            if case .dropped = w.continuation.yield(event) {
+                // Too far behind: end its stream rather than let it miss events silently.
+                w.continuation.finish()
+                watchers[id] = nil
+            }
+        }
+    }
+
+    /// Drops the event log up to and including `upTo`; watches from older revisions get 410.
+    public func compact(upTo: Int64) throws(StoreError) {
+        let target = min(upTo, revision)
+        guard target > compactedRevision else { return }
+        do {
+            try db.execute("BEGIN IMMEDIATE")
+            try db.run("DELETE FROM events WHERE rv <= ?", [.int(target)])
+            try db.run("UPDATE meta SET value = ? WHERE name = 'compacted'", [.int(target)])
+            try db.execute("COMMIT")
+        } catch {
+            try? db.execute("ROLLBACK")
+            throw .storage("\(error)")
+        }
+        compactedRevision = target
+    }
+
+    static func resourceVersion(of object: JSONValue) -> Int64 {
+        object["metadata"]?["resourceVersion"]?.stringValue.flatMap { Int64($0) } ?? 0
+    }
+}

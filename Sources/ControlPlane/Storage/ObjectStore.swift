@@ -108,6 +108,11 @@ public actor ObjectStore {
         return value
     }
 
+    /// The object, or nil when there is none.
+    public func find(_ key: StoreKey) throws(StoreError) -> JSONValue? {
+        try read(key.path)
+    }
+
     /// Every object under a prefix (see `StoreKey.prefix`), in key order, with the revision
     /// the list is consistent at (the store's current revision).
     public func list(prefix: String) throws(StoreError) -> (items: [JSONValue], revision: Int64) {

@@ -1,0 +1,355 @@
+import Foundation
+import KubeModel
+
+/// Kubernetes REST semantics over the object store, independent of any transport: resolves
+/// the resource, decodes and validates bodies, maintains metadata (uid, creationTimestamp,
+/// generation, resourceVersion, generateName), enforces optimistic concurrency, applies merge
+/// and JSON patches, honours finalizers on delete, serves the status subresource, and turns
+/// CustomResourceDefinitions into served resources. Clock and identifiers are injected.
+public actor APIHandler {
+    private let store: ObjectStore
+    private var registry = ResourceRegistry()
+    private let now: @Sendable () -> Timestamp
+    private let newUID: @Sendable () -> String
+
+    public init(
+        store: ObjectStore, now: @escaping @Sendable () -> Timestamp = { Timestamp(secondsSinceEpoch: Int64(Date().timeIntervalSince1970)) },
+        newUID: @escaping @Sendable () -> String = { UUID().uuidString.lowercased() }
+    ) async throws(StoreError) {
+        self.store = store
+        self.now = now
+        self.newUID = newUID
+        // CRDs stored before a restart are served again at once.
+        for crd in try await store.list(prefix: StoreKey.prefix(resource: "apiextensions.k8s.io/customresourcedefinitions", namespace: nil)).items {
+            if case .success(let served) = ResourceRegistry.resources(fromCRD: crd) { for r in served { registry.add(r) } }
+        }
+    }
+
+    public var servedResources: [ServedResource] { registry.all }
+
+    public func handle(_ request: APIRequest) async -> APIResponse {
+        do {
+            return try await route(request)
+        } catch let e as APIError {
+            return e.response
+        } catch let e as StoreError {
+            return Self.map(e).response
+        } catch {
+            return APIError(code: 500, reason: "InternalError", message: "\(error)").response
+        }
+    }
+
+    static func map(_ e: StoreError) -> APIError {
+        switch e {
+        case .notFound(let k): return APIError(code: 404, reason: "NotFound", message: "\(k) not found")
+        case .alreadyExists(let k): return APIError(code: 409, reason: "AlreadyExists", message: "\(k) already exists")
+        case .conflict(let k, _):
+            return APIError(code: 409, reason: "Conflict", message: "Operation cannot be fulfilled on \(k): the object has been modified; please apply your changes to the latest version and try again")
+        case .gone: return APIError(code: 410, reason: "Expired", message: e.description)
+        case .storage(let m): return APIError(code: 500, reason: "InternalError", message: m)
+        }
+    }
+
+    private func route(_ r: APIRequest) async throws -> APIResponse {
+        guard let path = ResourcePath.parse(r.path) else {
+            throw APIError(code: 404, reason: "NotFound", message: "the server could not find the requested resource (\(r.path))")
+        }
+        guard let resource = registry.lookup(group: path.group, version: path.version, plural: path.plural) else {
+            throw APIError(code: 404, reason: "NotFound", message: "the server could not find the requested resource (\(path.group)/\(path.version) \(path.plural))")
+        }
+        if resource.namespaced == false && path.namespace != nil {
+            throw APIError.badRequest("\(resource.kind) is cluster-scoped; drop the namespace from the path")
+        }
+        if let name = path.name, let problem = ObjectMetaValidation.dns1123Subdomain(name).first, resource.plural != "events" {
+            throw APIError.badRequest("invalid resource name \"\(name)\": \(problem)")
+        }
+        if let sub = path.subresource, sub != "status" {
+            throw APIError(code: 404, reason: "NotFound", message: "\(resource.plural) has no subresource \"\(sub)\" here")
+        }
+        if path.subresource == "status" && !resource.statusSubresource {
+            throw APIError(code: 404, reason: "NotFound", message: "\(resource.plural) has no status subresource")
+        }
+        switch (r.method, path.name) {
+        case ("GET", nil): return try await list(resource, path, r)
+        case ("GET", let name?): return APIResponse(status: 200, body: try await get(resource, path.namespace, name))
+        case ("POST", nil): return try await create(resource, path, r)
+        case ("PUT", let name?): return try await replace(resource, path, name, r)
+        case ("PATCH", let name?): return try await patch(resource, path, name, r)
+        case ("DELETE", let name?): return try await delete(resource, path.namespace, name)
+        default:
+            throw APIError(code: 405, reason: "MethodNotAllowed", message: "\(r.method) is not supported on \(r.path)")
+        }
+    }
+
+    // MARK: Reads
+
+    private func key(_ resource: ServedResource, _ namespace: String?, _ name: String) throws -> StoreKey {
+        if resource.namespaced && namespace == nil { throw APIError.badRequest("\(resource.kind) is namespaced: the path needs /namespaces/{namespace}/") }
+        return StoreKey(resource: resource.storeResource, namespace: resource.namespaced ? namespace : nil, name: name)
+    }
+
+    private func get(_ resource: ServedResource, _ namespace: String?, _ name: String) async throws -> JSONValue {
+        guard let found = try await store.find(try key(resource, namespace, name)) else {
+            throw APIError.notFound(resource.plural, name, group: resource.group)
+        }
+        return withTypeMeta(found, resource)
+    }
+
+    private func list(_ resource: ServedResource, _ path: ResourcePath, _ r: APIRequest) async throws -> APIResponse {
+        let prefix = resource.namespaced && path.namespace != nil
+            ? StoreKey.prefix(resource: resource.storeResource, namespace: path.namespace) : resource.storeResource + "/"
+        var (items, revision) = try await store.list(prefix: prefix)
+        if let text = r.query["labelSelector"], !text.isEmpty {
+            let selector: LabelSelector
+            do {
+                selector = try LabelSelector(parsing: text)
+            } catch {
+                throw APIError.badRequest("unable to parse requirement: \(error.message)")
+            }
+            items = items.filter { selector.matches(Self.labels($0)) }
+        }
+        let list = JSONObject([
+            ("kind", .string(resource.kind + "List")), ("apiVersion", .string(resource.apiVersion)),
+            ("metadata", .object(JSONObject([("resourceVersion", .string(String(revision)))]))),
+            ("items", .array(items.map { withTypeMeta($0, resource) })),
+        ])
+        return APIResponse(status: 200, body: .object(list))
+    }
+
+    static func labels(_ o: JSONValue) -> [String: String] {
+        var out: [String: String] = [:]
+        for (k, v) in o["metadata"]?["labels"]?.objectValue ?? JSONObject() { if let s = v.stringValue { out[k] = s } }
+        return out
+    }
+
+    private func withTypeMeta(_ o: JSONValue, _ resource: ServedResource) -> JSONValue {
+        guard case .object(var obj) = o else { return o }
+        obj["apiVersion"] = .string(resource.apiVersion)
+        obj["kind"] = .string(resource.kind)
+        return .object(obj)
+    }
+
+    // MARK: Writes
+
+    private func decodeBody(_ r: APIRequest) throws -> JSONValue {
+        guard !r.body.isEmpty else { throw APIError.badRequest("the request has no body") }
+        if r.contentType?.contains("yaml") == true {
+            guard let text = String(validating: r.body, as: UTF8.self) else { throw APIError.badRequest("the body is not UTF-8") }
+            do {
+                let docs = try YAMLDocuments.read(text)
+                guard docs.count == 1 else { throw APIError.badRequest("the body must hold exactly one YAML document") }
+                return docs[0].value
+            } catch let e as YAMLReadError {
+                throw APIError.badRequest("invalid YAML: \(e)")
+            }
+        }
+        do {
+            return try JSONText.parse(r.body)
+        } catch {
+            throw APIError.badRequest("invalid JSON: \(error)")
+        }
+    }
+
+    /// Checks kind and apiVersion, fills the namespace, and defaults, prunes and validates the
+    /// object against its schema (custom resources) and the metadata rules (all resources).
+    private func admit(_ body: JSONValue, _ resource: ServedResource, namespace: String?, strict: Bool) throws -> (JSONValue, [String]) {
+        guard case .object(var o) = body else { throw APIError.badRequest("the body must be a JSON object, not \(body.typeName)") }
+        if let kind = o["kind"]?.stringValue, kind != resource.kind {
+            throw APIError.badRequest("the body's kind \(kind) does not match the \(resource.kind) endpoint")
+        }
+        if let v = o["apiVersion"]?.stringValue, v != resource.apiVersion {
+            throw APIError.badRequest("the body's apiVersion \(v) does not match \(resource.apiVersion)")
+        }
+        o["kind"] = .string(resource.kind)
+        o["apiVersion"] = .string(resource.apiVersion)
+        var meta = o["metadata"]?.objectValue ?? JSONObject()
+        if resource.namespaced {
+            if let ns = meta["namespace"]?.stringValue, let pathNS = namespace, ns != pathNS {
+                throw APIError.badRequest("the namespace of the object (\(ns)) does not match the namespace of the request (\(pathNS))")
+            }
+            meta["namespace"] = namespace.map(JSONValue.string) ?? meta["namespace"]
+        } else {
+            meta["namespace"] = nil
+        }
+        o["metadata"] = .object(meta)
+        var value = JSONValue.object(o)
+        var warnings: [String] = []
+        let name = meta["name"]?.stringValue ?? meta["generateName"]?.stringValue ?? ""
+        var errors = ObjectMetaValidation.validate(.object(meta), namespaced: resource.namespaced)
+        if let schema = resource.schema {
+            let (pruned, unknown) = SchemaPruner.prune(value, schemaWithoutMeta(schema))
+            if !unknown.isEmpty {
+                if strict { throw APIError.badRequest("strict decoding error: " + unknown.map { "unknown field \"\($0)\"" }.joined(separator: ", ")) }
+                warnings = unknown.map { "unknown field \"\($0)\"" }
+            }
+            value = SchemaDefaulter.apply(pruned, schema)
+            errors += SchemaValidator(schema: schema).validateResource(value)
+        }
+        if !errors.isEmpty { throw APIError.invalid(kind: resource.kind, name: name, group: resource.group, errors) }
+        return (value, warnings)
+    }
+
+    private func schemaWithoutMeta(_ s: JSONSchemaProps) -> JSONSchemaProps {
+        var s = s
+        s.properties?["metadata"]?.preserveUnknownFields = true
+        return s
+    }
+
+    private func create(_ resource: ServedResource, _ path: ResourcePath, _ r: APIRequest) async throws -> APIResponse {
+        var (value, warnings) = try admit(try decodeBody(r), resource, namespace: path.namespace, strict: r.query["fieldValidation"] == "Strict")
+        guard case .object(var o) = value else { throw APIError.badRequest("the body must be an object") }
+        var meta = o["metadata"]?.objectValue ?? JSONObject()
+        if meta["name"]?.stringValue == nil {
+            guard let prefix = meta["generateName"]?.stringValue else {
+                throw APIError.invalid(kind: resource.kind, name: "", group: resource.group, [FieldError(.required, "metadata.name", "name or generateName is required")])
+            }
+            meta["name"] = .string(prefix + String(newUID().filter(\.isLetter).prefix(5)).lowercased())
+        }
+        if resource.namespaced && meta["namespace"] == nil { throw APIError.badRequest("a namespace is required for \(resource.kind)") }
+        meta["uid"] = .string(newUID())
+        meta["creationTimestamp"] = .string(now().rfc3339)
+        meta["generation"] = .int(1)
+        meta["resourceVersion"] = nil
+        meta["deletionTimestamp"] = nil
+        o["metadata"] = .object(meta)
+        if resource.statusSubresource && resource.schema != nil { o["status"] = nil }  // status is written through /status
+        if resource.kind == "Namespace" { o["status"] = .object(JSONObject([("phase", "Active")])) }
+        value = .object(o)
+        if resource.kind == "CustomResourceDefinition" { value = try establish(value) }
+        let name = meta["name"]!.stringValue!
+        let k = try key(resource, meta["namespace"]?.stringValue, name)
+        if try await store.find(k) != nil {
+            throw APIError(code: 409, reason: "AlreadyExists", message: "\(resource.plural).\(resource.group) \"\(name)\" already exists")
+        }
+        let stored = try await store.create(k, value)
+        if resource.kind == "CustomResourceDefinition", case .success(let served) = ResourceRegistry.resources(fromCRD: stored) {
+            for s in served { registry.add(s) }
+        }
+        return APIResponse(status: 201, body: withTypeMeta(stored, resource), warnings: warnings)
+    }
+
+    /// Accepts a CRD: validates what it defines and marks it Established and NamesAccepted.
+    private func establish(_ crd: JSONValue) throws -> JSONValue {
+        switch ResourceRegistry.resources(fromCRD: crd) {
+        case .failure(let e):
+            throw APIError.invalid(kind: "CustomResourceDefinition", name: crd["metadata"]?["name"]?.stringValue ?? "", group: "apiextensions.k8s.io", [e])
+        case .success:
+            var o = crd.objectValue!
+            let time = JSONValue.string(now().rfc3339)
+            let conditions: [JSONValue] = ["NamesAccepted", "Established"].map { t in
+                .object(JSONObject([("type", .string(t)), ("status", "True"), ("lastTransitionTime", time), ("reason", .string(t == "Established" ? "InitialNamesAccepted" : "NoConflicts")), ("message", .string(t == "Established" ? "the initial names have been accepted" : "no conflicts found"))]))
+            }
+            o["status"] = .object(JSONObject([("conditions", .array(conditions)), ("acceptedNames", o["spec"]?["names"] ?? .null)]))
+            return .object(o)
+        }
+    }
+
+    private func replace(_ resource: ServedResource, _ path: ResourcePath, _ name: String, _ r: APIRequest) async throws -> APIResponse {
+        let body = try decodeBody(r)
+        if let bodyName = body["metadata"]?["name"]?.stringValue, bodyName != name {
+            throw APIError.badRequest("the name of the object (\(bodyName)) does not match the name on the URL (\(name))")
+        }
+        return try await write(resource, path, name, body, subresource: path.subresource, strict: r.query["fieldValidation"] == "Strict")
+    }
+
+    private func patch(_ resource: ServedResource, _ path: ResourcePath, _ name: String, _ r: APIRequest) async throws -> APIResponse {
+        let current = try await get(resource, path.namespace, name)
+        let patch = try decodeBody(r)
+        let patched: JSONValue
+        switch r.contentType?.split(separator: ";").first.map({ $0.trimmingCharacters(in: .whitespaces) }) {
+        case "application/merge-patch+json"?:
+            patched = JSONPatch.merge(current, patch)
+        case "application/json-patch+json"?:
+            do {
+                patched = try JSONPatch.apply(current, operations: patch)
+            } catch {
+                throw APIError(code: 422, reason: "Invalid", message: "the JSON patch could not be applied: \(error.message)")
+            }
+        default:
+            throw APIError(
+                code: 415, reason: "UnsupportedMediaType",
+                message: "patch content type \(r.contentType ?? "none") is not supported yet; use application/merge-patch+json or application/json-patch+json")
+        }
+        // A patch applies to what was read: keep its resourceVersion unless the patch sets one.
+        let expected = patch["metadata"]?["resourceVersion"] != nil ? patched : current
+        var body = patched
+        if case .object(var o) = body {
+            var meta = o["metadata"]?.objectValue ?? JSONObject()
+            meta["resourceVersion"] = expected["metadata"]?["resourceVersion"]
+            o["metadata"] = .object(meta)
+            body = .object(o)
+        }
+        return try await write(resource, path, name, body, subresource: path.subresource, strict: r.query["fieldValidation"] == "Strict")
+    }
+
+    /// Shared by PUT and PATCH: preserves what clients may not change, bumps generation on spec
+    /// changes, and with a status subresource keeps the main resource and status apart.
+    private func write(_ resource: ServedResource, _ path: ResourcePath, _ name: String, _ body: JSONValue, subresource: String?, strict: Bool) async throws -> APIResponse {
+        let k = try key(resource, path.namespace, name)
+        guard let current = try await store.find(k) else { throw APIError.notFound(resource.plural, name, group: resource.group) }
+        var (value, warnings) = try admit(body, resource, namespace: path.namespace, strict: strict)
+        guard case .object(var o) = value, case .object(let old) = current else { throw APIError.badRequest("the body must be an object") }
+        var meta = o["metadata"]?.objectValue ?? JSONObject()
+        let oldMeta = old["metadata"]?.objectValue ?? JSONObject()
+        let expected = meta["resourceVersion"]?.stringValue.flatMap { Int64($0) }
+        if meta["resourceVersion"] != nil && expected == nil { throw APIError.badRequest("metadata.resourceVersion must be a decimal string") }
+        for immutable in ["uid", "creationTimestamp", "deletionTimestamp", "generation", "namespace", "name"] { meta[immutable] = oldMeta[immutable] }
+        if resource.statusSubresource {
+            if subresource == "status" {
+                // Only status changes through /status.
+                var kept = old
+                kept["status"] = o["status"]
+                o = kept
+                var m = oldMeta
+                m["resourceVersion"] = meta["resourceVersion"]
+                meta = m
+            } else {
+                o["status"] = old["status"]
+            }
+        }
+        let specChanged = subresource != "status" && (o["spec"] != old["spec"] || (old["spec"] == nil && Self.withoutBookkeeping(o) != Self.withoutBookkeeping(old)))
+        if specChanged { meta["generation"] = .int((oldMeta["generation"]?.intValue ?? 0) + 1) }
+        // A deleted object whose last finalizer is removed goes away.
+        let finalizers = meta["finalizers"]?.arrayValue ?? []
+        let remove = oldMeta["deletionTimestamp"] != nil && finalizers.isEmpty
+        o["metadata"] = .object(meta)
+        value = .object(o)
+        if remove {
+            let deleted = try await store.delete(k, expectedRevision: expected)
+            return APIResponse(status: 200, body: withTypeMeta(deleted, resource), warnings: warnings)
+        }
+        let stored = try await store.update(k, value, expectedRevision: expected)
+        return APIResponse(status: 200, body: withTypeMeta(stored, resource), warnings: warnings)
+    }
+
+    static func withoutBookkeeping(_ o: JSONObject) -> JSONObject {
+        var c = o
+        c["metadata"] = nil
+        c["status"] = nil
+        return c
+    }
+
+    private func delete(_ resource: ServedResource, _ namespace: String?, _ name: String) async throws -> APIResponse {
+        let k = try key(resource, namespace, name)
+        guard let current = try await store.find(k) else { throw APIError.notFound(resource.plural, name, group: resource.group) }
+        // Finalizers hold the object: mark it deleted and let their owners finish.
+        if let finalizers = current["metadata"]?["finalizers"]?.arrayValue, !finalizers.isEmpty {
+            guard case .object(var o) = current else { throw APIError.badRequest("corrupt object") }
+            var meta = o["metadata"]?.objectValue ?? JSONObject()
+            if meta["deletionTimestamp"] == nil {
+                meta["deletionTimestamp"] = .string(now().rfc3339)
+                o["metadata"] = .object(meta)
+                let stored = try await store.update(k, .object(o))
+                return APIResponse(status: 202, body: withTypeMeta(stored, resource))
+            }
+            return APIResponse(status: 202, body: withTypeMeta(current, resource))
+        }
+        let deleted = try await store.delete(k)
+        if resource.kind == "CustomResourceDefinition", let group = deleted["spec"]?["group"]?.stringValue,
+            let plural = deleted["spec"]?["names"]?["plural"]?.stringValue
+        {
+            registry.remove(group: group, plural: plural)
+        }
+        return APIResponse(status: 200, body: withTypeMeta(deleted, resource))
+    }
+}

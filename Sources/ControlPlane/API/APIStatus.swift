@@ -1,0 +1,70 @@
+import KubeModel
+
+/// A request, as the transport hands it over (HTTP framing, TLS and auth are done before).
+public struct APIRequest: Sendable {
+    public var method: String
+    public var path: String
+    public var query: [String: String]
+    public var body: [UInt8]
+    public var contentType: String?
+
+    public init(method: String, path: String, query: [String: String] = [:], body: [UInt8] = [], contentType: String? = nil) {
+        self.method = method
+        self.path = path
+        self.query = query
+        self.body = body
+        self.contentType = contentType
+    }
+}
+
+public struct APIResponse: Sendable {
+    public var status: Int
+    public var body: JSONValue
+    /// Warnings for the `Warning` header (e.g. pruned unknown fields).
+    public var warnings: [String]
+
+    public init(status: Int, body: JSONValue, warnings: [String] = []) {
+        self.status = status
+        self.body = body
+        self.warnings = warnings
+    }
+}
+
+/// `metav1.Status` failures, with the HTTP code and reason Kubernetes uses for each.
+public struct APIError: Error, Sendable {
+    public var code: Int
+    public var reason: String
+    public var message: String
+    public var details: JSONValue?
+
+    public static func notFound(_ kind: String, _ name: String, group: String = "") -> APIError {
+        APIError(
+            code: 404, reason: "NotFound", message: "\(kind.lowercased()) \"\(name)\" not found",
+            details: .object(JSONObject([("name", .string(name)), ("group", .string(group)), ("kind", .string(kind))])))
+    }
+
+    public static func badRequest(_ message: String) -> APIError { APIError(code: 400, reason: "BadRequest", message: message) }
+
+    /// 422 with one cause per field error, as `kubectl` prints them.
+    public static func invalid(kind: String, name: String, group: String, _ errors: [FieldError]) -> APIError {
+        let causes: [JSONValue] = errors.map { e in
+            .object(JSONObject([("reason", .string(e.kind.rawValue)), ("message", .string(e.description)), ("field", .string(e.path))]))
+        }
+        let list = errors.map(\.description).joined(separator: ", ")
+        return APIError(
+            code: 422, reason: "Invalid", message: "\(kind).\(group.isEmpty ? "" : group) \"\(name)\" is invalid: [\(list)]",
+            details: .object(JSONObject([("name", .string(name)), ("group", .string(group)), ("kind", .string(kind)), ("causes", .array(causes))])))
+    }
+
+    public var status: JSONValue {
+        var o = JSONObject([
+            ("kind", "Status"), ("apiVersion", "v1"), ("metadata", .object(JSONObject())), ("status", "Failure"), ("message", .string(message)),
+            ("reason", .string(reason)),
+        ])
+        if let details { o["details"] = details }
+        o["code"] = .int(Int64(code))
+        return .object(o)
+    }
+
+    public var response: APIResponse { APIResponse(status: code, body: status) }
+}

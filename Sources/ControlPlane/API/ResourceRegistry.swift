@@ -1,0 +1,165 @@
+import KubeModel
+
+/// A resource the API server serves: where it lives in the URL space and how it behaves.
+public struct ServedResource: Sendable {
+    /// "" for the core group.
+    public var group: String
+    public var version: String
+    public var plural: String
+    public var singular: String
+    public var kind: String
+    public var namespaced: Bool
+    public var shortNames: [String]
+    /// Set for custom resources: the schema requests are defaulted, pruned and validated with.
+    public var schema: JSONSchemaProps?
+    public var statusSubresource: Bool
+    public var scale: CustomResourceDefinition.ScalePaths?
+
+    public var apiVersion: String { group.isEmpty ? version : "\(group)/\(version)" }
+    /// The store's resource name: `group/plural`, with `core` for the core group.
+    public var storeResource: String { "\(group.isEmpty ? "core" : group)/\(plural)" }
+
+    public init(
+        group: String, version: String, plural: String, singular: String, kind: String, namespaced: Bool, shortNames: [String] = [],
+        schema: JSONSchemaProps? = nil, statusSubresource: Bool = false, scale: CustomResourceDefinition.ScalePaths? = nil
+    ) {
+        self.group = group
+        self.version = version
+        self.plural = plural
+        self.singular = singular
+        self.kind = kind
+        self.namespaced = namespaced
+        self.shortNames = shortNames
+        self.schema = schema
+        self.statusSubresource = statusSubresource
+        self.scale = scale
+    }
+}
+
+/// What is served: the built-in kinds the operator and users need, plus every established CRD.
+public struct ResourceRegistry: Sendable {
+    private var resources: [String: ServedResource] = [:]  // "group/version/plural"
+
+    public static let builtIns: [ServedResource] = [
+        .init(group: "", version: "v1", plural: "namespaces", singular: "namespace", kind: "Namespace", namespaced: false, shortNames: ["ns"], statusSubresource: true),
+        .init(group: "", version: "v1", plural: "nodes", singular: "node", kind: "Node", namespaced: false, shortNames: ["no"], statusSubresource: true),
+        .init(group: "", version: "v1", plural: "pods", singular: "pod", kind: "Pod", namespaced: true, shortNames: ["po"], statusSubresource: true),
+        .init(group: "", version: "v1", plural: "services", singular: "service", kind: "Service", namespaced: true, shortNames: ["svc"], statusSubresource: true),
+        .init(group: "", version: "v1", plural: "configmaps", singular: "configmap", kind: "ConfigMap", namespaced: true, shortNames: ["cm"]),
+        .init(group: "", version: "v1", plural: "secrets", singular: "secret", kind: "Secret", namespaced: true),
+        .init(group: "", version: "v1", plural: "serviceaccounts", singular: "serviceaccount", kind: "ServiceAccount", namespaced: true, shortNames: ["sa"]),
+        .init(group: "", version: "v1", plural: "events", singular: "event", kind: "Event", namespaced: true, shortNames: ["ev"]),
+        .init(group: "events.k8s.io", version: "v1", plural: "events", singular: "event", kind: "Event", namespaced: true, shortNames: ["ev"]),
+        .init(group: "apps", version: "v1", plural: "deployments", singular: "deployment", kind: "Deployment", namespaced: true, shortNames: ["deploy"], statusSubresource: true),
+        .init(group: "apps", version: "v1", plural: "replicasets", singular: "replicaset", kind: "ReplicaSet", namespaced: true, shortNames: ["rs"], statusSubresource: true),
+        .init(group: "coordination.k8s.io", version: "v1", plural: "leases", singular: "lease", kind: "Lease", namespaced: true),
+        .init(group: "apiextensions.k8s.io", version: "v1", plural: "customresourcedefinitions", singular: "customresourcedefinition", kind: "CustomResourceDefinition", namespaced: false, shortNames: ["crd", "crds"], statusSubresource: true),
+    ]
+
+    public init() {
+        for r in Self.builtIns { add(r) }
+    }
+
+    public mutating func add(_ r: ServedResource) {
+        resources["\(r.group)/\(r.version)/\(r.plural)"] = r
+    }
+
+    public mutating func remove(group: String, plural: String) {
+        resources = resources.filter { !($0.value.group == group && $0.value.plural == plural && $0.value.schema != nil) }
+    }
+
+    public func lookup(group: String, version: String, plural: String) -> ServedResource? {
+        resources["\(group)/\(version)/\(plural)"]
+    }
+
+    public var all: [ServedResource] { resources.values.sorted { ($0.group, $0.plural) < ($1.group, $1.plural) } }
+
+    /// The served resources a CRD object defines (one per served version), or why it is invalid.
+    public static func resources(fromCRD crd: JSONValue) -> Result<[ServedResource], FieldError> {
+        guard let spec = crd["spec"], let group = spec["group"]?.stringValue, !group.isEmpty else {
+            return .failure(FieldError(.required, "spec.group", "a CRD needs a group"))
+        }
+        guard let names = spec["names"], let plural = names["plural"]?.stringValue, let kind = names["kind"]?.stringValue else {
+            return .failure(FieldError(.required, "spec.names", "a CRD needs names.plural and names.kind"))
+        }
+        guard crd["metadata"]?["name"]?.stringValue == "\(plural).\(group)" else {
+            return .failure(FieldError(.invalid, "metadata.name", value: crd["metadata"]?["name"] ?? .null, "must be spec.names.plural+\".\"+spec.group"))
+        }
+        let namespaced = spec["scope"]?.stringValue != "Cluster"
+        guard let versions = spec["versions"]?.arrayValue, !versions.isEmpty else {
+            return .failure(FieldError(.required, "spec.versions", "at least one version is required"))
+        }
+        var out: [ServedResource] = []
+        for (i, v) in versions.enumerated() where v["served"]?.boolValue ?? true {
+            guard let name = v["name"]?.stringValue else { return .failure(FieldError(.required, "spec.versions[\(i)].name", "")) }
+            var schema: JSONSchemaProps?
+            if let s = v["schema"]?["openAPIV3Schema"] {
+                do {
+                    schema = try JSONSchemaProps(json: s)
+                } catch {
+                    return .failure(FieldError(.invalid, "spec.versions[\(i)].schema.openAPIV3Schema.\(error.path)", error.message))
+                }
+            } else {
+                return .failure(FieldError(.required, "spec.versions[\(i)].schema.openAPIV3Schema", "a structural schema is required"))
+            }
+            let sub = v["subresources"]
+            var scale: CustomResourceDefinition.ScalePaths?
+            if let sc = sub?["scale"], let spec = sc["specReplicasPath"]?.stringValue, let status = sc["statusReplicasPath"]?.stringValue {
+                scale = .init(specReplicasPath: spec, statusReplicasPath: status, labelSelectorPath: sc["labelSelectorPath"]?.stringValue)
+            }
+            out.append(
+                ServedResource(
+                    group: group, version: name, plural: plural, singular: names["singular"]?.stringValue ?? kind.lowercased(), kind: kind,
+                    namespaced: namespaced, shortNames: names["shortNames"]?.arrayValue?.compactMap(\.stringValue) ?? [], schema: schema,
+                    statusSubresource: sub?["status"] != nil, scale: scale))
+        }
+        return .success(out)
+    }
+}
+
+/// A request's target, parsed from its path:
+/// `/api/v1/namespaces/{ns}/{resource}/{name}/{subresource}` or `/apis/{group}/{version}/...`.
+public struct ResourcePath: Sendable, Equatable {
+    public var group: String
+    public var version: String
+    public var plural: String
+    public var namespace: String?
+    public var name: String?
+    public var subresource: String?
+
+    public static func parse(_ path: String) -> ResourcePath? {
+        var parts = path.split(separator: "/", omittingEmptySubsequences: true).map(String.init)
+        guard !parts.isEmpty else { return nil }
+        var group = ""
+        let version: String
+        if parts[0] == "api" {
+            guard parts.count >= 3 else { return nil }
+            version = parts[1]
+            parts.removeFirst(2)
+        } else if parts[0] == "apis" {
+            guard parts.count >= 4 else { return nil }
+            group = parts[1]
+            version = parts[2]
+            parts.removeFirst(3)
+        } else {
+            return nil
+        }
+        var namespace: String?
+        if group.isEmpty, parts.first == "namespaces", parts.count == 2 || (parts.count == 3 && ["status", "finalize"].contains(parts[2])) {
+            // /api/v1/namespaces/{name}[/status]: the namespace object itself.
+            return ResourcePath(group: "", version: version, plural: "namespaces", namespace: nil, name: parts[1], subresource: parts.count == 3 ? parts[2] : nil)
+        }
+        if parts.count >= 3, parts[0] == "namespaces" {
+            namespace = parts[1]
+            parts.removeFirst(2)
+        }
+        guard (1...3).contains(parts.count) else { return nil }
+        // Names and namespaces must be path-safe: no traversal, no empty segments.
+        for p in parts + [namespace].compactMap({ $0 }) where p == "." || p == ".." || p.contains("\\") {
+            return nil
+        }
+        return ResourcePath(
+            group: group, version: version, plural: parts[0], namespace: namespace, name: parts.count > 1 ? parts[1] : nil,
+            subresource: parts.count > 2 ? parts[2] : nil)
+    }
+}

@@ -84,7 +84,7 @@ final class SimReplica {
             context += Double(n * running)
             finishCompleted(requests, &records)
         }
-        if draining && terminatedAt == nil && outstanding == 0 { terminatedAt = min(clock, max(time, clock)) }
+        if draining && terminatedAt == nil && outstanding == 0 { terminatedAt = clock }
     }
 
     private func canAdmitNext(_ requests: [TraceRequest]) -> Bool {

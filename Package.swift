@@ -17,6 +17,11 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-certificates", from: "1.21.1"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/apple/swift-asn1", from: "1.7.4"),
     ],
     targets: [
         // Generic Kubernetes object model, OpenAPI schemas, schema validation, YAML decoding.
@@ -28,7 +33,19 @@ let package = Package(
         // SQLite's C API from the system library (libsqlite3-dev), for the durable store.
         .systemLibrary(name: "CSQLite"),
         // The embedded Kubernetes-compatible control plane: durable object store first.
-        .target(name: "ControlPlane", dependencies: ["KubeModel", "CSQLite"]),
+        .target(
+            name: "ControlPlane",
+            dependencies: [
+                "KubeModel", "CSQLite",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+            ]
+        ),
         // Test helper: writes to an ObjectStore until SIGKILLed (durability test).
         .executableTarget(name: "StoreCrashWriter", dependencies: ["ControlPlane", "KubeModel"]),
         // Trace-driven discrete-event serving simulator and the autoscaling evaluation.
@@ -36,7 +53,7 @@ let package = Package(
         .executableTarget(
             name: "llmops",
             dependencies: [
-                "KubeModel", "LLMOpsAPI", "LLMOpsCore", "Simulator",
+                "KubeModel", "LLMOpsAPI", "LLMOpsCore", "Simulator", "ControlPlane",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

@@ -133,6 +133,9 @@ public actor APIHandler {
 
     private func decodeBody(_ r: APIRequest) throws -> JSONValue {
         guard !r.body.isEmpty else { throw APIError.badRequest("the request has no body") }
+        if let type = r.contentType, type.contains("protobuf") || type.contains("cbor") {
+            throw APIError(code: 415, reason: "UnsupportedMediaType", message: "the body content type \(type) is not supported: send application/json or application/yaml")
+        }
         if r.contentType?.contains("yaml") == true {
             guard let text = String(validating: r.body, as: UTF8.self) else { throw APIError.badRequest("the body is not UTF-8") }
             do {

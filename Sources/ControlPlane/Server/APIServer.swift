@@ -1,0 +1,252 @@
+import Foundation
+import KubeModel
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import NIOSSL
+import Synchronization
+
+/// The control plane's HTTPS front door: TLS with the generated serving certificate, bearer
+/// token authentication (401 otherwise; health endpoints excepted), a request body limit
+/// (413), discovery, watch streams, and everything else handed to `APIHandler`.
+public final class APIServer: Sendable {
+    public struct Options: Sendable {
+        public var host: String
+        public var port: Int
+        public var token: String
+        public var maxBodyBytes: Int
+
+        public init(host: String = "127.0.0.1", port: Int, token: String, maxBodyBytes: Int = 3 * 1024 * 1024) {
+            self.host = host
+            self.port = port
+            self.token = token
+            self.maxBodyBytes = maxBodyBytes
+        }
+    }
+
+    let handler: APIHandler
+    let store: ObjectStore
+    let options: Options
+    private let group: MultiThreadedEventLoopGroup
+    private let channel = Mutex<Channel?>(nil)
+    private let sslContext: NIOSSLContext
+
+    public init(handler: APIHandler, store: ObjectStore, certificates: ServingCertificates, options: Options) throws {
+        self.handler = handler
+        self.store = store
+        self.options = options
+        group = MultiThreadedEventLoopGroup(numberOfThreads: 2)
+        let chain = try NIOSSLCertificate.fromPEMBytes(Array(certificates.certificatePEM.utf8)).map { NIOSSLCertificateSource.certificate($0) }
+        let key = try NIOSSLPrivateKey(bytes: Array(certificates.privateKeyPEM.utf8), format: .pem)
+        var tls = TLSConfiguration.makeServerConfiguration(certificateChain: chain, privateKey: .privateKey(key))
+        tls.minimumTLSVersion = .tlsv12
+        sslContext = try NIOSSLContext(configuration: tls)
+    }
+
+    /// Binds and starts serving; returns the port (useful with port 0).
+    public func start() async throws -> Int {
+        let ssl = sslContext
+        let bootstrap = ServerBootstrap(group: group)
+            .serverChannelOption(.backlog, value: 256)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelInitializer { [self] channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: ssl))
+                    try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
+                    try channel.pipeline.syncOperations.addHandler(HTTPHandler(server: self))
+                }
+            }
+        let bound = try await bootstrap.bind(host: options.host, port: options.port).get()
+        channel.withLock { $0 = bound }
+        return bound.localAddress?.port ?? options.port
+    }
+
+    public func shutdown() async throws {
+        if let c = channel.withLock({ $0 }) { try? await c.close() }
+        try await group.shutdownGracefully()
+    }
+
+    // MARK: Routing
+
+    enum Reply {
+        case full(APIResponse)
+        case watch(AsyncStream<StoredEvent>, ServedResource, timeout: Double?)
+    }
+
+    func route(_ request: APIRequest, authorization: String?) async -> Reply {
+        let open = ["/healthz", "/readyz", "/livez"]
+        if open.contains(request.path) {
+            return .full(APIResponse(status: 200, body: "ok"))
+        }
+        guard authorization == "Bearer \(options.token)" else {
+            return .full(APIError(code: 401, reason: "Unauthorized", message: "Unauthorized").response)
+        }
+        let served = await handler.servedResources
+        switch request.path {
+        case "/version": return .full(APIResponse(status: 200, body: Discovery.version()))
+        case "/api": return .full(APIResponse(status: 200, body: Discovery.coreVersions(serverAddress: "\(options.host):\(options.port)")))
+        case "/apis": return .full(APIResponse(status: 200, body: Discovery.groups(served)))
+        default: break
+        }
+        let parts = request.path.split(separator: "/").map(String.init)
+        if request.method == "GET", parts.count == 2, parts[0] == "api", let list = Discovery.resourceList(group: "", version: parts[1], served) {
+            return .full(APIResponse(status: 200, body: list))
+        }
+        if request.method == "GET", parts.count == 3, parts[0] == "apis", let list = Discovery.resourceList(group: parts[1], version: parts[2], served) {
+            return .full(APIResponse(status: 200, body: list))
+        }
+        if request.method == "GET", ["true", "1"].contains(request.query["watch"] ?? ""), let path = ResourcePath.parse(request.path), path.name == nil,
+            let resource = served.first(where: { $0.group == path.group && $0.version == path.version && $0.plural == path.plural })
+        {
+            let prefix = resource.namespaced && path.namespace != nil
+                ? StoreKey.prefix(resource: resource.storeResource, namespace: path.namespace) : resource.storeResource + "/"
+            let from: Int64
+            if let rv = request.query["resourceVersion"], !rv.isEmpty, rv != "0" {
+                guard let parsed = Int64(rv) else { return .full(APIError.badRequest("resourceVersion must be a decimal string").response) }
+                from = parsed
+            } else {
+                from = await store.revision
+            }
+            do {
+                let stream = try await store.watch(prefix: prefix, fromRevision: from)
+                return .watch(stream, resource, timeout: request.query["timeoutSeconds"].flatMap(Double.init))
+            } catch {
+                return .full(APIHandler.map(error).response)
+            }
+        }
+        return .full(await handler.handle(request))
+    }
+}
+
+/// One connection's HTTP/1.1 exchanges.
+final class HTTPHandler: ChannelInboundHandler, @unchecked Sendable {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias OutboundOut = HTTPServerResponsePart
+
+    private let server: APIServer
+    private var head: HTTPRequestHead?
+    private var body: [UInt8] = []
+    private var tooLarge = false
+
+    init(server: APIServer) { self.server = server }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch unwrapInboundIn(data) {
+        case .head(let h):
+            head = h
+            body = []
+            tooLarge = false
+            if let length = h.headers.first(name: "content-length").flatMap(Int.init), length > server.options.maxBodyBytes { tooLarge = true }
+        case .body(var buffer):
+            guard !tooLarge else { return }
+            if body.count + buffer.readableBytes > server.options.maxBodyBytes {
+                tooLarge = true
+                body = []
+            } else {
+                body += buffer.readBytes(length: buffer.readableBytes) ?? []
+            }
+        case .end:
+            guard let head else { return }
+            self.head = nil
+            if tooLarge {
+                let e = APIError(code: 413, reason: "RequestEntityTooLarge", message: "the request body is larger than \(server.options.maxBodyBytes) bytes")
+                write(context: context, e.response, keepAlive: false)
+                return
+            }
+            let (path, query) = Self.split(head.uri)
+            let request = APIRequest(method: head.method.rawValue, path: path, query: query, body: body, contentType: head.headers.first(name: "content-type"))
+            let authorization = head.headers.first(name: "authorization")
+            let keepAlive = head.isKeepAlive
+            let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+            let loop = context.eventLoop
+            let server = self.server
+            Task {
+                let reply = await server.route(request, authorization: authorization)
+                switch reply {
+                case .full(let response):
+                    loop.execute { bound.value.0.write(context: bound.value.1, response, keepAlive: keepAlive) }
+                case .watch(let stream, let resource, let timeout):
+                    loop.execute { bound.value.0.startStream(context: bound.value.1) }
+                    await Self.pump(stream, resource: resource, timeout: timeout, bound: bound, loop: loop)
+                }
+            }
+        }
+    }
+
+    static func split(_ uri: String) -> (String, [String: String]) {
+        guard let q = uri.firstIndex(of: "?") else { return (uri.removingPercentEncoding ?? uri, [:]) }
+        var query: [String: String] = [:]
+        for pair in uri[uri.index(after: q)...].split(separator: "&") {
+            let kv = pair.split(separator: "=", maxSplits: 1)
+            let key = String(kv[0]).removingPercentEncoding ?? String(kv[0])
+            let value = kv.count > 1 ? (String(kv[1]).replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? String(kv[1])) : ""
+            query[key] = value
+        }
+        let path = String(uri[..<q])
+        return (path.removingPercentEncoding ?? path, query)
+    }
+
+    func write(context: ChannelHandlerContext, _ response: APIResponse, keepAlive: Bool) {
+        let text: String
+        if response.body == "ok" && response.status == 200, response.body.stringValue != nil {
+            text = "ok"
+        } else {
+            text = JSONText.serialize(response.body)
+        }
+        var headers = HTTPHeaders()
+        headers.add(name: "Content-Type", value: text == "ok" ? "text/plain" : "application/json")
+        headers.add(name: "Content-Length", value: String(text.utf8.count))
+        for w in response.warnings { headers.add(name: "Warning", value: "299 - \"\(w)\"") }
+        if !keepAlive { headers.add(name: "Connection", value: "close") }
+        let head = HTTPResponseHead(version: .http1_1, status: HTTPResponseStatus(statusCode: response.status), headers: headers)
+        context.write(wrapOutboundOut(.head(head)), promise: nil)
+        context.write(wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(string: text)))), promise: nil)
+        let done = context.writeAndFlush(wrapOutboundOut(.end(nil)))
+        if !keepAlive {
+            let channel = context.channel
+            done.whenComplete { _ in channel.close(promise: nil) }
+        }
+    }
+
+    func startStream(context: ChannelHandlerContext) {
+        var headers = HTTPHeaders()
+        headers.add(name: "Content-Type", value: "application/json")
+        headers.add(name: "Transfer-Encoding", value: "chunked")
+        context.writeAndFlush(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .ok, headers: headers))), promise: nil)
+    }
+
+    /// Streams watch events as JSON lines until the timeout, the client leaving, or the store
+    /// closing the stream (a watcher too far behind), then ends the response.
+    static func pump(
+        _ stream: AsyncStream<StoredEvent>, resource: ServedResource, timeout: Double?, bound: NIOLoopBound<(HTTPHandler, ChannelHandlerContext)>,
+        loop: EventLoop
+    ) async {
+        let deadline = Date().addingTimeInterval(timeout ?? 1800)
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask {
+                for await event in stream {
+                    guard case .object(var o) = event.object else { continue }
+                    o["apiVersion"] = .string(resource.apiVersion)
+                    o["kind"] = .string(resource.kind)
+                    let line = JSONText.serialize(.object(JSONObject([("type", .string(event.type.rawValue)), ("object", .object(o))]))) + "\n"
+                    let active = try? await loop.submit { () -> Bool in
+                        let (handler, context) = bound.value
+                        guard context.channel.isActive else { return false }
+                        context.writeAndFlush(handler.wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(string: line)))), promise: nil)
+                        return true
+                    }.get()
+                    if active != true { return }
+                }
+            }
+            group.addTask {
+                try? await Task.sleep(nanoseconds: UInt64(max(0, deadline.timeIntervalSinceNow) * 1e9))
+            }
+            await group.next()
+            group.cancelAll()
+        }
+        loop.execute {
+            let (handler, context) = bound.value
+            if context.channel.isActive { context.writeAndFlush(handler.wrapOutboundOut(.end(nil)), promise: nil) }
+        }
+    }
+}

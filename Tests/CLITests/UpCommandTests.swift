@@ -1,0 +1,111 @@
+import Foundation
+import Testing
+
+/// `llmops up` driven by the real kubectl, as a user would.
+final class RunningControlPlane {
+    let process = Process()
+    let dataDir: URL
+    let kubeconfig: String
+    let port: Int
+
+    init(dataDir: URL? = nil) throws {
+        self.dataDir = dataDir ?? FileManager.default.temporaryDirectory.appendingPathComponent("llmops-up-\(UUID().uuidString)")
+        kubeconfig = self.dataDir.appendingPathComponent("kubeconfig").path
+        try? FileManager.default.removeItem(atPath: kubeconfig)
+        process.executableURL = CLIRunner.binary
+        process.arguments = ["up", "--data-dir", self.dataDir.path, "--port", "0"]
+        let out = Pipe()
+        process.standardOutput = out
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        var text = ""
+        let deadline = Date().addingTimeInterval(60)
+        while !text.contains("kubeconfig:") && Date() < deadline {
+            let chunk = out.fileHandleForReading.availableData
+            if chunk.isEmpty { break }
+            text += String(decoding: chunk, as: UTF8.self)
+        }
+        guard let range = text.range(of: #"127\.0\.0\.1:(\d+)"#, options: .regularExpression),
+            let p = Int(text[range].split(separator: ":").last!)
+        else { throw CocoaError(.fileReadCorruptFile) }
+        port = p
+    }
+
+    func kubectl(_ args: [String], stdin: String? = nil) throws -> CLIRunner.Result {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/kubectl")
+        p.arguments = ["--kubeconfig", kubeconfig] + args
+        let out = Pipe(), err = Pipe(), input = Pipe()
+        p.standardOutput = out
+        p.standardError = err
+        p.standardInput = input
+        try p.run()
+        if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
+        try input.fileHandleForWriting.close()
+        let o = out.fileHandleForReading.readDataToEndOfFile(), e = err.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return CLIRunner.Result(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
+    }
+
+    func stop(signal: Int32 = SIGTERM) {
+        kill(process.processIdentifier, signal)
+        process.waitUntilExit()
+    }
+}
+
+@Suite(.serialized) struct UpCommandTests {
+    @Test func kubectlDrivesTheEmbeddedControlPlane() throws {
+        let cp = try RunningControlPlane()
+        defer { cp.stop() }
+        let version = try cp.kubectl(["version"])
+        #expect(version.stdout.contains("Server Version: v1.32.0-llmops"), "\(version.output)")
+        let ns = try cp.kubectl(["get", "namespaces", "-o", "name"])
+        #expect(ns.stdout.contains("namespace/default") && ns.stdout.contains("namespace/kube-system"), "\(ns.output)")
+
+        let crds = try cp.kubectl(["create", "-f", root.appendingPathComponent("crds").path, "--validate=false"])
+        #expect(crds.status == 0, "\(crds.output)")
+        #expect(try cp.kubectl(["create", "-f", "-", "--validate=false"], stdin: "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: inference\n").status == 0)
+        let samples = try cp.kubectl(["create", "-f", root.appendingPathComponent("manifests/samples").path, "--validate=false"])
+        #expect(samples.status == 0, "\(samples.output)")
+        #expect(samples.stdout.contains("llmdeployment.llmops.io/llama-3-1-8b-chat created"))
+
+        let resources = try cp.kubectl(["api-resources", "--api-group=llmops.io"])
+        #expect(resources.stdout.contains("llmd") && resources.stdout.contains("CanaryRun"), "\(resources.output)")
+        // Server-side defaulting, visible through kubectl.
+        let kind = try cp.kubectl(["get", "llmd", "llama-3-1-8b-chat", "-n", "inference", "-o", "jsonpath={.spec.engine.kind}/{.spec.gpu.allowMixed}/{.metadata.generation}"])
+        #expect(kind.stdout == "vllm/false/1", "\(kind.output)")
+        // A spec change bumps generation.
+        let patched = try cp.kubectl(["patch", "llmd", "llama-3-1-8b-chat", "-n", "inference", "--type=merge", "-p", #"{"spec":{"replicas":3}}"#])
+        #expect(patched.status == 0, "\(patched.output)")
+        #expect(try cp.kubectl(["get", "llmd", "llama-3-1-8b-chat", "-n", "inference", "-o", "jsonpath={.metadata.generation}"]).stdout == "2")
+        // Schema validation with field paths, from the API server.
+        let bad = try cp.kubectl(
+            ["create", "-f", "-", "--validate=false"],
+            stdin: "apiVersion: llmops.io/v1alpha1\nkind: ScalingPolicy\nmetadata: {name: bad, namespace: inference}\nspec: {targetRef: {name: x}, minReplicas: 9, maxReplicas: 2}\n")
+        #expect(bad.status != 0)
+        #expect(bad.stderr.contains("minReplicas must be less than or equal to maxReplicas"), "\(bad.output)")
+        // Wrong credentials are refused.
+        let denied = try cp.kubectl(["get", "namespaces", "--token", "not-the-token"])
+        #expect(denied.status != 0 && denied.stderr.contains("Unauthorized"), "\(denied.output)")
+        // Delete, then it is gone.
+        #expect(try cp.kubectl(["delete", "canaryrun", "llama-3-1-8b-chat-rev-5f0b02c", "-n", "inference"]).status == 0)
+        let gone = try cp.kubectl(["get", "canaryrun", "llama-3-1-8b-chat-rev-5f0b02c", "-n", "inference"])
+        #expect(gone.status != 0 && gone.stderr.contains("NotFound"), "\(gone.output)")
+    }
+
+    @Test func stateSurvivesKillNineAndRestart() throws {
+        let first = try RunningControlPlane()
+        #expect(try first.kubectl(["create", "-f", root.appendingPathComponent("crds").path, "--validate=false"]).status == 0)
+        let created = try first.kubectl(["create", "-f", "-", "--validate=false"], stdin: "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: prices, namespace: default}\ndata: {H100: \"6.5\"}\n")
+        #expect(created.status == 0, "\(created.output)")
+        let before = try first.kubectl(["get", "configmap", "prices", "-o", "jsonpath={.metadata.resourceVersion}/{.metadata.uid}"]).stdout
+        first.stop(signal: SIGKILL)
+
+        let second = try RunningControlPlane(dataDir: first.dataDir)
+        defer { second.stop() }
+        let after = try second.kubectl(["get", "configmap", "prices", "-o", "jsonpath={.metadata.resourceVersion}/{.metadata.uid}"]).stdout
+        #expect(after == before && !before.isEmpty)
+        #expect(try second.kubectl(["get", "crd", "llmdeployments.llmops.io", "-o", "name"]).status == 0)
+        #expect(try second.kubectl(["get", "llmd", "-A"]).status == 0)
+    }
+}

@@ -93,6 +93,30 @@ final class RunningControlPlane {
         #expect(gone.status != 0 && gone.stderr.contains("NotFound"), "\(gone.output)")
     }
 
+    @Test func kubectlWatchSeesChangesInOrder() throws {
+        let cp = try RunningControlPlane()
+        defer { cp.stop() }
+        #expect(try cp.kubectl(["create", "-f", root.appendingPathComponent("crds").path, "--validate=false"]).status == 0)
+        let watcher = Process()
+        watcher.executableURL = URL(fileURLWithPath: "/usr/bin/kubectl")
+        watcher.arguments = ["--kubeconfig", cp.kubeconfig, "get", "scalingpolicies", "-n", "default", "-w", "--output-watch-events", "--request-timeout=8s"]
+        let out = Pipe()
+        watcher.standardOutput = out
+        watcher.standardError = FileHandle.nullDevice
+        try watcher.run()
+        Thread.sleep(forTimeInterval: 1.5)
+        let policy = "apiVersion: llmops.io/v1alpha1\nkind: ScalingPolicy\nmetadata: {name: w1, namespace: default}\nspec: {targetRef: {name: x}, maxReplicas: 3}\n"
+        #expect(try cp.kubectl(["create", "-f", "-", "--validate=false"], stdin: policy).status == 0)
+        #expect(try cp.kubectl(["patch", "sp", "w1", "--type=merge", "-p", #"{"spec":{"maxReplicas":5}}"#]).status == 0)
+        #expect(try cp.kubectl(["delete", "sp", "w1"]).status == 0)
+        Thread.sleep(forTimeInterval: 1)
+        kill(watcher.processIdentifier, SIGTERM)
+        watcher.waitUntilExit()
+        let events = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            .split(separator: "\n").compactMap { $0.split(separator: " ").first.map(String.init) }.filter { $0 != "EVENT" }
+        #expect(events == ["ADDED", "MODIFIED", "DELETED"], "\(events)")
+    }
+
     @Test func stateSurvivesKillNineAndRestart() throws {
         let first = try RunningControlPlane()
         #expect(try first.kubectl(["create", "-f", root.appendingPathComponent("crds").path, "--validate=false"]).status == 0)

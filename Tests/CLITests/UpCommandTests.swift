@@ -93,6 +93,56 @@ final class RunningControlPlane {
         #expect(gone.status != 0 && gone.stderr.contains("NotFound"), "\(gone.output)")
     }
 
+    /// Malformed and hostile requests over the real HTTPS socket: each gets its status and a
+    /// Status body, and the server keeps serving.
+    @Test func hostileRequestsGetStatusErrors() throws {
+        let cp = try RunningControlPlane()
+        defer { cp.stop() }
+        let token = try String(contentsOf: cp.dataDir.appendingPathComponent("admin.token"), encoding: .utf8)
+        let ca = cp.dataDir.appendingPathComponent("pki/ca.crt").path
+        let big = cp.dataDir.appendingPathComponent("big.json")
+        try Data(repeating: 0x20, count: 4 * 1024 * 1024).write(to: big)
+        func curl(_ method: String, _ path: String, body: String? = nil, file: String? = nil, auth: Bool = true, type: String = "application/json") throws -> (Int, String) {
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
+            var args = ["-s", "-o", "-", "-w", "\n%{http_code}", "--cacert", ca, "-X", method, "-H", "Content-Type: \(type)"]
+            if auth { args += ["-H", "Authorization: Bearer \(token)"] }
+            if let body { args += ["--data-binary", body] }
+            if let file { args += ["--data-binary", "@" + file] }
+            p.arguments = args + ["--path-as-is", "https://127.0.0.1:\(cp.port)\(path)"]
+            let out = Pipe()
+            p.standardOutput = out
+            try p.run()
+            let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            p.waitUntilExit()
+            let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+            return (Int(lines.last ?? "") ?? -1, lines.dropLast().joined(separator: "\n"))
+        }
+        let cm = "/api/v1/namespaces/default/configmaps"
+        let cases: [(String, String, String?, String?, Bool, String, Int)] = [
+            ("GET", "/api/v1/namespaces", nil, nil, false, "application/json", 401),
+            ("GET", "/api/v1/namespaces/default/configmaps/../../secrets", nil, nil, true, "application/json", 404),
+            ("GET", "/api/v1/namespaces/default/configmaps/%2e%2e", nil, nil, true, "application/json", 404),
+            ("POST", cm, "{\"metadata\":", nil, true, "application/json", 400),
+            ("POST", cm, "- just: yaml\n- list", nil, true, "application/yaml", 400),
+            ("POST", cm, nil, big.path, true, "application/json", 413),
+            ("POST", cm, #"{"apiVersion":"v1","kind":"Pod","metadata":{"name":"x"}}"#, nil, true, "application/json", 400),
+            ("POST", cm, #"{"metadata":{"name":"x"}}"#, nil, true, "application/vnd.kubernetes.protobuf", 415),
+            ("PUT", cm + "/x", #"{"metadata":{"name":"y"}}"#, nil, true, "application/json", 400),
+            ("GET", cm, nil, nil, true, "application/json", 200),
+            ("GET", cm + "?labelSelector=a%3D%3D%3D", nil, nil, true, "application/json", 400),
+            ("GET", cm + "?watch=true&resourceVersion=abc", nil, nil, true, "application/json", 400),
+            ("DELETE", "/apis/llmops.io/v1alpha1/namespaces/default/llmdeployments/x", nil, nil, true, "application/json", 404),
+            ("PATCH", cm + "/nope", "{}", nil, true, "application/merge-patch+json", 404),
+        ]
+        for (method, path, body, file, auth, type, expected) in cases {
+            let (code, text) = try curl(method, path, body: body, file: file, auth: auth, type: type)
+            #expect(code == expected, "\(method) \(path): \(code) \(text.prefix(200))")
+            if expected != 200 { #expect(text.contains("\"kind\":\"Status\""), "\(method) \(path): \(text.prefix(200))") }
+        }
+        #expect(try cp.kubectl(["get", "namespaces", "-o", "name"]).status == 0)
+    }
+
     @Test func kubectlWatchSeesChangesInOrder() throws {
         let cp = try RunningControlPlane()
         defer { cp.stop() }

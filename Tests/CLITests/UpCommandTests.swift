@@ -62,6 +62,14 @@ final class RunningControlPlane {
         let ns = try cp.kubectl(["get", "namespaces", "-o", "name"])
         #expect(ns.stdout.contains("namespace/default") && ns.stdout.contains("namespace/kube-system"), "\(ns.output)")
 
+        // Typed commands send protobuf bodies.
+        #expect(try cp.kubectl(["create", "namespace", "team-a"]).status == 0)
+        #expect(try cp.kubectl(["create", "configmap", "prices", "-n", "team-a", "--from-literal=H100=6.5", "--from-literal=L4=0.8"]).status == 0)
+        #expect(try cp.kubectl(["create", "secret", "generic", "hf-token", "-n", "team-a", "--from-literal=token=abc"]).status == 0)
+        #expect(try cp.kubectl(["create", "serviceaccount", "operator", "-n", "team-a"]).status == 0)
+        #expect(try cp.kubectl(["get", "configmap", "prices", "-n", "team-a", "-o", "jsonpath={.data.L4}"]).stdout == "0.8")
+        #expect(try cp.kubectl(["get", "secret", "hf-token", "-n", "team-a", "-o", "jsonpath={.data.token}"]).stdout == Data("abc".utf8).base64EncodedString())
+
         let crds = try cp.kubectl(["create", "-f", root.appendingPathComponent("crds").path, "--validate=false"])
         #expect(crds.status == 0, "\(crds.output)")
         #expect(try cp.kubectl(["create", "-f", "-", "--validate=false"], stdin: "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: inference\n").status == 0)

@@ -133,7 +133,14 @@ public actor APIHandler {
 
     private func decodeBody(_ r: APIRequest) throws -> JSONValue {
         guard !r.body.isEmpty else { throw APIError.badRequest("the request has no body") }
-        if let type = r.contentType, type.contains("protobuf") || type.contains("cbor") {
+        if let type = r.contentType, type.contains("protobuf") {
+            do {
+                return try ProtobufDecoder.decode(r.body)
+            } catch let e as ProtobufDecoder.Failure {
+                throw APIError(code: 415, reason: "UnsupportedMediaType", message: e.message)
+            }
+        }
+        if let type = r.contentType, type.contains("cbor") {
             throw APIError(code: 415, reason: "UnsupportedMediaType", message: "the body content type \(type) is not supported: send application/json or application/yaml")
         }
         if r.contentType?.contains("yaml") == true {

@@ -86,6 +86,17 @@ final class RunningControlPlane {
         let patched = try cp.kubectl(["patch", "llmd", "llama-3-1-8b-chat", "-n", "inference", "--type=merge", "-p", #"{"spec":{"replicas":3}}"#])
         #expect(patched.status == 0, "\(patched.output)")
         #expect(try cp.kubectl(["get", "llmd", "llama-3-1-8b-chat", "-n", "inference", "-o", "jsonpath={.metadata.generation}"]).stdout == "2")
+        // Status through the status subresource, and printer columns through server-side Tables.
+        let status = try cp.kubectl([
+            "patch", "llmd", "llama-3-1-8b-chat", "-n", "inference", "--subresource=status", "--type=merge", "-p",
+            #"{"status":{"readyReplicas":2,"gpuType":"L40S","tensorParallel":1,"costPerHour":3.72}}"#,
+        ])
+        #expect(status.status == 0, "\(status.output)")
+        let table = try cp.kubectl(["get", "llmd", "-n", "inference"])
+        let header = table.stdout.split(separator: "\n").first.map { $0.split(separator: " ").map(String.init) } ?? []
+        #expect(header == ["NAME", "READY", "DESIRED", "GPU", "TP", "COST/H", "AGE"], "\(table.output)")
+        #expect(table.stdout.contains("L40S") && table.stdout.contains("3.72"), "\(table.output)")
+        #expect(try cp.kubectl(["get", "llmd", "-n", "inference", "-o", "wide"]).stdout.contains("meta-llama/Llama-3.1-8B-Instruct"))
         // Schema validation with field paths, from the API server.
         let bad = try cp.kubectl(
             ["create", "-f", "-", "--validate=false"],

@@ -71,7 +71,12 @@ public actor APIHandler {
         }
         switch (r.method, path.name) {
         case ("GET", nil): return try await list(resource, path, r)
-        case ("GET", let name?): return APIResponse(status: 200, body: try await get(resource, path.namespace, name))
+        case ("GET", let name?):
+            let object = try await get(resource, path.namespace, name)
+            if r.wantsTable && path.subresource == nil {
+                return APIResponse(status: 200, body: TablePrinter.table([object], resource, resourceVersion: nil, now: now()))
+            }
+            return APIResponse(status: 200, body: object)
         case ("POST", nil): return try await create(resource, path, r)
         case ("PUT", let name?): return try await replace(resource, path, name, r)
         case ("PATCH", let name?): return try await patch(resource, path, name, r)
@@ -107,6 +112,9 @@ public actor APIHandler {
                 throw APIError.badRequest("unable to parse requirement: \(error.message)")
             }
             items = items.filter { selector.matches(Self.labels($0)) }
+        }
+        if r.wantsTable {
+            return APIResponse(status: 200, body: TablePrinter.table(items, resource, resourceVersion: String(revision), now: now()))
         }
         let list = JSONObject([
             ("kind", .string(resource.kind + "List")), ("apiVersion", .string(resource.apiVersion)),

@@ -7,13 +7,22 @@ public struct APIRequest: Sendable {
     public var query: [String: String]
     public var body: [UInt8]
     public var contentType: String?
+    /// The Accept header: `as=Table;g=meta.k8s.io` asks for server-side printing.
+    public var accept: String?
 
-    public init(method: String, path: String, query: [String: String] = [:], body: [UInt8] = [], contentType: String? = nil) {
+    public init(method: String, path: String, query: [String: String] = [:], body: [UInt8] = [], contentType: String? = nil, accept: String? = nil) {
         self.method = method
         self.path = path
         self.query = query
         self.body = body
         self.contentType = contentType
+        self.accept = accept
+    }
+
+    /// Whether the client asked for a meta.k8s.io Table (as kubectl get does).
+    public var wantsTable: Bool {
+        guard let accept else { return false }
+        return accept.split(separator: ",").first.map { $0.contains("as=Table") && $0.contains("g=meta.k8s.io") } ?? false
     }
 }
 

@@ -14,6 +14,8 @@ public struct ServedResource: Sendable {
     public var schema: JSONSchemaProps?
     public var statusSubresource: Bool
     public var scale: CustomResourceDefinition.ScalePaths?
+    /// `additionalPrinterColumns` of a CRD version, for Table output.
+    public var printerColumns: [CustomResourceDefinition.PrinterColumn] = []
 
     public var apiVersion: String { group.isEmpty ? version : "\(group)/\(version)" }
     /// The store's resource name: `group/plural`, with `core` for the core group.
@@ -107,11 +109,17 @@ public struct ResourceRegistry: Sendable {
             if let sc = sub?["scale"], let spec = sc["specReplicasPath"]?.stringValue, let status = sc["statusReplicasPath"]?.stringValue {
                 scale = .init(specReplicasPath: spec, statusReplicasPath: status, labelSelectorPath: sc["labelSelectorPath"]?.stringValue)
             }
-            out.append(
-                ServedResource(
-                    group: group, version: name, plural: plural, singular: names["singular"]?.stringValue ?? kind.lowercased(), kind: kind,
-                    namespaced: namespaced, shortNames: names["shortNames"]?.arrayValue?.compactMap(\.stringValue) ?? [], schema: schema,
-                    statusSubresource: sub?["status"] != nil, scale: scale))
+            var served = ServedResource(
+                group: group, version: name, plural: plural, singular: names["singular"]?.stringValue ?? kind.lowercased(), kind: kind,
+                namespaced: namespaced, shortNames: names["shortNames"]?.arrayValue?.compactMap(\.stringValue) ?? [], schema: schema,
+                statusSubresource: sub?["status"] != nil, scale: scale)
+            served.printerColumns = (v["additionalPrinterColumns"]?.arrayValue ?? []).compactMap { c in
+                guard let n = c["name"]?.stringValue, let t = c["type"]?.stringValue, let path = c["jsonPath"]?.stringValue else { return nil }
+                return .init(
+                    name: n, type: t, jsonPath: path, description: c["description"]?.stringValue ?? "", priority: Int(c["priority"]?.intValue ?? 0),
+                    format: c["format"]?.stringValue)
+            }
+            out.append(served)
         }
         return .success(out)
     }

@@ -154,7 +154,9 @@ final class HTTPHandler: ChannelInboundHandler, @unchecked Sendable {
                 return
             }
             let (path, query) = Self.split(head.uri)
-            let request = APIRequest(method: head.method.rawValue, path: path, query: query, body: body, contentType: head.headers.first(name: "content-type"))
+            let request = APIRequest(
+                method: head.method.rawValue, path: path, query: query, body: body, contentType: head.headers.first(name: "content-type"),
+                accept: head.headers.first(name: "accept"))
             let authorization = head.headers.first(name: "authorization")
             let keepAlive = head.isKeepAlive
             let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)

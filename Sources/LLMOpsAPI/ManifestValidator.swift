@@ -115,7 +115,7 @@ public enum ManifestValidator {
         let defaulted = SchemaDefaulter.apply(doc.value, entry.schema)
         errors += SchemaValidator(schema: entry.schema).validateResource(defaulted)
         for e in errors {
-            problem(e.path, e.description.dropPrefix(e.path.isEmpty ? "" : e.path + ": "), object: label)
+            problem(e.path, e.message, object: label)
         }
         guard errors.isEmpty else { return }
         do {
@@ -138,11 +138,5 @@ public enum ManifestValidator {
             i += len
         }
         return bytes.count
-    }
-}
-
-extension String {
-    fileprivate func dropPrefix(_ p: String) -> String {
-        hasPrefix(p) ? String(dropFirst(p.count)) : self
     }
 }

@@ -102,11 +102,11 @@ public struct CELExpression: Sendable {
 
     private func binary(_ op: String, _ l: JSONValue, _ r: JSONValue) throws(Failure) -> JSONValue {
         switch op {
-        case "==": return .bool(SchemaValidator.sameValue(l, r))
-        case "!=": return .bool(!SchemaValidator.sameValue(l, r))
+        case "==": return .bool(l == r)  // JSONValue equality: 1 == 1.0, as in JSON
+        case "!=": return .bool(l != r)
         case "in":
             guard case .array(let a) = r else { throw Failure(message: "'in' needs a list on the right") }
-            return .bool(a.contains { SchemaValidator.sameValue($0, l) })
+            return .bool(a.contains(l))
         case "<", "<=", ">", ">=":
             let order: Int
             if let x = l.numberValue, let y = r.numberValue {

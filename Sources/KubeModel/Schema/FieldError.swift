@@ -40,11 +40,13 @@ public struct FieldError: Error, Sendable, Equatable, CustomStringConvertible {
         }
     }
 
-    public var description: String {
-        var s = path.isEmpty ? "" : path + ": "
-        s += summary
+    /// The error without its field path, e.g. `Invalid value: -5: should be greater than or equal to 1`.
+    public var message: String {
+        var s = summary
         if let value, kind != .required, kind != .unknownField { s += ": " + value.briefDescription }
         if !detail.isEmpty { s += ": " + detail }
         return s
     }
+
+    public var description: String { path.isEmpty ? message : path + ": " + message }
 }

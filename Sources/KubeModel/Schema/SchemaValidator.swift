@@ -44,7 +44,7 @@ public struct SchemaValidator: Sendable {
         guard checkType(value, schema, path: path, errors: &errors) else { return }
         let before = errors.count
 
-        if let allowed = schema.enumValues, !allowed.contains(where: { Self.sameValue($0, value) }) {
+        if let allowed = schema.enumValues, !allowed.contains(value) {
             let list = allowed.map(\.briefDescription).joined(separator: ", ")
             errors.append(FieldError(.notSupported, path, value: value, "supported values: \(list)"))
         }
@@ -132,7 +132,7 @@ public struct SchemaValidator: Sendable {
             errors.append(FieldError(.invalid, path, value: value, "should be at least \(min) characters long"))
         }
         if let pattern = schema.pattern {
-            if let regex = PatternCache.regex(pattern) {
+            if let regex = try? Regex(pattern) {
                 if (try? regex.firstMatch(in: s)) == nil {
                     errors.append(FieldError(.invalid, path, value: value, "should match '\(pattern)'"))
                 }
@@ -159,7 +159,7 @@ public struct SchemaValidator: Sendable {
         }
         switch schema.listType {
         case "set":
-            for i in items.indices where items[..<i].contains(where: { Self.sameValue($0, items[i]) }) {
+            for i in items.indices where items[..<i].contains(items[i]) {
                 errors.append(FieldError(.duplicate, FieldPath.index(path, i), value: items[i], ""))
             }
         case "map":
@@ -223,12 +223,6 @@ public struct SchemaValidator: Sendable {
         }
     }
 
-    /// JSON equality where `1` and `1.0` are the same number.
-    static func sameValue(_ a: JSONValue, _ b: JSONValue) -> Bool {
-        if let x = a.numberValue, let y = b.numberValue { return x == y }
-        return a == b
-    }
-
     /// The known name nearest to a misspelt one, when it is close enough to be a useful hint.
     static func closest(_ key: String, in candidates: [String]) -> String? {
         let lower = key.lowercased()
@@ -255,13 +249,5 @@ public struct SchemaValidator: Sendable {
             }
         }
         return row[b.count]
-    }
-}
-
-/// Regular expressions compiled from schema patterns.
-enum PatternCache {
-    // Not memoised: Regex is not Sendable, and schema checks are far from any hot path yet.
-    static func regex(_ pattern: String) -> Regex<AnyRegexOutput>? {
-        try? Regex(pattern)
     }
 }

@@ -77,7 +77,9 @@ public actor APIHandler {
                 return APIResponse(status: 200, body: TablePrinter.table([object], resource, resourceVersion: nil, now: now()))
             }
             return APIResponse(status: 200, body: object)
-        case ("POST", nil): return try await create(resource, path, r)
+        case ("POST", nil):
+            let (value, warnings) = try admit(try decodeBody(r), resource, namespace: path.namespace, strict: r.query["fieldValidation"] == "Strict")
+            return try await create(resource, path, value, warnings: warnings, r, tracking: .update)
         case ("PUT", let name?): return try await replace(resource, path, name, r)
         case ("PATCH", let name?): return try await patch(resource, path, name, r)
         case ("DELETE", let name?): return try await delete(resource, path.namespace, name)
@@ -170,7 +172,7 @@ public actor APIHandler {
 
     /// Checks kind and apiVersion, fills the namespace, and defaults, prunes and validates the
     /// object against its schema (custom resources) and the metadata rules (all resources).
-    private func admit(_ body: JSONValue, _ resource: ServedResource, namespace: String?, strict: Bool) throws -> (JSONValue, [String]) {
+    private func admit(_ body: JSONValue, _ resource: ServedResource, namespace: String?, strict: Bool, validate: Bool = true) throws -> (JSONValue, [String]) {
         guard case .object(var o) = body else { throw APIError.badRequest("the body must be a JSON object, not \(body.typeName)") }
         if let kind = o["kind"]?.stringValue, kind != resource.kind {
             throw APIError.badRequest("the body's kind \(kind) does not match the \(resource.kind) endpoint")
@@ -203,7 +205,7 @@ public actor APIHandler {
             value = SchemaDefaulter.apply(pruned, schema)
             errors += SchemaValidator(schema: schema).validateResource(value)
         }
-        if !errors.isEmpty { throw APIError.invalid(kind: resource.kind, name: name, group: resource.group, errors) }
+        if validate && !errors.isEmpty { throw APIError.invalid(kind: resource.kind, name: name, group: resource.group, errors) }
         return (value, warnings)
     }
 
@@ -213,8 +215,22 @@ public actor APIHandler {
         return s
     }
 
-    private func create(_ resource: ServedResource, _ path: ResourcePath, _ r: APIRequest) async throws -> APIResponse {
-        var (value, warnings) = try admit(try decodeBody(r), resource, namespace: path.namespace, strict: r.query["fieldValidation"] == "Strict")
+    /// How a write attributes fields in managedFields.
+    enum FieldTracking {
+        /// The manager owns what it changed.
+        case update
+        /// Server-side apply already computed managedFields.
+        case applied
+    }
+
+    private func fieldContext(_ resource: ServedResource, _ r: APIRequest, subresource: String?) -> ManagedFields.Context {
+        ManagedFields.Context(manager: r.fieldManager, apiVersion: resource.apiVersion, time: now().rfc3339, subresource: subresource, rules: resource.listRules)
+    }
+
+    private func create(
+        _ resource: ServedResource, _ path: ResourcePath, _ admitted: JSONValue, warnings: [String], _ r: APIRequest, tracking: FieldTracking
+    ) async throws -> APIResponse {
+        var value = admitted
         guard case .object(var o) = value else { throw APIError.badRequest("the body must be an object") }
         var meta = o["metadata"]?.objectValue ?? JSONObject()
         if meta["name"]?.stringValue == nil {
@@ -233,12 +249,14 @@ public actor APIHandler {
         if resource.statusSubresource && resource.schema != nil { o["status"] = nil }  // status is written through /status
         if resource.kind == "Namespace" { o["status"] = .object(JSONObject([("phase", "Active")])) }
         value = .object(o)
+        if tracking == .update { value = ManagedFields.recordUpdate(old: nil, new: value, fieldContext(resource, r, subresource: nil)) }
         if resource.kind == "CustomResourceDefinition" { value = try establish(value) }
         let name = meta["name"]!.stringValue!
         let k = try key(resource, meta["namespace"]?.stringValue, name)
         if try await store.find(k) != nil {
             throw APIError(code: 409, reason: "AlreadyExists", message: "\(resource.plural).\(resource.group) \"\(name)\" already exists")
         }
+        if r.isDryRun { return APIResponse(status: 201, body: withTypeMeta(value, resource), warnings: warnings) }
         let stored = try await store.create(k, value)
         if resource.kind == "CustomResourceDefinition", case .success(let served) = ResourceRegistry.resources(fromCRD: stored) {
             for s in served { registry.add(s) }
@@ -267,14 +285,18 @@ public actor APIHandler {
         if let bodyName = body["metadata"]?["name"]?.stringValue, bodyName != name {
             throw APIError.badRequest("the name of the object (\(bodyName)) does not match the name on the URL (\(name))")
         }
-        return try await write(resource, path, name, body, subresource: path.subresource, strict: r.query["fieldValidation"] == "Strict")
+        return try await write(resource, path, name, body, r, tracking: .update)
     }
 
     private func patch(_ resource: ServedResource, _ path: ResourcePath, _ name: String, _ r: APIRequest) async throws -> APIResponse {
+        if r.query["force"] != nil && r.mediaType != "application/apply-patch+yaml" {
+            throw APIError.badRequest("force may only be set for apply patches (application/apply-patch+yaml)")
+        }
+        if r.mediaType == "application/apply-patch+yaml" { return try await serverSideApply(resource, path, name, r) }
         let current = try await get(resource, path.namespace, name)
         let patch = try decodeBody(r)
         let patched: JSONValue
-        switch r.contentType?.split(separator: ";").first.map({ $0.trimmingCharacters(in: .whitespaces) }) {
+        switch r.mediaType {
         case "application/merge-patch+json"?:
             patched = JSONPatch.merge(current, patch)
         case "application/json-patch+json"?:
@@ -283,29 +305,108 @@ public actor APIHandler {
             } catch {
                 throw APIError(code: 422, reason: "Invalid", message: "the JSON patch could not be applied: \(error.message)")
             }
+        case "application/strategic-merge-patch+json"?:
+            guard resource.schema == nil else {
+                throw APIError(
+                    code: 415, reason: "UnsupportedMediaType",
+                    message: "strategic merge patch is not supported for custom resources (\(resource.kind)); use application/merge-patch+json, application/json-patch+json or server-side apply")
+            }
+            do {
+                patched = try StrategicMergePatch.apply(current, patch, rules: resource.listRules)
+            } catch {
+                throw APIError(code: 422, reason: "Invalid", message: "the strategic merge patch could not be applied: \(error.message)")
+            }
         default:
             throw APIError(
                 code: 415, reason: "UnsupportedMediaType",
-                message: "patch content type \(r.contentType ?? "none") is not supported yet; use application/merge-patch+json or application/json-patch+json")
+                message: "patch content type \(r.contentType ?? "none") is not supported; use application/merge-patch+json, application/json-patch+json, application/strategic-merge-patch+json (built-in kinds) or application/apply-patch+yaml")
         }
         // A patch applies to what was read: keep its resourceVersion unless the patch sets one.
         let expected = patch["metadata"]?["resourceVersion"] != nil ? patched : current
-        var body = patched
-        if case .object(var o) = body {
-            var meta = o["metadata"]?.objectValue ?? JSONObject()
-            meta["resourceVersion"] = expected["metadata"]?["resourceVersion"]
-            o["metadata"] = .object(meta)
-            body = .object(o)
+        return try await write(resource, path, name, Self.withResourceVersion(patched, of: expected), r, tracking: .update)
+    }
+
+    static func withResourceVersion(_ body: JSONValue, of source: JSONValue) -> JSONValue {
+        guard case .object(var o) = body else { return body }
+        var meta = o["metadata"]?.objectValue ?? JSONObject()
+        meta["resourceVersion"] = source["metadata"]?["resourceVersion"]
+        o["metadata"] = .object(meta)
+        return .object(o)
+    }
+
+    /// Server-side apply: creates the object if needed, otherwise merges the applied
+    /// configuration under field ownership; 409 with one cause per conflicting field.
+    private func serverSideApply(_ resource: ServedResource, _ path: ResourcePath, _ name: String, _ r: APIRequest) async throws -> APIResponse {
+        guard let manager = r.query["fieldManager"], !manager.isEmpty else {
+            throw APIError.badRequest("fieldManager is required for apply requests (application/apply-patch+yaml)")
         }
-        return try await write(resource, path, name, body, subresource: path.subresource, strict: r.query["fieldValidation"] == "Strict")
+        var applied = try decodeBody(r)
+        guard case .object(var o) = applied else { throw APIError.badRequest("the applied configuration must be an object, not \(applied.typeName)") }
+        guard o["apiVersion"]?.stringValue != nil, o["kind"]?.stringValue != nil else {
+            throw APIError.badRequest("the applied configuration needs apiVersion and kind")
+        }
+        if let bodyName = o["metadata"]?["name"]?.stringValue, bodyName != name {
+            throw APIError.badRequest("the name of the object (\(bodyName)) does not match the name on the URL (\(name))")
+        }
+        // The main resource cannot set status and /status sets nothing else.
+        if resource.statusSubresource {
+            if path.subresource == "status" {
+                o = JSONObject([("apiVersion", o["apiVersion"]!), ("kind", o["kind"]!), ("metadata", o["metadata"] ?? .object(JSONObject())), ("status", o["status"] ?? .object(JSONObject()))])
+            } else {
+                o["status"] = nil
+            }
+        }
+        applied = .object(o)
+        _ = try admit(applied, resource, namespace: path.namespace, strict: r.query["fieldValidation"] == "Strict", validate: false)
+        let k = try key(resource, path.namespace, name)
+        let live = try await store.find(k)
+        if live == nil && path.subresource != nil { throw APIError.notFound(resource.plural, name, group: resource.group) }
+        let context = ManagedFields.Context(
+            manager: manager, apiVersion: resource.apiVersion, time: now().rfc3339, subresource: path.subresource, rules: resource.listRules)
+        let merged: JSONValue
+        do {
+            switch try ManagedFields.apply(live: live.map { withTypeMeta($0, resource) }, applied: applied, force: ["true", "1"].contains(r.query["force"] ?? ""), context) {
+            case .success(let m): merged = m
+            case .failure(let conflicts): throw Self.conflictError(conflicts.conflicts, resource: resource, name: name)
+            }
+        } catch let e as JSONPatch.Failure {
+            throw APIError(code: 422, reason: "Invalid", message: "the applied configuration could not be merged: \(e.message)")
+        }
+        guard let live else {
+            var body = merged
+            if case .object(var m) = body {
+                var meta = m["metadata"]?.objectValue ?? JSONObject()
+                meta["name"] = .string(name)
+                m["metadata"] = .object(meta)
+                body = .object(m)
+            }
+            let (value, warnings) = try admit(body, resource, namespace: path.namespace, strict: r.query["fieldValidation"] == "Strict")
+            return try await create(resource, path, value, warnings: warnings, r, tracking: .applied)
+        }
+        // Apply does not take optimistic concurrency from the live object, only from the body.
+        let body = applied["metadata"]?["resourceVersion"] != nil ? Self.withResourceVersion(merged, of: applied) : Self.withResourceVersion(merged, of: live)
+        return try await write(resource, path, name, body, r, tracking: .applied)
+    }
+
+    static func conflictError(_ conflicts: [ManagedFields.Conflict], resource: ServedResource, name: String) -> APIError {
+        let causes: [JSONValue] = conflicts.map { c in
+            .object(JSONObject([("reason", "FieldManagerConflict"), ("message", .string("conflict with \"\(c.manager)\" using \(c.apiVersion)")), ("field", .string(c.field))]))
+        }
+        let noun = conflicts.count == 1 ? "conflict" : "conflicts"
+        let list = conflicts.map(\.description).joined(separator: "\n- ")
+        return APIError(
+            code: 409, reason: "Conflict",
+            message: "Apply failed with \(conflicts.count) \(noun): \(conflicts.count == 1 ? list : "\n- " + list)",
+            details: .object(JSONObject([("name", .string(name)), ("group", .string(resource.group)), ("kind", .string(resource.plural)), ("causes", .array(causes))])))
     }
 
     /// Shared by PUT and PATCH: preserves what clients may not change, bumps generation on spec
     /// changes, and with a status subresource keeps the main resource and status apart.
-    private func write(_ resource: ServedResource, _ path: ResourcePath, _ name: String, _ body: JSONValue, subresource: String?, strict: Bool) async throws -> APIResponse {
+    private func write(_ resource: ServedResource, _ path: ResourcePath, _ name: String, _ body: JSONValue, _ r: APIRequest, tracking: FieldTracking) async throws -> APIResponse {
+        let subresource = path.subresource
         let k = try key(resource, path.namespace, name)
         guard let current = try await store.find(k) else { throw APIError.notFound(resource.plural, name, group: resource.group) }
-        var (value, warnings) = try admit(body, resource, namespace: path.namespace, strict: strict)
+        var (value, warnings) = try admit(body, resource, namespace: path.namespace, strict: r.query["fieldValidation"] == "Strict")
         guard case .object(var o) = value, case .object(let old) = current else { throw APIError.badRequest("the body must be an object") }
         var meta = o["metadata"]?.objectValue ?? JSONObject()
         let oldMeta = old["metadata"]?.objectValue ?? JSONObject()
@@ -320,6 +421,7 @@ public actor APIHandler {
                 o = kept
                 var m = oldMeta
                 m["resourceVersion"] = meta["resourceVersion"]
+                m["managedFields"] = meta["managedFields"]
                 meta = m
             } else {
                 o["status"] = old["status"]
@@ -332,6 +434,8 @@ public actor APIHandler {
         let remove = oldMeta["deletionTimestamp"] != nil && finalizers.isEmpty
         o["metadata"] = .object(meta)
         value = .object(o)
+        if tracking == .update { value = ManagedFields.recordUpdate(old: current, new: value, fieldContext(resource, r, subresource: subresource)) }
+        if r.isDryRun { return APIResponse(status: 200, body: withTypeMeta(value, resource), warnings: warnings) }
         if remove {
             let deleted = try await store.delete(k, expectedRevision: expected)
             return APIResponse(status: 200, body: withTypeMeta(deleted, resource), warnings: warnings)

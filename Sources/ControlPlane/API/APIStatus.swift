@@ -1,3 +1,4 @@
+import Foundation
 import KubeModel
 
 /// A request, as the transport hands it over (HTTP framing, TLS and auth are done before).
@@ -9,14 +10,35 @@ public struct APIRequest: Sendable {
     public var contentType: String?
     /// The Accept header: `as=Table;g=meta.k8s.io` asks for server-side printing.
     public var accept: String?
+    public var userAgent: String?
 
-    public init(method: String, path: String, query: [String: String] = [:], body: [UInt8] = [], contentType: String? = nil, accept: String? = nil) {
+    public init(
+        method: String, path: String, query: [String: String] = [:], body: [UInt8] = [], contentType: String? = nil, accept: String? = nil,
+        userAgent: String? = nil
+    ) {
+        self.userAgent = userAgent
         self.method = method
         self.path = path
         self.query = query
         self.body = body
         self.contentType = contentType
         self.accept = accept
+    }
+
+    /// Who is writing, for managedFields: the `fieldManager` parameter, else the client's
+    /// User-Agent up to its first "/" (as the Kubernetes API server derives it).
+    public var fieldManager: String {
+        if let m = query["fieldManager"], !m.isEmpty { return m }
+        let agent = userAgent.flatMap { $0.split(separator: "/").first.map(String.init) } ?? ""
+        return agent.isEmpty ? "unknown" : String(agent.prefix(128))
+    }
+
+    /// `dryRun=All`: validate and answer as if written, store nothing.
+    public var isDryRun: Bool { query["dryRun"] == "All" }
+
+    /// The media type without parameters: `application/json` from `application/json; charset=utf-8`.
+    public var mediaType: String? {
+        contentType?.split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
     }
 
     /// Whether the client asked for a meta.k8s.io Table (as kubectl get does).

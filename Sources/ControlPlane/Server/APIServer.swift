@@ -86,7 +86,22 @@ public final class APIServer: Sendable {
         case "/version": return .full(APIResponse(status: 200, body: Discovery.version()))
         case "/api": return .full(APIResponse(status: 200, body: Discovery.coreVersions(serverAddress: "\(options.host):\(options.port)")))
         case "/apis": return .full(APIResponse(status: 200, body: Discovery.groups(served)))
+        case "/openapi/v3": return .full(APIResponse(status: 200, body: OpenAPI.v3Index(served)))
+        case "/openapi/v2":
+            // client-go asks for protobuf only; JSON clients get Swagger 2.0.
+            guard request.accept.map({ $0.contains("json") || $0.contains("*/*") }) ?? true else {
+                return .full(APIError(code: 406, reason: "NotAcceptable", message: "only application/json is available for /openapi/v2").response)
+            }
+            return .full(APIResponse(status: 200, body: OpenAPI.v2Document(served)))
         default: break
+        }
+        if request.path.hasPrefix("/openapi/v3/") {
+            let gv = request.path.dropFirst("/openapi/v3/".count).split(separator: "/").map(String.init)
+            let document: JSONValue? =
+                gv.count == 2 && gv[0] == "api" ? OpenAPI.v3Document(group: "", version: gv[1], served)
+                : gv.count == 3 && gv[0] == "apis" ? OpenAPI.v3Document(group: gv[1], version: gv[2], served) : nil
+            guard let document else { return .full(APIError(code: 404, reason: "NotFound", message: "no OpenAPI document at \(request.path)").response) }
+            return .full(APIResponse(status: 200, body: document))
         }
         let parts = request.path.split(separator: "/").map(String.init)
         if request.method == "GET", parts.count == 2, parts[0] == "api", let list = Discovery.resourceList(group: "", version: parts[1], served) {
@@ -156,7 +171,7 @@ final class HTTPHandler: ChannelInboundHandler, @unchecked Sendable {
             let (path, query) = Self.split(head.uri)
             let request = APIRequest(
                 method: head.method.rawValue, path: path, query: query, body: body, contentType: head.headers.first(name: "content-type"),
-                accept: head.headers.first(name: "accept"))
+                accept: head.headers.first(name: "accept"), userAgent: head.headers.first(name: "user-agent"))
             let authorization = head.headers.first(name: "authorization")
             let keepAlive = head.isKeepAlive
             let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)

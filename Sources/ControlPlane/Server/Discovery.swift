@@ -3,10 +3,12 @@ import KubeModel
 /// The discovery documents clients read before anything else: `/version`, `/api`, `/apis`,
 /// and one APIResourceList per group version.
 enum Discovery {
+    static let gitVersion = "v1.32.0-llmops"
+
     static func version() -> JSONValue {
         .object(
             JSONObject([
-                ("major", "1"), ("minor", "32"), ("gitVersion", "v1.32.0-llmops"), ("gitCommit", "llmops"), ("gitTreeState", "clean"),
+                ("major", "1"), ("minor", "32"), ("gitVersion", .string(gitVersion)), ("gitCommit", "llmops"), ("gitTreeState", "clean"),
                 ("buildDate", "2026-01-01T00:00:00Z"), ("goVersion", "swift"), ("compiler", "swift"), ("platform", "linux/amd64"),
             ]))
     }

@@ -93,3 +93,26 @@ public struct LabelSelector: Sendable, Equatable {
         return v
     }
 }
+
+extension LabelSelector {
+    /// The string form of a `metav1.LabelSelector` object (`matchLabels` and
+    /// `matchExpressions`), as the scale subresource reports a Deployment's selector.
+    public static func string(fromObject selector: JSONValue) -> String {
+        var terms: [String] = []
+        for (k, v) in (selector["matchLabels"]?.objectValue ?? JSONObject()).sorted(by: { $0.key < $1.key }) {
+            terms.append("\(k)=\(v.stringValue ?? "")")
+        }
+        for e in selector["matchExpressions"]?.arrayValue ?? [] {
+            guard let key = e["key"]?.stringValue else { continue }
+            let values = (e["values"]?.arrayValue ?? []).compactMap(\.stringValue).joined(separator: ",")
+            switch e["operator"]?.stringValue {
+            case "In"?: terms.append("\(key) in (\(values))")
+            case "NotIn"?: terms.append("\(key) notin (\(values))")
+            case "Exists"?: terms.append(key)
+            case "DoesNotExist"?: terms.append("!\(key)")
+            default: continue
+            }
+        }
+        return terms.joined(separator: ",")
+    }
+}

@@ -5,10 +5,13 @@ import Testing
 
 let repo = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
-/// An API handler on a fresh store, with a fixed clock and predictable uids.
-func makeServer(path: String = tempDB()) async throws -> APIHandler {
+/// An API handler on a fresh store, with a fixed clock and predictable uids, and the
+/// namespaces the tests write to (objects need an existing namespace).
+func makeServer(path: String = tempDB(), namespaces: [String] = ["default", "inference", "a", "b"]) async throws -> APIHandler {
     let counter = Counter()
-    return try await APIHandler(store: try ObjectStore(path: path), now: { Timestamp(secondsSinceEpoch: 1_700_000_000) }, newUID: { counter.next() })
+    let handler = try await APIHandler(store: try ObjectStore(path: path), now: { Timestamp(secondsSinceEpoch: 1_700_000_000) }, newUID: { counter.next() })
+    for ns in namespaces { _ = await call(handler, "POST", "/api/v1/namespaces", #"{"metadata":{"name":"\#(ns)"}}"#) }
+    return handler
 }
 
 final class Counter: @unchecked Sendable {
@@ -120,6 +123,7 @@ func installCRDs(_ s: APIHandler) async throws {
         #expect(jp.status == 422)
         let ok = await call(s, "PATCH", name, #"[{"op":"replace","path":"/spec/replicas","value":4}]"#, contentType: "application/json-patch+json")
         #expect(ok.body["spec"]?["replicas"] == .int(4) && ok.body["metadata"]?["generation"] == .int(3))
+        // Strategic merge patch is for built-in kinds only.
         #expect(await call(s, "PATCH", name, "{}", contentType: "application/strategic-merge-patch+json").status == 415)
     }
 
@@ -149,6 +153,27 @@ func installCRDs(_ s: APIHandler) async throws {
         let inA = await call(s, "GET", "/api/v1/namespaces/a/configmaps", query: ["labelSelector": "app in (x,y),app!=y"])
         #expect(inA.body["items"]?.arrayValue?.count == 1)
         #expect(await call(s, "GET", "/api/v1/configmaps", query: ["labelSelector": "app=(bad"]).status == 400)
+        // Field selectors: the indexed fields only.
+        let byName = await call(s, "GET", "/api/v1/configmaps", query: ["fieldSelector": "metadata.name!=one,metadata.namespace=a"])
+        #expect(byName.body["items"]?.arrayValue?.compactMap { $0["metadata"]?["name"]?.stringValue } == ["two"])
+        let unsupported = await call(s, "GET", "/api/v1/configmaps", query: ["fieldSelector": "data.x=1"])
+        #expect(unsupported.status == 400 && unsupported.body["message"]?.stringValue?.contains("field label not supported: data.x") == true)
+        #expect(await call(s, "GET", "/api/v1/configmaps", query: ["fieldSelector": "nonsense"]).status == 400)
+        // Paging: every object exactly once, one list resourceVersion, then a clean end.
+        var names: [String] = []
+        var token = ""
+        var versions = Set<String>()
+        repeat {
+            let page = await call(s, "GET", "/api/v1/configmaps", query: ["limit": "2", "continue": token])
+            #expect(page.status == 200, "\(page.body)")
+            names += page.body["items"]?.arrayValue?.compactMap { $0["metadata"]?["name"]?.stringValue } ?? []
+            versions.insert(page.body["metadata"]?["resourceVersion"]?.stringValue ?? "")
+            token = page.body["metadata"]?["continue"]?.stringValue ?? ""
+            if !token.isEmpty { #expect(page.body["metadata"]?["remainingItemCount"] == .int(1)) }
+        } while !token.isEmpty && names.count < 10
+        #expect(names == ["one", "two", "three"] && versions.count == 1)
+        #expect(await call(s, "GET", "/api/v1/configmaps", query: ["limit": "2", "continue": "garbage"]).status == 400)
+        #expect(await call(s, "GET", "/api/v1/configmaps", query: ["limit": "-1"]).status == 400)
     }
 
     @Test(arguments: [

@@ -7,8 +7,8 @@ import KubeModel
 /// and JSON patches, honours finalizers on delete, serves the status subresource, and turns
 /// CustomResourceDefinitions into served resources. Clock and identifiers are injected.
 public actor APIHandler {
-    private let store: ObjectStore
-    private var registry = ResourceRegistry()
+    let store: ObjectStore
+    var registry = ResourceRegistry()
     private let now: @Sendable () -> Timestamp
     private let newUID: @Sendable () -> String
 
@@ -57,11 +57,16 @@ public actor APIHandler {
         guard let resource = registry.lookup(group: path.group, version: path.version, plural: path.plural) else {
             throw APIError(code: 404, reason: "NotFound", message: "the server could not find the requested resource (\(path.group)/\(path.version) \(path.plural))")
         }
+        if resource.review { return try review(resource, r) }
         if resource.namespaced == false && path.namespace != nil {
             throw APIError.badRequest("\(resource.kind) is cluster-scoped; drop the namespace from the path")
         }
         if let name = path.name, let problem = ObjectMetaValidation.dns1123Subdomain(name).first, resource.plural != "events" {
             throw APIError.badRequest("invalid resource name \"\(name)\": \(problem)")
+        }
+        if path.subresource == "scale", let name = path.name {
+            guard let paths = resource.scalePaths else { throw APIError(code: 404, reason: "NotFound", message: "\(resource.plural) has no scale subresource") }
+            return try await scale(resource, path, name, paths, r)
         }
         if let sub = path.subresource, sub != "status" {
             throw APIError(code: 404, reason: "NotFound", message: "\(resource.plural) has no subresource \"\(sub)\" here")
@@ -82,15 +87,35 @@ public actor APIHandler {
             return try await create(resource, path, value, warnings: warnings, r, tracking: .update)
         case ("PUT", let name?): return try await replace(resource, path, name, r)
         case ("PATCH", let name?): return try await patch(resource, path, name, r)
-        case ("DELETE", let name?): return try await delete(resource, path.namespace, name)
+        case ("DELETE", let name?): return try await delete(resource, path.namespace, name, options: try DeleteOptions(r))
         default:
             throw APIError(code: 405, reason: "MethodNotAllowed", message: "\(r.method) is not supported on \(r.path)")
         }
     }
 
+    /// The admin credential may do everything: access reviews answer allowed (and rules
+    /// reviews list `*`), which is what `kubectl auth can-i` asks.
+    private func review(_ resource: ServedResource, _ r: APIRequest) throws -> APIResponse {
+        guard r.method == "POST" else { throw APIError(code: 405, reason: "MethodNotAllowed", message: "\(resource.plural) can only be created") }
+        guard case .object(var o) = try decodeBody(r) else { throw APIError.badRequest("the body must be a JSON object") }
+        o["apiVersion"] = .string(resource.apiVersion)
+        o["kind"] = .string(resource.kind)
+        if resource.kind == "SelfSubjectAccessReview" {
+            o["status"] = .object(JSONObject([("allowed", true), ("reason", "the llmops admin credential may do everything")]))
+        } else {
+            let all: JSONValue = ["*"]
+            o["status"] = .object(
+                JSONObject([
+                    ("resourceRules", .array([.object(JSONObject([("verbs", all), ("apiGroups", all), ("resources", all)]))])),
+                    ("nonResourceRules", .array([.object(JSONObject([("verbs", all), ("nonResourceURLs", all)]))])), ("incomplete", false),
+                ]))
+        }
+        return APIResponse(status: 201, body: .object(o))
+    }
+
     // MARK: Reads
 
-    private func key(_ resource: ServedResource, _ namespace: String?, _ name: String) throws -> StoreKey {
+    func key(_ resource: ServedResource, _ namespace: String?, _ name: String) throws -> StoreKey {
         if resource.namespaced && namespace == nil { throw APIError.badRequest("\(resource.kind) is namespaced: the path needs /namespaces/{namespace}/") }
         return StoreKey(resource: resource.storeResource, namespace: resource.namespaced ? namespace : nil, name: name)
     }
@@ -105,25 +130,58 @@ public actor APIHandler {
     private func list(_ resource: ServedResource, _ path: ResourcePath, _ r: APIRequest) async throws -> APIResponse {
         let prefix = resource.namespaced && path.namespace != nil
             ? StoreKey.prefix(resource: resource.storeResource, namespace: path.namespace) : resource.storeResource + "/"
-        var (items, revision) = try await store.list(prefix: prefix)
-        if let text = r.query["labelSelector"], !text.isEmpty {
-            let selector: LabelSelector
-            do {
-                selector = try LabelSelector(parsing: text)
-            } catch {
-                throw APIError.badRequest("unable to parse requirement: \(error.message)")
+        let filter = try Self.filter(r, resource)
+        let limit = try ListPage.limit(r.query["limit"])
+        var token: ListPage.Token?
+        if let text = r.query["continue"], !text.isEmpty {
+            let t = try ListPage.decode(text, prefix: prefix)
+            if t.rv < (await store.compactedRevision) {
+                throw APIError(code: 410, reason: "Expired", message: "The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter.")
             }
-            items = items.filter { selector.matches(Self.labels($0)) }
+            token = t
         }
+        let (entries, revision) = try await store.entries(prefix: prefix, after: token?.start)
+        var items: [JSONValue] = []
+        var next: String?
+        var remaining = 0
+        for (i, e) in entries.enumerated() where filter(e.value) {
+            if let limit, items.count == limit {
+                next = entries[i - 1].key
+                remaining = entries[i...].count { filter($0.value) }
+                break
+            }
+            items.append(e.value)
+        }
+        let listRV = String(token?.rv ?? revision)
+        let nextToken = next.map { ListPage.encode(.init(rv: token?.rv ?? revision, start: $0)) }
         if r.wantsTable {
-            return APIResponse(status: 200, body: TablePrinter.table(items, resource, resourceVersion: String(revision), now: now()))
+            return APIResponse(status: 200, body: TablePrinter.table(items, resource, resourceVersion: listRV, now: now(), continue: nextToken))
+        }
+        var meta = JSONObject([("resourceVersion", .string(listRV))])
+        if let nextToken {
+            meta["continue"] = .string(nextToken)
+            meta["remainingItemCount"] = .int(Int64(remaining))
         }
         let list = JSONObject([
-            ("kind", .string(resource.kind + "List")), ("apiVersion", .string(resource.apiVersion)),
-            ("metadata", .object(JSONObject([("resourceVersion", .string(String(revision)))]))),
+            ("kind", .string(resource.kind + "List")), ("apiVersion", .string(resource.apiVersion)), ("metadata", .object(meta)),
             ("items", .array(items.map { withTypeMeta($0, resource) })),
         ])
         return APIResponse(status: 200, body: .object(list))
+    }
+
+    /// The label and field selectors of a list or watch request, as one predicate.
+    static func filter(_ r: APIRequest, _ resource: ServedResource) throws(APIError) -> @Sendable (JSONValue) -> Bool {
+        var label: LabelSelector?
+        if let text = r.query["labelSelector"], !text.isEmpty {
+            do {
+                label = try LabelSelector(parsing: text)
+            } catch {
+                throw APIError.badRequest("unable to parse requirement: \(error.message)")
+            }
+        }
+        var field: FieldSelector?
+        if let text = r.query["fieldSelector"], !text.isEmpty { field = try FieldSelector(parsing: text, kind: resource.kind) }
+        return { [label, field] o in (label?.matches(labels(o)) ?? true) && (field?.matches(o) ?? true) }
     }
 
     static func labels(_ o: JSONValue) -> [String: String] {
@@ -132,7 +190,7 @@ public actor APIHandler {
         return out
     }
 
-    private func withTypeMeta(_ o: JSONValue, _ resource: ServedResource) -> JSONValue {
+    func withTypeMeta(_ o: JSONValue, _ resource: ServedResource) -> JSONValue {
         guard case .object(var obj) = o else { return o }
         obj["apiVersion"] = .string(resource.apiVersion)
         obj["kind"] = .string(resource.kind)
@@ -141,7 +199,7 @@ public actor APIHandler {
 
     // MARK: Writes
 
-    private func decodeBody(_ r: APIRequest) throws -> JSONValue {
+    func decodeBody(_ r: APIRequest) throws -> JSONValue {
         guard !r.body.isEmpty else { throw APIError.badRequest("the request has no body") }
         if let type = r.contentType, type.contains("protobuf") {
             do {
@@ -256,6 +314,16 @@ public actor APIHandler {
         if try await store.find(k) != nil {
             throw APIError(code: 409, reason: "AlreadyExists", message: "\(resource.plural).\(resource.group) \"\(name)\" already exists")
         }
+        if resource.namespaced, let ns = meta["namespace"]?.stringValue {
+            guard let namespace = try await store.find(StoreKey(resource: "core/namespaces", namespace: nil, name: ns)) else {
+                throw APIError.notFound("namespaces", ns)
+            }
+            if namespace["metadata"]?["deletionTimestamp"] != nil {
+                throw APIError(
+                    code: 403, reason: "Forbidden",
+                    message: "\(resource.plural) \"\(name)\" is forbidden: unable to create new content in namespace \(ns) because it is being terminated")
+            }
+        }
         if r.isDryRun { return APIResponse(status: 201, body: withTypeMeta(value, resource), warnings: warnings) }
         let stored = try await store.create(k, value)
         if resource.kind == "CustomResourceDefinition", case .success(let served) = ResourceRegistry.resources(fromCRD: stored) {
@@ -288,13 +356,21 @@ public actor APIHandler {
         return try await write(resource, path, name, body, r, tracking: .update)
     }
 
-    private func patch(_ resource: ServedResource, _ path: ResourcePath, _ name: String, _ r: APIRequest) async throws -> APIResponse {
+    func patch(_ resource: ServedResource, _ path: ResourcePath, _ name: String, _ r: APIRequest) async throws -> APIResponse {
         if r.query["force"] != nil && r.mediaType != "application/apply-patch+yaml" {
             throw APIError.badRequest("force may only be set for apply patches (application/apply-patch+yaml)")
         }
         if r.mediaType == "application/apply-patch+yaml" { return try await serverSideApply(resource, path, name, r) }
         let current = try await get(resource, path.namespace, name)
         let patch = try decodeBody(r)
+        let patched = try Self.applyPatch(patch, to: current, resource, r)
+        // A patch applies to what was read: keep its resourceVersion unless the patch sets one.
+        let expected = patch["metadata"]?["resourceVersion"] != nil ? patched : current
+        return try await write(resource, path, name, Self.withResourceVersion(patched, of: expected), r, tracking: .update)
+    }
+
+    /// Merge, JSON or strategic merge patch (the last for built-in kinds only).
+    static func applyPatch(_ patch: JSONValue, to current: JSONValue, _ resource: ServedResource, _ r: APIRequest) throws(APIError) -> JSONValue {
         let patched: JSONValue
         switch r.mediaType {
         case "application/merge-patch+json"?:
@@ -321,9 +397,7 @@ public actor APIHandler {
                 code: 415, reason: "UnsupportedMediaType",
                 message: "patch content type \(r.contentType ?? "none") is not supported; use application/merge-patch+json, application/json-patch+json, application/strategic-merge-patch+json (built-in kinds) or application/apply-patch+yaml")
         }
-        // A patch applies to what was read: keep its resourceVersion unless the patch sets one.
-        let expected = patch["metadata"]?["resourceVersion"] != nil ? patched : current
-        return try await write(resource, path, name, Self.withResourceVersion(patched, of: expected), r, tracking: .update)
+        return patched
     }
 
     static func withResourceVersion(_ body: JSONValue, of source: JSONValue) -> JSONValue {
@@ -402,7 +476,7 @@ public actor APIHandler {
 
     /// Shared by PUT and PATCH: preserves what clients may not change, bumps generation on spec
     /// changes, and with a status subresource keeps the main resource and status apart.
-    private func write(_ resource: ServedResource, _ path: ResourcePath, _ name: String, _ body: JSONValue, _ r: APIRequest, tracking: FieldTracking) async throws -> APIResponse {
+    func write(_ resource: ServedResource, _ path: ResourcePath, _ name: String, _ body: JSONValue, _ r: APIRequest, tracking: FieldTracking) async throws -> APIResponse {
         let subresource = path.subresource
         let k = try key(resource, path.namespace, name)
         guard let current = try await store.find(k) else { throw APIError.notFound(resource.plural, name, group: resource.group) }
@@ -451,27 +525,50 @@ public actor APIHandler {
         return c
     }
 
-    private func delete(_ resource: ServedResource, _ namespace: String?, _ name: String) async throws -> APIResponse {
+    func delete(_ resource: ServedResource, _ namespace: String?, _ name: String, options: DeleteOptions) async throws -> APIResponse {
         let k = try key(resource, namespace, name)
         guard let current = try await store.find(k) else { throw APIError.notFound(resource.plural, name, group: resource.group) }
-        // Finalizers hold the object: mark it deleted and let their owners finish.
-        if let finalizers = current["metadata"]?["finalizers"]?.arrayValue, !finalizers.isEmpty {
-            guard case .object(var o) = current else { throw APIError.badRequest("corrupt object") }
-            var meta = o["metadata"]?.objectValue ?? JSONObject()
-            if meta["deletionTimestamp"] == nil {
-                meta["deletionTimestamp"] = .string(now().rfc3339)
-                o["metadata"] = .object(meta)
-                let stored = try await store.update(k, .object(o))
-                return APIResponse(status: 202, body: withTypeMeta(stored, resource))
-            }
-            return APIResponse(status: 202, body: withTypeMeta(current, resource))
+        let meta = current["metadata"]
+        if let uid = options.uid, uid != meta?["uid"]?.stringValue {
+            throw APIError(code: 409, reason: "Conflict", message: "Precondition failed: UID in precondition: \(uid), UID in object meta: \(meta?["uid"]?.stringValue ?? "")")
         }
+        if let rv = options.resourceVersion, rv != meta?["resourceVersion"]?.stringValue {
+            throw APIError(code: 409, reason: "Conflict", message: "Precondition failed: ResourceVersion in precondition: \(rv), ResourceVersion in object meta: \(meta?["resourceVersion"]?.stringValue ?? "")")
+        }
+        var finalizers = meta?["finalizers"]?.arrayValue ?? []
+        switch options.propagation {
+        case .foreground?: if !finalizers.contains("foregroundDeletion") { finalizers.append("foregroundDeletion") }
+        case .orphan?: if !finalizers.contains("orphan") { finalizers.append("orphan") }
+        case .background?, nil: break
+        }
+        // Namespaces empty first: the garbage collector removes their contents, then them.
+        let terminating = resource.kind == "Namespace"
+        if !finalizers.isEmpty || terminating {
+            guard case .object(var o) = current else { throw APIError.badRequest("corrupt object") }
+            var m = o["metadata"]?.objectValue ?? JSONObject()
+            if m["deletionTimestamp"] != nil && m["finalizers"]?.arrayValue ?? [] == finalizers {
+                return APIResponse(status: 202, body: withTypeMeta(current, resource))
+            }
+            if m["deletionTimestamp"] == nil { m["deletionTimestamp"] = .string(now().rfc3339) }
+            m["finalizers"] = finalizers.isEmpty ? nil : .array(finalizers)
+            o["metadata"] = .object(m)
+            if terminating { o["status"] = .object(JSONObject([("phase", "Terminating")])) }
+            if options.dryRun { return APIResponse(status: 202, body: withTypeMeta(.object(o), resource)) }
+            let stored = try await store.update(k, .object(o))
+            return APIResponse(status: 202, body: withTypeMeta(stored, resource))
+        }
+        if options.dryRun { return APIResponse(status: 200, body: withTypeMeta(current, resource)) }
         let deleted = try await store.delete(k)
+        forget(resource, deleted)
+        return APIResponse(status: 200, body: withTypeMeta(deleted, resource))
+    }
+
+    /// A deleted CRD stops being served.
+    func forget(_ resource: ServedResource, _ deleted: JSONValue) {
         if resource.kind == "CustomResourceDefinition", let group = deleted["spec"]?["group"]?.stringValue,
             let plural = deleted["spec"]?["names"]?["plural"]?.stringValue
         {
             registry.remove(group: group, plural: plural)
         }
-        return APIResponse(status: 200, body: withTypeMeta(deleted, resource))
     }
 }

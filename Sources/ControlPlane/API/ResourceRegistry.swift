@@ -16,6 +16,8 @@ public struct ServedResource: Sendable {
     public var scale: CustomResourceDefinition.ScalePaths?
     /// `additionalPrinterColumns` of a CRD version, for Table output.
     public var printerColumns: [CustomResourceDefinition.PrinterColumn] = []
+    /// A review kind (authorization.k8s.io): only created, answered at once, never stored.
+    public var review = false
 
     public var apiVersion: String { group.isEmpty ? version : "\(group)/\(version)" }
     /// The store's resource name: `group/plural`, with `core` for the core group.
@@ -55,6 +57,16 @@ public struct ResourceRegistry: Sendable {
         .init(group: "apps", version: "v1", plural: "deployments", singular: "deployment", kind: "Deployment", namespaced: true, shortNames: ["deploy"], statusSubresource: true),
         .init(group: "apps", version: "v1", plural: "replicasets", singular: "replicaset", kind: "ReplicaSet", namespaced: true, shortNames: ["rs"], statusSubresource: true),
         .init(group: "coordination.k8s.io", version: "v1", plural: "leases", singular: "lease", kind: "Lease", namespaced: true),
+        {
+            var r = ServedResource(group: "authorization.k8s.io", version: "v1", plural: "selfsubjectaccessreviews", singular: "selfsubjectaccessreview", kind: "SelfSubjectAccessReview", namespaced: false)
+            r.review = true
+            return r
+        }(),
+        {
+            var r = ServedResource(group: "authorization.k8s.io", version: "v1", plural: "selfsubjectrulesreviews", singular: "selfsubjectrulesreview", kind: "SelfSubjectRulesReview", namespaced: false)
+            r.review = true
+            return r
+        }(),
         .init(group: "apiextensions.k8s.io", version: "v1", plural: "customresourcedefinitions", singular: "customresourcedefinition", kind: "CustomResourceDefinition", namespaced: false, shortNames: ["crd", "crds"], statusSubresource: true),
     ]
 

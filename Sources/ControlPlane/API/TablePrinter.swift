@@ -3,7 +3,7 @@ import KubeModel
 /// Server-side printing: a `meta.k8s.io/v1` Table with a Name column, the resource's printer
 /// columns (a CRD's `additionalPrinterColumns`), and Age, which is what `kubectl get` shows.
 enum TablePrinter {
-    static func table(_ objects: [JSONValue], _ resource: ServedResource, resourceVersion: String?, now: Timestamp) -> JSONValue {
+    static func table(_ objects: [JSONValue], _ resource: ServedResource, resourceVersion: String?, now: Timestamp, continue token: String? = nil) -> JSONValue {
         var columns: [CustomResourceDefinition.PrinterColumn] = [
             .init(name: "Name", type: "string", jsonPath: ".metadata.name", description: "Name must be unique within a namespace.", format: "name")
         ]
@@ -33,6 +33,7 @@ enum TablePrinter {
         }
         var metadata = JSONObject()
         if let resourceVersion { metadata["resourceVersion"] = .string(resourceVersion) }
+        if let token { metadata["continue"] = .string(token) }
         return .object(
             JSONObject([
                 ("kind", "Table"), ("apiVersion", "meta.k8s.io/v1"), ("metadata", .object(metadata)), ("columnDefinitions", .array(definitions)),

@@ -70,7 +70,7 @@ public final class APIServer: Sendable {
 
     enum Reply {
         case full(APIResponse)
-        case watch(AsyncStream<StoredEvent>, ServedResource, timeout: Double?)
+        case watch(AsyncStream<StoredEvent>, WatchOptions)
     }
 
     func route(_ request: APIRequest, authorization: String?) async -> Reply {
@@ -123,14 +123,33 @@ public final class APIServer: Sendable {
                 from = await store.revision
             }
             do {
+                let filter = try APIHandler.filter(request, resource)
+                var timeout: Double?
+                if let t = request.query["timeoutSeconds"], !t.isEmpty {
+                    guard let seconds = Double(t), seconds >= 0 else { return .full(APIError.badRequest("timeoutSeconds must be a non-negative number").response) }
+                    timeout = seconds
+                }
                 let stream = try await store.watch(prefix: prefix, fromRevision: from)
-                return .watch(stream, resource, timeout: request.query["timeoutSeconds"].flatMap(Double.init))
+                let bookmarks = ["true", "1"].contains(request.query["allowWatchBookmarks"] ?? "")
+                return .watch(stream, WatchOptions(resource: resource, timeout: timeout, bookmarks: bookmarks, filter: filter))
+            } catch let e as APIError {
+                return .full(e.response)
+            } catch let e as StoreError {
+                return .full(APIHandler.map(e).response)
             } catch {
-                return .full(APIHandler.map(error).response)
+                return .full(APIError(code: 500, reason: "InternalError", message: "\(error)").response)
             }
         }
         return .full(await handler.handle(request))
     }
+}
+
+/// What a watch request asked for.
+struct WatchOptions: Sendable {
+    var resource: ServedResource
+    var timeout: Double?
+    var bookmarks: Bool
+    var filter: @Sendable (JSONValue) -> Bool
 }
 
 /// One connection's HTTP/1.1 exchanges.
@@ -182,9 +201,9 @@ final class HTTPHandler: ChannelInboundHandler, @unchecked Sendable {
                 switch reply {
                 case .full(let response):
                     loop.execute { bound.value.0.write(context: bound.value.1, response, keepAlive: keepAlive) }
-                case .watch(let stream, let resource, let timeout):
+                case .watch(let stream, let options):
                     loop.execute { bound.value.0.startStream(context: bound.value.1) }
-                    await Self.pump(stream, resource: resource, timeout: timeout, bound: bound, loop: loop)
+                    await Self.pump(stream, options, bound: bound, loop: loop)
                 }
             }
         }
@@ -234,15 +253,20 @@ final class HTTPHandler: ChannelInboundHandler, @unchecked Sendable {
 
     /// Streams watch events as JSON lines until the timeout, the client leaving, or the store
     /// closing the stream (a watcher too far behind), then ends the response.
-    static func pump(
-        _ stream: AsyncStream<StoredEvent>, resource: ServedResource, timeout: Double?, bound: NIOLoopBound<(HTTPHandler, ChannelHandlerContext)>,
-        loop: EventLoop
-    ) async {
-        let deadline = Date().addingTimeInterval(timeout ?? 1800)
+    static func pump(_ stream: AsyncStream<StoredEvent>, _ options: WatchOptions, bound: NIOLoopBound<(HTTPHandler, ChannelHandlerContext)>, loop: EventLoop) async {
+        let deadline = Date().addingTimeInterval(options.timeout ?? 1800)
+        let resource = options.resource
         await withTaskGroup(of: Void.self) { group in
             group.addTask {
                 for await event in stream {
-                    guard case .object(var o) = event.object else { continue }
+                    var o: JSONObject
+                    if event.type == .bookmark {
+                        guard options.bookmarks else { continue }
+                        o = JSONObject([("metadata", .object(JSONObject([("resourceVersion", .string(String(event.resourceVersion)))])))])
+                    } else {
+                        guard case .object(let object) = event.object, options.filter(event.object) else { continue }
+                        o = object
+                    }
                     o["apiVersion"] = .string(resource.apiVersion)
                     o["kind"] = .string(resource.kind)
                     let line = JSONText.serialize(.object(JSONObject([("type", .string(event.type.rawValue)), ("object", .object(o))]))) + "\n"

@@ -40,7 +40,7 @@ enum Discovery {
         guard !matching.isEmpty else { return nil }
         var items: [JSONValue] = []
         for r in matching {
-            let verbs: JSONValue = ["create", "delete", "get", "list", "patch", "update", "watch"]
+            let verbs: JSONValue = r.review ? ["create"] : ["create", "delete", "get", "list", "patch", "update", "watch"]
             var o = JSONObject([
                 ("name", .string(r.plural)), ("singularName", .string(r.singular)), ("namespaced", .bool(r.namespaced)), ("kind", .string(r.kind)),
                 ("verbs", verbs),
@@ -48,6 +48,14 @@ enum Discovery {
             if !r.shortNames.isEmpty { o["shortNames"] = .array(r.shortNames.map(JSONValue.string)) }
             if r.schema != nil { o["categories"] = ["all"] }
             items.append(.object(o))
+            if r.scalePaths != nil {
+                items.append(
+                    .object(
+                        JSONObject([
+                            ("name", .string("\(r.plural)/scale")), ("singularName", ""), ("namespaced", .bool(r.namespaced)), ("group", "autoscaling"),
+                            ("version", "v1"), ("kind", "Scale"), ("verbs", ["get", "patch", "update"]),
+                        ])))
+            }
             if r.statusSubresource {
                 items.append(
                     .object(

@@ -24,13 +24,41 @@ public final class LocalControlPlane: Sendable {
         let token = try loadOrCreateToken(dataDirectory.appendingPathComponent("admin.token"))
         let server = try APIServer(handler: handler, store: store, certificates: certificates, options: .init(port: port, token: token))
         let bound = try await server.start()
-        return LocalControlPlane(server: server, port: bound, kubeconfig: kubeconfigYAML(port: bound, caPEM: certificates.caPEM, token: token))
+        let collector = GarbageCollector(store: store, handler: handler)
+        let background = [
+            Task { await collector.run() },
+            Task { await Self.housekeeping(store) },
+        ]
+        return LocalControlPlane(server: server, port: bound, kubeconfig: kubeconfigYAML(port: bound, caPEM: certificates.caPEM, token: token), background: background)
     }
 
-    private init(server: APIServer, port: Int, kubeconfig: String) {
+    private let background: [Task<Void, Never>]
+
+    private init(server: APIServer, port: Int, kubeconfig: String, background: [Task<Void, Never>]) {
         self.server = server
         self.port = port
         self.kubeconfig = kubeconfig
+        self.background = background
+    }
+
+    /// How often watchers get a bookmark, and how long the change log is kept for watches
+    /// resuming from an older resourceVersion (the API server's defaults are about a minute
+    /// and five minutes).
+    static let bookmarkInterval: UInt64 = 15
+    static let historySeconds = 300
+
+    /// Bookmarks for watchers and compaction of the change log, until cancelled.
+    static func housekeeping(_ store: ObjectStore) async {
+        var marks: [Int64] = []  // the revision at each tick; compaction trails by `historySeconds`
+        let keep = historySeconds / Int(bookmarkInterval)
+        while !Task.isCancelled {
+            try? await Task.sleep(nanoseconds: bookmarkInterval * 1_000_000_000)
+            await store.publishBookmark()
+            marks.append(await store.revision)
+            if marks.count > keep {
+                try? await store.compact(upTo: marks.removeFirst())
+            }
+        }
     }
 
     static func loadOrCreateToken(_ file: URL) throws -> String {
@@ -54,7 +82,10 @@ public final class LocalControlPlane: Sendable {
         return YAMLDocuments.serialize(config)
     }
 
-    public func shutdown() async throws { try await server.shutdown() }
+    public func shutdown() async throws {
+        for t in background { t.cancel() }
+        try await server.shutdown()
+    }
 
     struct BootstrapError: Error, CustomStringConvertible {
         var message: String

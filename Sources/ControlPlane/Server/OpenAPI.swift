@@ -21,7 +21,7 @@ enum OpenAPI {
 
     /// `/openapi/v3/apis/{group}/{version}` or `/openapi/v3/api/v1`; nil when nothing is served there.
     static func v3Document(group: String, version: String, _ resources: [ServedResource]) -> JSONValue? {
-        let matching = resources.filter { $0.group == group && $0.version == version }
+        let matching = resources.filter { $0.group == group && $0.version == version && !$0.review }
         guard !matching.isEmpty else { return nil }
         var paths = JSONObject()
         var schemas = JSONObject([(objectMetaName, objectMeta(ref: v3Ref))])
@@ -40,7 +40,7 @@ enum OpenAPI {
     static func v2Document(_ resources: [ServedResource]) -> JSONValue {
         var paths = JSONObject()
         var definitions = JSONObject([(objectMetaName, objectMeta(ref: v2Ref))])
-        for r in resources {
+        for r in resources where !r.review {
             for (path, item) in pathItems(r, ref: v2Ref, v2: true) { paths[path] = item }
             definitions[definitionName(r)] = kindSchema(r, ref: v2Ref)
         }
@@ -61,7 +61,7 @@ enum OpenAPI {
 
     static func groupVersions(_ resources: [ServedResource]) -> [GroupVersion] {
         var seen = Set<GroupVersion>()
-        return resources.map { GroupVersion(group: $0.group, version: $0.version) }.filter { seen.insert($0).inserted }
+        return resources.filter { !$0.review }.map { GroupVersion(group: $0.group, version: $0.version) }.filter { seen.insert($0).inserted }
     }
 
     static func v3Ref(_ name: String) -> String { "#/components/schemas/\(name)" }
@@ -162,7 +162,7 @@ enum OpenAPI {
                     ]))
             ),
         ]
-        for sub in (r.statusSubresource ? ["status"] : []) + (r.scale != nil || r.kind == "Deployment" || r.kind == "ReplicaSet" ? ["scale"] : []) {
+        for sub in (r.statusSubresource ? ["status"] : []) + (r.scalePaths != nil ? ["scale"] : []) {
             out.append(
                 (
                     collection + "/{name}/\(sub)",

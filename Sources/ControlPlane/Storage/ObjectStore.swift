@@ -25,6 +25,8 @@ public struct StoreKey: Hashable, Sendable, CustomStringConvertible {
 
 public enum WatchEventType: String, Sendable {
     case added = "ADDED", modified = "MODIFIED", deleted = "DELETED"
+    /// Not stored: a progress marker telling watchers every change up to its revision was sent.
+    case bookmark = "BOOKMARK"
 }
 
 /// A change, as watch streams deliver it: the object as of `resourceVersion`.
@@ -116,12 +118,21 @@ public actor ObjectStore {
     /// Every object under a prefix (see `StoreKey.prefix`), in key order, with the revision
     /// the list is consistent at (the store's current revision).
     public func list(prefix: String) throws(StoreError) -> (items: [JSONValue], revision: Int64) {
+        let (entries, revision) = try entries(prefix: prefix)
+        return (entries.map(\.value), revision)
+    }
+
+    /// Objects under a prefix with their keys, in key order, optionally only those after a key
+    /// (for paging with `continue`).
+    public func entries(prefix: String, after: String? = nil) throws(StoreError) -> (items: [(key: String, value: JSONValue)], revision: Int64) {
         do {
-            let blobs = try db.query(
-                "SELECT value FROM objects WHERE substr(key, 1, ?) = ? ORDER BY key", [.int(Int64(prefix.utf8.count)), .text(prefix)]
-            ) { $0.blob(0) }
-            var items: [JSONValue] = []
-            for b in blobs { items.append(try JSONText.parse(b)) }
+            let rows = try db.query(
+                "SELECT key, value FROM objects WHERE substr(key, 1, ?) = ? AND key > ? ORDER BY key",
+                [.int(Int64(prefix.utf8.count)), .text(prefix), .text(after ?? "")]
+            ) { ($0.text(0), $0.blob(1)) }
+            var items: [(key: String, value: JSONValue)] = []
+            items.reserveCapacity(rows.count)
+            for (k, b) in rows { items.append((k, try JSONText.parse(b))) }
             return (items, revision)
         } catch let e as JSONText.ParseError {
             throw .storage("corrupt object: \(e)")
@@ -239,6 +250,13 @@ public actor ObjectStore {
                 watchers[id] = nil
             }
         }
+    }
+
+    /// Tells every watcher that it has been sent all changes up to the current revision. Sent
+    /// through the same streams as changes, so it is ordered after every change before it.
+    public func publishBookmark() {
+        let marker = StoredEvent(type: .bookmark, key: "", object: .null, resourceVersion: revision)
+        for (_, w) in watchers { w.continuation.yield(marker) }
     }
 
     /// Drops the event log up to and including `upTo`; watches from older revisions get 410.

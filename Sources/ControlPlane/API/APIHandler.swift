@@ -97,7 +97,10 @@ public actor APIHandler {
     /// reviews list `*`), which is what `kubectl auth can-i` asks.
     private func review(_ resource: ServedResource, _ r: APIRequest) throws -> APIResponse {
         guard r.method == "POST" else { throw APIError(code: 405, reason: "MethodNotAllowed", message: "\(resource.plural) can only be created") }
-        guard case .object(var o) = try decodeBody(r) else { throw APIError.badRequest("the body must be a JSON object") }
+        // The answer does not depend on the question, so a protobuf body (kubectl's typed
+        // client) needs no decoding.
+        let question = r.mediaType?.contains("protobuf") == true ? JSONValue.object(JSONObject()) : try decodeBody(r)
+        guard case .object(var o) = question else { throw APIError.badRequest("the body must be a JSON object") }
         o["apiVersion"] = .string(resource.apiVersion)
         o["kind"] = .string(resource.kind)
         if resource.kind == "SelfSubjectAccessReview" {

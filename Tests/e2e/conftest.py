@@ -105,3 +105,10 @@ def pytest_terminal_summary(terminalreporter):
     passed = len(terminalreporter.stats.get("passed", []))
     failed = len(terminalreporter.stats.get("failed", [])) + len(terminalreporter.stats.get("error", []))
     terminalreporter.write_line(f"{passed} passed, {failed} failed")
+
+
+@pytest.fixture(scope="session")
+def crds(cp):
+    """The project's CRDs, applied (idempotently) for suites that need them."""
+    cp.kubectl("apply", "-f", str(ROOT / "crds"))
+    return cp

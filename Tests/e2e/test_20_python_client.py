@@ -1,0 +1,137 @@
+"""The official Python client (`kubernetes` from PyPI) against `llmops up`."""
+import threading
+import time
+
+import pytest
+import yaml
+from conftest import ROOT
+from kubernetes import client, config, watch
+from kubernetes.client.rest import ApiException
+
+GROUP, VERSION = "llmops.io", "v1alpha1"
+
+
+@pytest.fixture()
+def api(cp, crds):
+    return config.new_client_from_config(config_file=cp.kubeconfig)
+
+
+def llmd(name):
+    """The sample LLMDeployment under another name, in the test namespace."""
+    with open(ROOT / "manifests" / "samples" / "llmdeployment-llama-8b.yaml") as f:
+        o = next(d for d in yaml.safe_load_all(f) if d)
+    o["metadata"] = {"name": name, "labels": {"team": "py"}}
+    return o
+
+
+def test_typed_core_api(api):
+    core = client.CoreV1Api(api)
+    core.create_namespace(client.V1Namespace(metadata=client.V1ObjectMeta(name="py")))
+    cm = client.V1ConfigMap(metadata=client.V1ObjectMeta(name="prices", labels={"app": "llmops"}), data={"H100": "6.5"})
+    created = core.create_namespaced_config_map("py", cm)
+    assert created.metadata.uid and created.metadata.resource_version
+    with pytest.raises(ApiException) as exists:
+        core.create_namespaced_config_map("py", cm)
+    assert exists.value.status == 409
+    listed = core.list_namespaced_config_map("py", label_selector="app=llmops")
+    assert [i.metadata.name for i in listed.items] == ["prices"]
+    core.patch_namespaced_config_map("prices", "py", {"data": {"L4": "0.8"}})
+    assert core.read_namespaced_config_map("prices", "py").data == {"H100": "6.5", "L4": "0.8"}
+    # A stale resourceVersion on replace is a 409 Conflict.
+    created.data = {"H100": "7"}
+    with pytest.raises(ApiException) as conflict:
+        core.replace_namespaced_config_map("prices", "py", created)
+    assert conflict.value.status == 409
+    core.create_namespaced_secret("py", client.V1Secret(metadata=client.V1ObjectMeta(name="hf"), string_data={"token": "x"}, type="Opaque"))
+    core.create_namespaced_service_account("py", client.V1ServiceAccount(metadata=client.V1ObjectMeta(name="operator")))
+    assert core.read_namespaced_service_account("operator", "py").metadata.name == "operator"
+    core.delete_namespaced_config_map("prices", "py")
+    with pytest.raises(ApiException) as gone:
+        core.read_namespaced_config_map("prices", "py")
+    assert gone.value.status == 404
+
+
+def test_apps_and_coordination(api):
+    apps = client.AppsV1Api(api)
+    dep = client.V1Deployment(
+        metadata=client.V1ObjectMeta(name="vllm"),
+        spec=client.V1DeploymentSpec(
+            replicas=1, selector=client.V1LabelSelector(match_labels={"app": "vllm"}),
+            template=client.V1PodTemplateSpec(
+                metadata=client.V1ObjectMeta(labels={"app": "vllm"}),
+                spec=client.V1PodSpec(containers=[client.V1Container(name="vllm", image="vllm/vllm-openai:v0.8.5")]))))
+    apps.create_namespaced_deployment("py", dep)
+    scale = apps.read_namespaced_deployment_scale("vllm", "py")
+    assert scale.spec.replicas == 1 and scale.status.selector == "app=vllm"
+    apps.patch_namespaced_deployment_scale("vllm", "py", {"spec": {"replicas": 3}})
+    assert apps.read_namespaced_deployment("vllm", "py").spec.replicas == 3
+    leases = client.CoordinationV1Api(api)
+    lease = client.V1Lease(metadata=client.V1ObjectMeta(name="llmops-leader"),
+                           spec=client.V1LeaseSpec(holder_identity="a", lease_duration_seconds=15))
+    leases.create_namespaced_lease("py", lease)
+    assert leases.read_namespaced_lease("llmops-leader", "py").spec.holder_identity == "a"
+
+
+def test_custom_objects_with_status_and_scale(api):
+    co = client.CustomObjectsApi(api)
+    created = co.create_namespaced_custom_object(GROUP, VERSION, "py", "llmdeployments", llmd("chat"))
+    assert created["spec"]["engine"]["kind"] == "vllm"  # server-side default
+    assert created["metadata"]["generation"] == 1
+    co.patch_namespaced_custom_object_status(GROUP, VERSION, "py", "llmdeployments", "chat",
+                                             {"status": {"replicas": 1, "readyReplicas": 1, "gpuType": "L4"}})
+    status = co.get_namespaced_custom_object_status(GROUP, VERSION, "py", "llmdeployments", "chat")
+    assert status["status"]["gpuType"] == "L4" and status["metadata"]["generation"] == 1
+    co.patch_namespaced_custom_object_scale(GROUP, VERSION, "py", "llmdeployments", "chat", {"spec": {"replicas": 5}})
+    scale = co.get_namespaced_custom_object_scale(GROUP, VERSION, "py", "llmdeployments", "chat")
+    assert scale["spec"]["replicas"] == 5 and scale["status"]["replicas"] == 1
+    listed = co.list_namespaced_custom_object(GROUP, VERSION, "py", "llmdeployments", label_selector="team=py")
+    assert [i["metadata"]["name"] for i in listed["items"]] == ["chat"]
+    bad = llmd("bad")
+    bad["spec"]["slo"]["attainment"] = 2.0
+    with pytest.raises(ApiException) as invalid:
+        co.create_namespaced_custom_object(GROUP, VERSION, "py", "llmdeployments", bad)
+    assert invalid.value.status == 422 and "spec.slo.attainment" in invalid.value.body
+
+
+def test_watch_stream_sees_every_change(api):
+    co = client.CustomObjectsApi(api)
+    start = co.list_namespaced_custom_object(GROUP, VERSION, "py", "llmdeployments")["metadata"]["resourceVersion"]
+    seen = []
+
+    def consume():
+        w = watch.Watch()
+        for event in w.stream(co.list_namespaced_custom_object, GROUP, VERSION, "py", "llmdeployments",
+                              resource_version=start, timeout_seconds=10):
+            seen.append((event["type"], event["object"]["metadata"]["name"]))
+            if len(seen) == 3:
+                w.stop()
+
+    t = threading.Thread(target=consume)
+    t.start()
+    time.sleep(0.5)
+    co.create_namespaced_custom_object(GROUP, VERSION, "py", "llmdeployments", llmd("watched"))
+    co.patch_namespaced_custom_object(GROUP, VERSION, "py", "llmdeployments", "watched", {"spec": {"replicas": 2}})
+    co.delete_namespaced_custom_object(GROUP, VERSION, "py", "llmdeployments", "watched")
+    t.join(timeout=15)
+    assert seen == [("ADDED", "watched"), ("MODIFIED", "watched"), ("DELETED", "watched")]
+
+
+def test_core_watch_and_paging(api):
+    core = client.CoreV1Api(api)
+    for i in range(5):
+        core.create_namespaced_config_map("py", client.V1ConfigMap(metadata=client.V1ObjectMeta(name=f"page-{i}")))
+    names, token = [], None
+    while True:
+        page = core.list_namespaced_config_map("py", limit=2, _continue=token)
+        names += [i.metadata.name for i in page.items]
+        token = page.metadata._continue
+        if not token:
+            break
+    assert [n for n in names if n.startswith("page-")] == [f"page-{i}" for i in range(5)]
+    rv = page.metadata.resource_version
+    core.delete_namespaced_config_map("page-0", "py")
+    events = []
+    for e in watch.Watch().stream(core.list_namespaced_config_map, "py", resource_version=rv, timeout_seconds=2):
+        events.append((e["type"], e["object"].metadata.name))
+        break
+    assert events == [("DELETED", "page-0")]

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The project's test command (README, .ci/run): builds, checks that the committed CRDs match
-# the API types, runs the Swift test suites, then the Python checks of the generated CRDs.
+# the API types, runs the Swift test suites, the Python checks of the generated CRDs, and the
+# end-to-end suite against the embedded control plane.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -21,3 +22,7 @@ if [ "$status" -ne 0 ]; then
 fi
 
 .venv/bin/python -m pytest -q Tests/python
+
+# End-to-end: `llmops up` on a random port in a temp dir, driven by kubectl, the Python
+# client, raw HTTPS and Helm; prints "N passed, M failed".
+LLMOPS_BIN="$(swift build --show-bin-path)/llmops" .venv/bin/python -m pytest -q -p no:cacheprovider Tests/e2e

@@ -364,12 +364,29 @@ public actor APIHandler {
             throw APIError.badRequest("force may only be set for apply patches (application/apply-patch+yaml)")
         }
         if r.mediaType == "application/apply-patch+yaml" { return try await serverSideApply(resource, path, name, r) }
+        // The patch type is checked before the object is looked up, as the API server does.
+        if let e = Self.unsupportedPatchType(resource, r) { throw e }
         let current = try await get(resource, path.namespace, name)
         let patch = try decodeBody(r)
         let patched = try Self.applyPatch(patch, to: current, resource, r)
         // A patch applies to what was read: keep its resourceVersion unless the patch sets one.
         let expected = patch["metadata"]?["resourceVersion"] != nil ? patched : current
         return try await write(resource, path, name, Self.withResourceVersion(patched, of: expected), r, tracking: .update)
+    }
+
+    static func unsupportedPatchType(_ resource: ServedResource, _ r: APIRequest) -> APIError? {
+        switch r.mediaType {
+        case "application/merge-patch+json"?, "application/json-patch+json"?: return nil
+        case "application/strategic-merge-patch+json"? where resource.schema == nil: return nil
+        case "application/strategic-merge-patch+json"?:
+            return APIError(
+                code: 415, reason: "UnsupportedMediaType",
+                message: "strategic merge patch is not supported for custom resources (\(resource.kind)); use application/merge-patch+json, application/json-patch+json or server-side apply")
+        default:
+            return APIError(
+                code: 415, reason: "UnsupportedMediaType",
+                message: "patch content type \(r.contentType ?? "none") is not supported; use application/merge-patch+json, application/json-patch+json, application/strategic-merge-patch+json (built-in kinds) or application/apply-patch+yaml")
+        }
     }
 
     /// Merge, JSON or strategic merge patch (the last for built-in kinds only).
@@ -384,21 +401,14 @@ public actor APIHandler {
             } catch {
                 throw APIError(code: 422, reason: "Invalid", message: "the JSON patch could not be applied: \(error.message)")
             }
-        case "application/strategic-merge-patch+json"?:
-            guard resource.schema == nil else {
-                throw APIError(
-                    code: 415, reason: "UnsupportedMediaType",
-                    message: "strategic merge patch is not supported for custom resources (\(resource.kind)); use application/merge-patch+json, application/json-patch+json or server-side apply")
-            }
+        case "application/strategic-merge-patch+json"? where resource.schema == nil:
             do {
                 patched = try StrategicMergePatch.apply(current, patch, rules: resource.listRules)
             } catch {
                 throw APIError(code: 422, reason: "Invalid", message: "the strategic merge patch could not be applied: \(error.message)")
             }
         default:
-            throw APIError(
-                code: 415, reason: "UnsupportedMediaType",
-                message: "patch content type \(r.contentType ?? "none") is not supported; use application/merge-patch+json, application/json-patch+json, application/strategic-merge-patch+json (built-in kinds) or application/apply-patch+yaml")
+            throw unsupportedPatchType(resource, r) ?? APIError(code: 415, reason: "UnsupportedMediaType", message: "unsupported patch type")
         }
         return patched
     }

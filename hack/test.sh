@@ -6,6 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 ./hack/setup-venv.sh
+./hack/get-helm.sh
 swift build --build-tests
 swift run --skip-build llmops crds --check
 

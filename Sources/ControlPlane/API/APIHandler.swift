@@ -245,6 +245,8 @@ public actor APIHandler {
         o["apiVersion"] = .string(resource.apiVersion)
         var meta = o["metadata"]?.objectValue ?? JSONObject()
         if resource.namespaced {
+            // An empty namespace in the body means "unset" (Helm sends one).
+            if meta["namespace"]?.stringValue == "" { meta["namespace"] = nil }
             if let ns = meta["namespace"]?.stringValue, let pathNS = namespace, ns != pathNS {
                 throw APIError.badRequest("the namespace of the object (\(ns)) does not match the namespace of the request (\(pathNS))")
             }
@@ -497,6 +499,7 @@ public actor APIHandler {
         guard case .object(var o) = value, case .object(let old) = current else { throw APIError.badRequest("the body must be an object") }
         var meta = o["metadata"]?.objectValue ?? JSONObject()
         let oldMeta = old["metadata"]?.objectValue ?? JSONObject()
+        if meta["resourceVersion"]?.stringValue == "" { meta["resourceVersion"] = nil }  // unset, as protobuf clients send it
         let expected = meta["resourceVersion"]?.stringValue.flatMap { Int64($0) }
         if meta["resourceVersion"] != nil && expected == nil { throw APIError.badRequest("metadata.resourceVersion must be a decimal string") }
         for immutable in ["uid", "creationTimestamp", "deletionTimestamp", "generation", "namespace", "name"] { meta[immutable] = oldMeta[immutable] }

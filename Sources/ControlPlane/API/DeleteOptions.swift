@@ -17,7 +17,8 @@ struct DeleteOptions: Sendable {
         var body = JSONValue.object(JSONObject())
         if !r.body.isEmpty {
             do {
-                body = try JSONText.parse(r.body)
+                // client-go's typed clients send DeleteOptions as protobuf.
+                body = r.mediaType?.contains("protobuf") == true ? try ProtobufDecoder.decode(r.body) : try JSONText.parse(r.body)
             } catch {
                 throw APIError.badRequest("invalid DeleteOptions body: \(error)")
             }

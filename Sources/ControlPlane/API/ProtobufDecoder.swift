@@ -39,6 +39,10 @@ enum ProtobufDecoder {
         "Secret": .message([
             1: ("metadata", objectMeta), 2: ("data", .map(.bytes)), 3: ("type", .string), 4: ("stringData", .map(.string)), 5: ("immutable", .bool),
         ]),
+        "DeleteOptions": .message([
+            1: ("gracePeriodSeconds", .int64), 2: ("preconditions", .message([1: ("uid", .string), 2: ("resourceVersion", .string)])),
+            3: ("orphanDependents", .bool), 4: ("propagationPolicy", .string), 5: ("dryRun", .repeated(.string)),
+        ]),
         "ServiceAccount": .message([
             1: ("metadata", objectMeta), 3: ("imagePullSecrets", .repeated(localObjectReference)), 4: ("automountServiceAccountToken", .bool),
         ]),
@@ -68,7 +72,7 @@ enum ProtobufDecoder {
             }
         }
         guard let schema = kinds[kind] else {
-            throw Failure(message: "protobuf bodies are accepted for Namespace, ConfigMap, Secret and ServiceAccount only, not \(kind.isEmpty ? "an unnamed kind" : kind); send JSON")
+            throw Failure(message: "protobuf bodies are accepted for Namespace, ConfigMap, Secret, ServiceAccount and DeleteOptions only, not \(kind.isEmpty ? "an unnamed kind" : kind); send JSON")
         }
         guard let (start, end) = raw else { throw Failure(message: "the protobuf envelope has no object") }
         var reader = Reader(bytes: body, index: start, end: end)

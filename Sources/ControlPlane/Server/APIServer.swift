@@ -73,7 +73,20 @@ public final class APIServer: Sendable {
         case watch(AsyncStream<StoredEvent>, WatchOptions)
     }
 
+    /// With LLMOPS_TRACE set, every request and its status go to stderr (for debugging clients).
+    static let trace = ProcessInfo.processInfo.environment["LLMOPS_TRACE"] != nil
+
     func route(_ request: APIRequest, authorization: String?) async -> Reply {
+        let reply = await dispatch(request, authorization: authorization)
+        if Self.trace {
+            var line = "\(request.method) \(request.path) \(request.query.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: "&"))"
+            if case .full(let r) = reply { line += " -> \(r.status)" + (r.status >= 400 ? " \(r.body["message"]?.stringValue ?? "")" : "") }
+            FileHandle.standardError.write(Data((line + "\n").utf8))
+        }
+        return reply
+    }
+
+    private func dispatch(_ request: APIRequest, authorization: String?) async -> Reply {
         let open = ["/healthz", "/readyz", "/livez"]
         if open.contains(request.path) {
             return .full(APIResponse(status: 200, body: "ok"))
@@ -115,8 +128,19 @@ public final class APIServer: Sendable {
         {
             let prefix = resource.namespaced && path.namespace != nil
                 ? StoreKey.prefix(resource: resource.storeResource, namespace: path.namespace) : resource.storeResource + "/"
-            let from: Int64
-            if let rv = request.query["resourceVersion"], !rv.isEmpty, rv != "0" {
+            // Watch-list (client-go's streaming list): the current objects as ADDED events, a
+            // bookmark marking their end, then changes from that revision on.
+            var initial: [JSONValue]?
+            var from: Int64 = 0
+            if request.query["sendInitialEvents"] == "true" {
+                do {
+                    let (entries, revision) = try await store.entries(prefix: prefix)
+                    initial = entries.map(\.value)
+                    from = revision
+                } catch {
+                    return .full(APIHandler.map(error).response)
+                }
+            } else if let rv = request.query["resourceVersion"], !rv.isEmpty, rv != "0" {
                 guard let parsed = Int64(rv) else { return .full(APIError.badRequest("resourceVersion must be a decimal string").response) }
                 from = parsed
             } else {
@@ -131,7 +155,9 @@ public final class APIServer: Sendable {
                 }
                 let stream = try await store.watch(prefix: prefix, fromRevision: from)
                 let bookmarks = ["true", "1"].contains(request.query["allowWatchBookmarks"] ?? "")
-                return .watch(stream, WatchOptions(resource: resource, timeout: timeout, bookmarks: bookmarks, filter: filter))
+                var options = WatchOptions(resource: resource, timeout: timeout, bookmarks: bookmarks, filter: filter)
+                if let initial { options.initial = (initial.filter(filter), from) }
+                return .watch(stream, options)
             } catch let e as APIError {
                 return .full(e.response)
             } catch let e as StoreError {
@@ -150,6 +176,8 @@ struct WatchOptions: Sendable {
     var timeout: Double?
     var bookmarks: Bool
     var filter: @Sendable (JSONValue) -> Bool
+    /// For watch-list requests: the objects to send first and the revision they were read at.
+    var initial: ([JSONValue], Int64)?
 }
 
 /// One connection's HTTP/1.1 exchanges.
@@ -256,28 +284,39 @@ final class HTTPHandler: ChannelInboundHandler, @unchecked Sendable {
     static func pump(_ stream: AsyncStream<StoredEvent>, _ options: WatchOptions, bound: NIOLoopBound<(HTTPHandler, ChannelHandlerContext)>, loop: EventLoop) async {
         let deadline = Date().addingTimeInterval(options.timeout ?? 1800)
         let resource = options.resource
+        /// Writes one event line; false once the client is gone.
+        @Sendable func send(_ event: StoredEvent, initial: Bool = false) async -> Bool {
+            var o: JSONObject
+            if event.type == .bookmark {
+                // The end-of-initial-events marker is always sent; periodic ones when asked for.
+                guard options.bookmarks || initial else { return true }
+                o = event.object["metadata"] != nil ? event.object.objectValue ?? JSONObject()
+                    : JSONObject([("metadata", .object(JSONObject([("resourceVersion", .string(String(event.resourceVersion)))])))])
+            } else {
+                guard case .object(let object) = event.object, options.filter(event.object) else { return true }
+                o = object
+            }
+            o["apiVersion"] = .string(resource.apiVersion)
+            o["kind"] = .string(resource.kind)
+            let line = JSONText.serialize(.object(JSONObject([("type", .string(event.type.rawValue)), ("object", .object(o))]))) + "\n"
+            let active = try? await loop.submit { () -> Bool in
+                let (handler, context) = bound.value
+                guard context.channel.isActive else { return false }
+                context.writeAndFlush(handler.wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(string: line)))), promise: nil)
+                return true
+            }.get()
+            return active == true
+        }
         await withTaskGroup(of: Void.self) { group in
             group.addTask {
-                for await event in stream {
-                    var o: JSONObject
-                    if event.type == .bookmark {
-                        guard options.bookmarks else { continue }
-                        o = JSONObject([("metadata", .object(JSONObject([("resourceVersion", .string(String(event.resourceVersion)))])))])
-                    } else {
-                        guard case .object(let object) = event.object, options.filter(event.object) else { continue }
-                        o = object
-                    }
-                    o["apiVersion"] = .string(resource.apiVersion)
-                    o["kind"] = .string(resource.kind)
-                    let line = JSONText.serialize(.object(JSONObject([("type", .string(event.type.rawValue)), ("object", .object(o))]))) + "\n"
-                    let active = try? await loop.submit { () -> Bool in
-                        let (handler, context) = bound.value
-                        guard context.channel.isActive else { return false }
-                        context.writeAndFlush(handler.wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(string: line)))), promise: nil)
-                        return true
-                    }.get()
-                    if active != true { return }
+                if let (objects, revision) = options.initial {
+                    var marker = JSONObject([("resourceVersion", .string(String(revision)))])
+                    marker["annotations"] = .object(JSONObject([("k8s.io/initial-events-end", "true")]))
+                    let events = objects.map { StoredEvent(type: .added, key: "", object: $0, resourceVersion: revision) }
+                        + [StoredEvent(type: .bookmark, key: "", object: .object(JSONObject([("metadata", .object(marker))])), resourceVersion: revision)]
+                    for event in events { guard await send(event, initial: true) else { return } }
                 }
+                for await event in stream { guard await send(event) else { return } }
             }
             group.addTask {
                 try? await Task.sleep(nanoseconds: UInt64(max(0, deadline.timeIntervalSinceNow) * 1e9))

@@ -143,17 +143,29 @@ public actor APIHandler {
             }
             token = t
         }
-        let (entries, revision) = try await store.entries(prefix: prefix, after: token?.start)
+        // Pages are read in batches from the store, so each page costs about its own size.
+        let filtered = r.query["labelSelector"]?.isEmpty == false || r.query["fieldSelector"]?.isEmpty == false
         var items: [JSONValue] = []
         var next: String?
-        var remaining = 0
-        for (i, e) in entries.enumerated() where filter(e.value) {
-            if let limit, items.count == limit {
-                next = entries[i - 1].key
-                remaining = entries[i...].count { filter($0.value) }
-                break
+        var remaining: Int?
+        var cursor = token?.start
+        var revision: Int64 = 0
+        let batch = limit.map { max($0 + 1, 256) }
+        scan: while true {
+            let (entries, rev) = try await store.entries(prefix: prefix, after: cursor, limit: batch)
+            if revision == 0 { revision = rev }
+            for e in entries {
+                guard filter(e.value) else { continue }
+                if let limit, items.count == limit {
+                    next = cursor
+                    if !filtered { remaining = try await store.count(prefix: prefix, after: cursor) }
+                    break scan
+                }
+                items.append(e.value)
+                cursor = e.key
             }
-            items.append(e.value)
+            guard let batch, entries.count == batch else { break }
+            cursor = entries.last?.key
         }
         let listRV = String(token?.rv ?? revision)
         let nextToken = next.map { ListPage.encode(.init(rv: token?.rv ?? revision, start: $0)) }
@@ -163,7 +175,7 @@ public actor APIHandler {
         var meta = JSONObject([("resourceVersion", .string(listRV))])
         if let nextToken {
             meta["continue"] = .string(nextToken)
-            meta["remainingItemCount"] = .int(Int64(remaining))
+            if let remaining { meta["remainingItemCount"] = .int(Int64(remaining)) }
         }
         let list = JSONObject([
             ("kind", .string(resource.kind + "List")), ("apiVersion", .string(resource.apiVersion)), ("metadata", .object(meta)),

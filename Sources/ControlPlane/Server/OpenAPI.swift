@@ -182,6 +182,13 @@ enum OpenAPI {
             if let format { o["format"] = .string(format) }
             return .object(o)
         }
+        func objectList(_ doc: String) -> JSONValue {
+            .object(
+                JSONObject([
+                    ("description", .string(doc)), ("items", .object(JSONObject([("type", "object"), ("x-kubernetes-preserve-unknown-fields", true)]))),
+                    ("type", "array"),
+                ]))
+        }
         let stringMap = JSONValue.object(JSONObject([("additionalProperties", .object(JSONObject([("type", "string")]))), ("type", "object")]))
         func describedMap(_ doc: String) -> JSONValue {
             guard case .object(var o) = stringMap else { return stringMap }
@@ -203,24 +210,10 @@ enum OpenAPI {
             ("generateName", field("string", "A prefix the server completes with random characters when name is empty.")),
             ("generation", field("integer", "Incremented by the server on every change of the desired state (spec). Read-only.", format: "int64")),
             ("labels", describedMap("Key/value pairs for selecting and grouping objects.")),
-            (
-                "managedFields",
-                .object(
-                    JSONObject([
-                        ("description", "Which field manager owns which fields, maintained for server-side apply."),
-                        ("items", .object(JSONObject([("type", "object"), ("x-kubernetes-preserve-unknown-fields", true)]))), ("type", "array"),
-                    ]))
-            ),
+            ("managedFields", objectList("Which field manager owns which fields, maintained for server-side apply.")),
             ("name", field("string", "Unique within a namespace (or the cluster for cluster-scoped kinds); immutable.")),
             ("namespace", field("string", "The namespace the object lives in; empty for cluster-scoped kinds.")),
-            (
-                "ownerReferences",
-                .object(
-                    JSONObject([
-                        ("description", "Objects this one depends on; when every owner is deleted the garbage collector removes it."),
-                        ("items", .object(JSONObject([("type", "object"), ("x-kubernetes-preserve-unknown-fields", true)]))), ("type", "array"),
-                    ]))
-            ),
+            ("ownerReferences", objectList("Objects this one depends on; when every owner is deleted the garbage collector removes it.")),
             ("resourceVersion", field("string", "Opaque version for optimistic concurrency and watches. Read-only.")),
             ("uid", field("string", "Unique identifier for the lifetime of the object. Read-only.")),
         ]

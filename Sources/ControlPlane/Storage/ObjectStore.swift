@@ -124,11 +124,11 @@ public actor ObjectStore {
 
     /// Objects under a prefix with their keys, in key order, optionally only those after a key
     /// (for paging with `continue`).
-    public func entries(prefix: String, after: String? = nil) throws(StoreError) -> (items: [(key: String, value: JSONValue)], revision: Int64) {
+    public func entries(prefix: String, after: String? = nil, limit: Int? = nil) throws(StoreError) -> (items: [(key: String, value: JSONValue)], revision: Int64) {
         do {
             let rows = try db.query(
-                "SELECT key, value FROM objects WHERE substr(key, 1, ?) = ? AND key > ? ORDER BY key",
-                [.int(Int64(prefix.utf8.count)), .text(prefix), .text(after ?? "")]
+                "SELECT key, value FROM objects WHERE substr(key, 1, ?) = ? AND key > ? ORDER BY key LIMIT ?",
+                [.int(Int64(prefix.utf8.count)), .text(prefix), .text(after ?? ""), .int(Int64(limit ?? -1))]
             ) { ($0.text(0), $0.blob(1)) }
             var items: [(key: String, value: JSONValue)] = []
             items.reserveCapacity(rows.count)
@@ -136,6 +136,17 @@ public actor ObjectStore {
             return (items, revision)
         } catch let e as JSONText.ParseError {
             throw .storage("corrupt object: \(e)")
+        } catch {
+            throw .storage("\(error)")
+        }
+    }
+
+    /// How many objects lie under a prefix after a key (for `remainingItemCount`).
+    public func count(prefix: String, after: String? = nil) throws(StoreError) -> Int {
+        do {
+            return try db.query(
+                "SELECT count(*) FROM objects WHERE substr(key, 1, ?) = ? AND key > ?", [.int(Int64(prefix.utf8.count)), .text(prefix), .text(after ?? "")]
+            ) { Int($0.int(0)) }.first ?? 0
         } catch {
             throw .storage("\(error)")
         }

@@ -385,7 +385,7 @@ public actor APIHandler {
         let patched = try Self.applyPatch(patch, to: current, resource, r)
         // A patch applies to what was read: keep its resourceVersion unless the patch sets one.
         let expected = patch["metadata"]?["resourceVersion"] != nil ? patched : current
-        return try await write(resource, path, name, Self.withResourceVersion(patched, of: expected), r, tracking: .update)
+        return try await write(resource, path, name, Self.withResourceVersion(patched, expected["metadata"]?["resourceVersion"]), r, tracking: .update)
     }
 
     static func unsupportedPatchType(_ resource: ServedResource, _ r: APIRequest) -> APIError? {
@@ -427,10 +427,12 @@ public actor APIHandler {
         return patched
     }
 
-    static func withResourceVersion(_ body: JSONValue, of source: JSONValue) -> JSONValue {
+    /// The body with `metadata.resourceVersion` set to `rv` (removed when nil): the version a
+    /// write is conditioned on.
+    static func withResourceVersion(_ body: JSONValue, _ rv: JSONValue?) -> JSONValue {
         guard case .object(var o) = body else { return body }
         var meta = o["metadata"]?.objectValue ?? JSONObject()
-        meta["resourceVersion"] = source["metadata"]?["resourceVersion"]
+        meta["resourceVersion"] = rv
         o["metadata"] = .object(meta)
         return .object(o)
     }
@@ -485,7 +487,7 @@ public actor APIHandler {
             return try await create(resource, path, value, warnings: warnings, r, tracking: .applied)
         }
         // Apply does not take optimistic concurrency from the live object, only from the body.
-        let body = applied["metadata"]?["resourceVersion"] != nil ? Self.withResourceVersion(merged, of: applied) : Self.withResourceVersion(merged, of: live)
+        let body = Self.withResourceVersion(merged, applied["metadata"]?["resourceVersion"] ?? live["metadata"]?["resourceVersion"])
         return try await write(resource, path, name, body, r, tracking: .applied)
     }
 

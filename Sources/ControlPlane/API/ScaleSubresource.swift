@@ -47,7 +47,7 @@ extension APIHandler {
         }
         var updated = Self.setting(object, at: paths.spec, to: .int(replicas))
         if let rv = requested["metadata"]?["resourceVersion"], r.method == "PUT" {
-            updated = Self.withResourceVersion(updated, of: .object(JSONObject([("metadata", .object(JSONObject([("resourceVersion", rv)])))])))
+            updated = Self.withResourceVersion(updated, rv)
         }
         let mainPath = ResourcePath(group: path.group, version: path.version, plural: path.plural, namespace: path.namespace, name: name, subresource: nil)
         let written = try await write(resource, mainPath, name, updated, r, tracking: .update)

@@ -99,7 +99,7 @@ public enum ManagedFields {
 
         entries.removeAll(where: mine)
         entries.append(Entry(manager: c.manager, operation: "Apply", apiVersion: c.apiVersion, time: c.time, subresource: c.subresource, fields: Set(appliedFields.keys)))
-        return .success(withEntries(result, pruned(entries, to: result, c.rules)))
+        return .success(withEntries(result, pruned(entries, to: Set(fields(of: result, rules: c.rules).keys))))
     }
 
     // MARK: Update
@@ -125,12 +125,12 @@ public enum ManagedFields {
                 entries.append(Entry(manager: c.manager, operation: "Update", apiVersion: c.apiVersion, time: c.time, subresource: c.subresource, fields: changed))
             }
         }
-        return withEntries(new, pruned(entries, to: new, c.rules))
+        return withEntries(new, pruned(entries, to: Set(newFields.keys)))
     }
 
-    static func pruned(_ entries: [Entry], to object: JSONValue, _ rules: ListRules) -> [Entry] {
-        let present = Set(fields(of: object, rules: rules).keys)
-        return entries.compactMap { e in
+    /// Drops ownership of fields that no longer exist, and managers left owning nothing.
+    static func pruned(_ entries: [Entry], to present: Set<Path>) -> [Entry] {
+        entries.compactMap { e in
             var e = e
             e.fields.formIntersection(present)
             return e.fields.isEmpty ? nil : e

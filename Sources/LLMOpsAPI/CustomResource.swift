@@ -8,7 +8,7 @@ public enum LLMOpsGroup {
 }
 
 /// A namespaced llmops.io custom resource: its Swift shape, schema, names and printer columns.
-public protocol CustomResource: KubeObject, Hashable {
+public protocol CustomResource: KubeResource, Hashable {
     associatedtype Spec: Codable & Sendable & Hashable & SchemaDescribed
     associatedtype Status: Codable & Sendable & Hashable & SchemaDescribed
 
@@ -24,6 +24,9 @@ public protocol CustomResource: KubeObject, Hashable {
 extension CustomResource {
     public static var apiVersion: String { LLMOpsGroup.apiVersion }
     public static var scale: CustomResourceDefinition.ScalePaths? { nil }
+    public static var resourceType: ResourceType {
+        ResourceType(group: LLMOpsGroup.group, version: LLMOpsGroup.version, plural: names.plural, kind: names.kind, namespaced: true)
+    }
 
     /// The top-level schema: apiVersion, kind, metadata, spec and status.
     public static var openAPISchema: JSONSchemaProps {

@@ -1,0 +1,284 @@
+import Foundation
+import KubeModel
+import NIOHTTP1
+
+/// A client for one Kubernetes API server. Typed operations take and return Swift types that
+/// conform to `KubeResource`; every failure is a `KubeAPIError`. Safe to share across tasks.
+public final class KubeClient: Sendable {
+    public let configuration: ClientConfiguration
+    let transport: HTTPTransport
+
+    public init(_ configuration: ClientConfiguration) throws(KubeConfigError) {
+        self.configuration = configuration
+        self.transport = try HTTPTransport(configuration)
+    }
+
+    /// Closes pooled connections; call before the process exits.
+    public func shutdown() async { await transport.shutdown() }
+
+    // MARK: Reads
+
+    public func get<T: KubeResource>(_ type: T.Type = T.self, name: String, namespace: String? = nil) async throws -> T {
+        let bytes = try await transport.send(.GET, T.resourceType.objectPath(name: name, namespace: ns(T.self, namespace)))
+        return try decode(T.self, bytes)
+    }
+
+    /// One page (or, without `limit`, all) of a list. `namespace` nil lists across all
+    /// namespaces for namespaced kinds.
+    public func list<T: KubeResource>(_ type: T.Type = T.self, namespace: String? = nil, options: ListOptions = .init()) async throws -> ObjectList<T> {
+        let bytes = try await transport.send(.GET, T.resourceType.collectionPath(namespace: namespace), query: options.query)
+        return try decodeList(T.self, bytes)
+    }
+
+    /// Every page of a list, following `continue` tokens.
+    public func listAll<T: KubeResource>(_ type: T.Type = T.self, namespace: String? = nil, options: ListOptions = .init()) async throws -> ObjectList<T> {
+        var options = options
+        var page = try await list(T.self, namespace: namespace, options: options)
+        var items = page.items
+        let version = page.resourceVersion
+        while let token = page.continueToken, !token.isEmpty {
+            options.continueToken = token
+            page = try await list(T.self, namespace: namespace, options: options)
+            items += page.items
+        }
+        return ObjectList(items: items, resourceVersion: version, continueToken: nil)
+    }
+
+    // MARK: Writes
+
+    public func create<T: KubeResource>(_ object: T, fieldManager: String? = nil, dryRun: Bool = false) async throws -> T {
+        let path = T.resourceType.collectionPath(namespace: ns(T.self, object.metadata.namespace))
+        let bytes = try await transport.send(.POST, path, query: writeQuery(fieldManager, dryRun), body: try encode(object))
+        return try decode(T.self, bytes)
+    }
+
+    /// Replaces the object; fails with `.conflict` if its resourceVersion is stale.
+    public func update<T: KubeResource>(_ object: T, fieldManager: String? = nil) async throws -> T {
+        try await put(object, subresource: nil, fieldManager: fieldManager)
+    }
+
+    /// Replaces the status subresource only; spec changes in `object` are ignored by the server.
+    public func updateStatus<T: KubeResource>(_ object: T, fieldManager: String? = nil) async throws -> T {
+        try await put(object, subresource: "status", fieldManager: fieldManager)
+    }
+
+    public func patch<T: KubeResource>(
+        _ type: T.Type = T.self, name: String, namespace: String? = nil, _ patch: Patch, subresource: String? = nil, fieldManager: String? = nil
+    ) async throws -> T {
+        let path = T.resourceType.objectPath(name: name, namespace: ns(T.self, namespace), subresource: subresource)
+        let bytes = try await transport.send(.PATCH, path, query: writeQuery(fieldManager, false), body: patch.body, contentType: patch.contentType)
+        return try decode(T.self, bytes)
+    }
+
+    /// Server-side apply: `object` holds only the fields this manager owns; the server merges,
+    /// creating the object if needed. Conflicts with other managers fail unless `force`.
+    public func apply<T: KubeResource>(_ object: T, fieldManager: String, force: Bool = false, subresource: String? = nil) async throws -> T {
+        guard let name = object.metadata.name else {
+            throw KubeAPIError.invalid(.init(code: 422, reason: "Invalid", message: "metadata.name: Required value: server-side apply needs a name"))
+        }
+        let path = T.resourceType.objectPath(name: name, namespace: ns(T.self, object.metadata.namespace), subresource: subresource)
+        var query = [("fieldManager", fieldManager)]
+        if force { query.append(("force", "true")) }
+        let bytes = try await transport.send(.PATCH, path, query: query, body: try encode(object), contentType: "application/apply-patch+yaml")
+        return try decode(T.self, bytes)
+    }
+
+    /// Deletes an object. Returns normally if it is gone or now carries a deletionTimestamp
+    /// (finalizers pending).
+    public func delete<T: KubeResource>(_ type: T.Type = T.self, name: String, namespace: String? = nil, options: DeleteOptions = .init()) async throws {
+        let path = T.resourceType.objectPath(name: name, namespace: ns(T.self, namespace))
+        _ = try await transport.send(.DELETE, path, body: options.body)
+    }
+
+    // MARK: Scale
+
+    public func scale<T: KubeResource>(_ type: T.Type = T.self, name: String, namespace: String? = nil) async throws -> Scale {
+        let bytes = try await transport.send(.GET, T.resourceType.objectPath(name: name, namespace: ns(T.self, namespace), subresource: "scale"))
+        return try decodeValue(Scale.self, bytes)
+    }
+
+    public func updateScale<T: KubeResource>(_ type: T.Type = T.self, name: String, namespace: String? = nil, replicas: Int32) async throws -> Scale {
+        let path = T.resourceType.objectPath(name: name, namespace: ns(T.self, namespace), subresource: "scale")
+        let body = Patch.merge(["spec": ["replicas": .int(Int64(replicas))]])
+        let bytes = try await transport.send(.PATCH, path, body: body.body, contentType: body.contentType)
+        return try decodeValue(Scale.self, bytes)
+    }
+
+    // MARK: Watch
+
+    /// A watch stream. It ends when the server closes it (after `timeoutSeconds`, or when the
+    /// connection drops); a `410 Gone` arrives as a thrown `KubeAPIError.gone`.
+    public func watch<T: KubeResource>(_ type: T.Type = T.self, namespace: String? = nil, options: WatchOptions = .init()) async throws -> AsyncThrowingStream<WatchEvent<T>, Error> {
+        let lines = try await transport.stream(
+            T.resourceType.collectionPath(namespace: namespace), query: options.query, deadline: .seconds(options.timeoutSeconds + 30))
+        return AsyncThrowingStream { continuation in
+            let task = Task {
+                do {
+                    for try await line in lines {
+                        continuation.yield(try WatchFrame.decode(T.self, line))
+                    }
+                    continuation.finish()
+                } catch {
+                    continuation.finish(throwing: error)
+                }
+            }
+            continuation.onTermination = { _ in task.cancel() }
+        }
+    }
+
+    // MARK: Raw
+
+    /// Any request, for kinds without a Swift type; the answer's body is returned as JSON.
+    public func request(_ method: String, _ path: String, query: [(String, String)] = [], body: JSONValue? = nil, contentType: String? = nil) async throws -> JSONValue {
+        let bytes = try await transport.send(
+            HTTPMethod(rawValue: method), path, query: query, body: body.map { Array(JSONText.serialize($0).utf8) }, contentType: contentType)
+        do {
+            return try JSONText.parse(bytes)
+        } catch {
+            throw KubeAPIError.decoding("\(method) \(path): \(error)")
+        }
+    }
+
+    // MARK: Helpers
+
+    private func put<T: KubeResource>(_ object: T, subresource: String?, fieldManager: String?) async throws -> T {
+        guard let name = object.metadata.name else {
+            throw KubeAPIError.invalid(.init(code: 422, reason: "Invalid", message: "metadata.name: Required value: an update needs a name"))
+        }
+        let path = T.resourceType.objectPath(name: name, namespace: ns(T.self, object.metadata.namespace), subresource: subresource)
+        let bytes = try await transport.send(.PUT, path, query: writeQuery(fieldManager, false), body: try encode(object))
+        return try decode(T.self, bytes)
+    }
+
+    /// The namespace a request for a namespaced kind goes to: the given one, else the
+    /// configuration's default.
+    private func ns<T: KubeResource>(_ type: T.Type, _ namespace: String?) -> String? {
+        guard T.resourceType.namespaced else { return nil }
+        return namespace.flatMap { $0.isEmpty ? nil : $0 } ?? configuration.namespace
+    }
+
+    private func writeQuery(_ fieldManager: String?, _ dryRun: Bool) -> [(String, String)] {
+        var q: [(String, String)] = []
+        if let fieldManager { q.append(("fieldManager", fieldManager)) }
+        if dryRun { q.append(("dryRun", "All")) }
+        return q
+    }
+}
+
+// MARK: Coding
+
+private func encode<T: Encodable>(_ value: T) throws -> [UInt8] {
+    do {
+        return Array(try JSONEncoder().encode(value))
+    } catch {
+        throw KubeAPIError.decoding("cannot encode \(T.self): \(error)")
+    }
+}
+
+func decodeValue<T: Decodable>(_ type: T.Type, _ bytes: [UInt8]) throws -> T {
+    do {
+        return try JSONDecoder().decode(T.self, from: Data(bytes))
+    } catch {
+        throw KubeAPIError.decoding("cannot decode \(T.self): \(error)")
+    }
+}
+
+func decode<T: KubeResource>(_ type: T.Type, _ bytes: [UInt8]) throws -> T {
+    do {
+        return try JSONDecoder().decode(T.self, from: Data(bytes))
+    } catch DecodingError.keyNotFound(let key, let context) where context.codingPath.isEmpty && (key.stringValue == "apiVersion" || key.stringValue == "kind") {
+        return try decodeValue(T.self, withTypeMeta(T.self, bytes))
+    } catch {
+        throw KubeAPIError.decoding("cannot decode \(T.self): \(error)")
+    }
+}
+
+private struct ListEnvelope<T: Decodable>: Decodable {
+    struct Meta: Decodable {
+        var resourceVersion: String?
+        var `continue`: String?
+    }
+    var metadata: Meta?
+    var items: [T]?
+}
+
+/// Built-in kinds' list items come without apiVersion and kind (the list names them once);
+/// those lists take a slower path that fills them in before decoding.
+func decodeList<T: KubeResource>(_ type: T.Type, _ bytes: [UInt8]) throws -> ObjectList<T> {
+    let envelope: ListEnvelope<T>
+    do {
+        envelope = try JSONDecoder().decode(ListEnvelope<T>.self, from: Data(bytes))
+    } catch DecodingError.keyNotFound(let key, _) where key.stringValue == "apiVersion" || key.stringValue == "kind" {
+        guard case .object(var list)? = try? JSONText.parse(bytes), let items = list["items"]?.arrayValue else {
+            throw KubeAPIError.decoding("cannot decode a list of \(T.self)")
+        }
+        list["items"] = .array(items.map { item in
+            guard case .object(var o) = item else { return item }
+            if o["apiVersion"] == nil { o["apiVersion"] = .string(T.resourceType.apiVersion) }
+            if o["kind"] == nil { o["kind"] = .string(T.resourceType.kind) }
+            return .object(o)
+        })
+        envelope = try decodeValue(ListEnvelope<T>.self, Array(JSONText.serialize(.object(list)).utf8))
+    } catch {
+        throw KubeAPIError.decoding("cannot decode a list of \(T.self): \(error)")
+    }
+    return ObjectList(
+        items: envelope.items ?? [], resourceVersion: envelope.metadata?.resourceVersion ?? "",
+        continueToken: envelope.metadata?.continue.flatMap { $0.isEmpty ? nil : $0 })
+}
+
+private func withTypeMeta<T: KubeResource>(_ type: T.Type, _ bytes: [UInt8]) throws -> [UInt8] {
+    guard case .object(var o)? = try? JSONText.parse(bytes) else { throw KubeAPIError.decoding("\(T.self): not a JSON object") }
+    if o["apiVersion"] == nil { o["apiVersion"] = .string(T.resourceType.apiVersion) }
+    if o["kind"] == nil { o["kind"] = .string(T.resourceType.kind) }
+    return Array(JSONText.serialize(.object(o)).utf8)
+}
+
+/// Decoding of one watch line: `{"type": ..., "object": ...}`.
+enum WatchFrame {
+    private struct Header: Decodable {
+        struct Object: Decodable {
+            struct Meta: Decodable { var resourceVersion: String? }
+            var metadata: Meta?
+        }
+        var type: String
+        var object: Object?
+    }
+
+    private struct Typed<T: Decodable>: Decodable {
+        var object: T
+    }
+
+    static func decode<T: KubeResource>(_ type: T.Type, _ line: [UInt8]) throws -> WatchEvent<T> {
+        let header = try decodeValue(Header.self, line)
+        switch header.type {
+        case "BOOKMARK":
+            return .bookmark(resourceVersion: header.object?.metadata?.resourceVersion ?? "")
+        case "ERROR":
+            guard case .object(let frame)? = try? JSONText.parse(line), let status = frame["object"] else {
+                throw KubeAPIError.decoding("watch ERROR event without a Status")
+            }
+            let code = Int(status["code"]?.intValue ?? 500)
+            throw KubeAPIError.from(statusCode: code, body: Array(JSONText.serialize(status).utf8), retryAfterHeader: nil)
+        case "ADDED", "MODIFIED", "DELETED":
+            let object: T
+            do {
+                object = try JSONDecoder().decode(Typed<T>.self, from: Data(line)).object
+            } catch {
+                guard case .object(let frame)? = try? JSONText.parse(line), let inner = frame["object"] else {
+                    throw KubeAPIError.decoding("watch event: \(error)")
+                }
+                object = try KubeClient_decode(T.self, Array(JSONText.serialize(inner).utf8))
+            }
+            switch header.type {
+            case "ADDED": return .added(object)
+            case "MODIFIED": return .modified(object)
+            default: return .deleted(object)
+            }
+        default:
+            throw KubeAPIError.decoding("unknown watch event type \(header.type)")
+        }
+    }
+}
+
+private func KubeClient_decode<T: KubeResource>(_ type: T.Type, _ bytes: [UInt8]) throws -> T { try decode(T.self, bytes) }

@@ -1,0 +1,135 @@
+import AsyncHTTPClient
+import Foundation
+import KubeModel
+import Logging
+import NIOCore
+import NIOHTTP1
+import NIOSSL
+
+/// HTTPS to one API server: TLS from the configuration, bearer tokens, client-side
+/// throttling, deadlines, and `Status` bodies mapped to `KubeAPIError`.
+final class HTTPTransport: Sendable {
+    let configuration: ClientConfiguration
+    private let http: HTTPClient
+    private let tokens: TokenSource
+    private let throttle: RequestThrottle
+    /// Responses larger than this are refused rather than buffered (a list of 10,000 objects
+    /// with big statuses stays well under it).
+    static let maxResponseBytes = 512 << 20
+
+    init(_ configuration: ClientConfiguration) throws(KubeConfigError) {
+        self.configuration = configuration
+        var tls = TLSConfiguration.makeClientConfiguration()
+        do {
+            if let ca = configuration.certificateAuthorityPEM {
+                tls.trustRoots = .certificates(try NIOSSLCertificate.fromPEMBytes(ca))
+            }
+            if let cert = configuration.clientCertificatePEM, let key = configuration.clientKeyPEM {
+                tls.certificateChain = try NIOSSLCertificate.fromPEMBytes(cert).map { .certificate($0) }
+                tls.privateKey = .privateKey(try NIOSSLPrivateKey(bytes: key, format: .pem))
+            }
+        } catch {
+            throw KubeConfigError(source: configuration.server, field: "tls", message: "cannot load certificates or key: \(error)")
+        }
+        if configuration.insecureSkipTLSVerify { tls.certificateVerification = .none }
+        var config = HTTPClient.Configuration(tlsConfiguration: tls, timeout: .init(connect: .seconds(10), read: nil))
+        // Watches hold a connection each; leave room for them beside ordinary requests.
+        config.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 64)
+        config.redirectConfiguration = .disallow
+        http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: config)
+        tokens = TokenSource(configuration.credentials)
+        throttle = RequestThrottle(qps: configuration.qps, burst: configuration.burst)
+    }
+
+    func shutdown() async {
+        try? await http.shutdown()
+    }
+
+    func makeRequest(_ method: HTTPMethod, _ path: String, query: [(String, String)], body: [UInt8]?, contentType: String?, accept: String = "application/json") -> HTTPClientRequest {
+        var url = configuration.server + path
+        if !query.isEmpty {
+            url += "?" + query.map { "\(escape($0.0))=\(escape($0.1))" }.joined(separator: "&")
+        }
+        var request = HTTPClientRequest(url: url)
+        request.method = method
+        request.headers.add(name: "Accept", value: accept)
+        request.headers.add(name: "User-Agent", value: configuration.userAgent)
+        if let token = tokens.token() { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
+        if let body {
+            request.headers.add(name: "Content-Type", value: contentType ?? "application/json")
+            request.body = .bytes(ByteBuffer(bytes: body))
+        }
+        return request
+    }
+
+    /// One request with a buffered response body; non-2xx answers become `KubeAPIError`.
+    func send(_ method: HTTPMethod, _ path: String, query: [(String, String)] = [], body: [UInt8]? = nil, contentType: String? = nil, timeout: Duration? = nil) async throws -> [UInt8] {
+        try await throttle.acquire()
+        let request = makeRequest(method, path, query: query, body: body, contentType: contentType)
+        let limit = timeout ?? configuration.timeout
+        let deadline = NIODeadline.now() + .nanoseconds(Int64(limit.seconds * 1e9))
+        do {
+            let response = try await http.execute(request, deadline: deadline)
+            let buffer = try await response.body.collect(upTo: Self.maxResponseBytes)
+            let bytes = Array(buffer.readableBytesView)
+            guard (200..<300).contains(Int(response.status.code)) else {
+                throw KubeAPIError.from(statusCode: Int(response.status.code), body: bytes, retryAfterHeader: response.headers.first(name: "Retry-After"))
+            }
+            return bytes
+        } catch let error as KubeAPIError {
+            throw error
+        } catch let error as HTTPClientError where error == .deadlineExceeded || error == .readTimeout || error == .connectTimeout {
+            throw KubeAPIError.timeout("\(method) \(path) did not finish within \(limit)")
+        } catch is CancellationError {
+            throw CancellationError()
+        } catch {
+            throw KubeAPIError.transport("\(method) \(path): \(error)")
+        }
+    }
+
+    /// A streaming GET (watch): the response's body as newline-delimited frames.
+    func stream(_ path: String, query: [(String, String)], deadline: Duration) async throws -> AsyncThrowingStream<[UInt8], Error> {
+        try await throttle.acquire()
+        let request = makeRequest(.GET, path, query: query, body: nil, contentType: nil)
+        let response: HTTPClientResponse
+        do {
+            response = try await http.execute(request, deadline: .now() + .nanoseconds(Int64(deadline.seconds * 1e9)))
+        } catch is CancellationError {
+            throw CancellationError()
+        } catch {
+            throw KubeAPIError.transport("watch \(path): \(error)")
+        }
+        guard (200..<300).contains(Int(response.status.code)) else {
+            let body = (try? await response.body.collect(upTo: 1 << 20)).map { Array($0.readableBytesView) } ?? []
+            throw KubeAPIError.from(statusCode: Int(response.status.code), body: body, retryAfterHeader: response.headers.first(name: "Retry-After"))
+        }
+        return AsyncThrowingStream { continuation in
+            let task = Task {
+                var pending: [UInt8] = []
+                do {
+                    for try await chunk in response.body {
+                        pending.append(contentsOf: chunk.readableBytesView)
+                        while let newline = pending.firstIndex(of: UInt8(ascii: "\n")) {
+                            let line = Array(pending[..<newline])
+                            pending.removeSubrange(...newline)
+                            if !line.isEmpty { continuation.yield(line) }
+                        }
+                    }
+                    if !pending.isEmpty { continuation.yield(pending) }
+                    continuation.finish()
+                } catch {
+                    continuation.finish(throwing: KubeAPIError.transport("watch \(path) broke: \(error)"))
+                }
+            }
+            continuation.onTermination = { _ in task.cancel() }
+        }
+    }
+}
+
+private let allowed: CharacterSet = {
+    var set = CharacterSet.alphanumerics
+    set.insert(charactersIn: "-._~")
+    return set
+}()
+
+private func escape(_ s: String) -> String { s.addingPercentEncoding(withAllowedCharacters: allowed) ?? s }

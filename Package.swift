@@ -111,5 +111,31 @@ let package = Package(
         .testTarget(name: "SimulatorTests", dependencies: ["Simulator", "LLMOpsCore"]),
         .testTarget(name: "ControlPlaneTests", dependencies: ["ControlPlane", "KubeModel", "StoreCrashWriter"]),
         .testTarget(name: "CLITests", dependencies: ["llmops"]),
+        .testTarget(
+            name: "KubeClientTests",
+            dependencies: ["KubeClient", "KubeModel", "ControlPlane", "LLMOpsAPI", "KubeTestSupport"]
+        ),
+        .testTarget(
+            name: "KubeRuntimeTests",
+            dependencies: [
+                "KubeRuntime", "KubeClient", "KubeModel", "ControlPlane", "KubeTestSupport",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // Shared by the client and runtime tests: an embedded control plane per test and the
+        // fault-injecting HTTP proxy that sits between client and server.
+        .target(
+            name: "KubeTestSupport",
+            dependencies: [
+                "KubeClient", "KubeModel", "ControlPlane",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ],
+            path: "Tests/KubeTestSupport"
+        ),
     ]
 )

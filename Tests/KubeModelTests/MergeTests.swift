@@ -119,3 +119,12 @@ import Testing
 extension JSONValue {
     fileprivate subscript(index: Int) -> JSONValue? { arrayValue.flatMap { index < $0.count ? $0[index] : nil } }
 }
+
+@Suite struct JSONPatchTests {
+    @Test func removeDeletesTheMemberRatherThanNullingIt() throws {
+        let doc = try JSONText.parse(#"{"data":{"k":"v","extra":"1"},"list":[1,2,3]}"#)
+        let ops = try JSONText.parse(#"[{"op":"remove","path":"/data/extra"},{"op":"remove","path":"/list/1"}]"#)
+        let out = try JSONPatch.apply(doc, operations: ops)
+        #expect(JSONText.serialize(out) == #"{"data":{"k":"v"},"list":[1,3]}"#)
+    }
+}

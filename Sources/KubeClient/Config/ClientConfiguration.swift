@@ -22,6 +22,8 @@ public struct ClientConfiguration: Sendable {
     public var burst = 10
     /// Per-request timeout; watches use their own `timeoutSeconds` instead.
     public var timeout: Duration = .seconds(30)
+    /// How long a token read from a file is used before the file is read again.
+    public var tokenRefreshInterval: Duration = .seconds(60)
     /// Sent as `User-Agent`; the API server records it in managedFields and logs.
     public var userAgent = "llmops-kubeclient"
 
@@ -156,9 +158,13 @@ private func readFile(_ path: String, _ source: String, _ field: String) throws(
 /// client-go does), so a rotated projected token is picked up without a restart.
 final class TokenSource: Sendable {
     private let credentials: ClientConfiguration.Credentials
+    private let refresh: Duration
     private let cache = LockedValue<(token: String, readAt: ContinuousClock.Instant)?>(nil)
 
-    init(_ credentials: ClientConfiguration.Credentials) { self.credentials = credentials }
+    init(_ credentials: ClientConfiguration.Credentials, refresh: Duration = .seconds(60)) {
+        self.credentials = credentials
+        self.refresh = refresh
+    }
 
     func token() -> String? {
         switch credentials {
@@ -166,7 +172,7 @@ final class TokenSource: Sendable {
         case .bearer(let token): return token
         case .tokenFile(let path):
             let now = ContinuousClock.now
-            if let cached = cache.value, now - cached.readAt < .seconds(60) { return cached.token }
+            if let cached = cache.value, now - cached.readAt < refresh { return cached.token }
             guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return cache.value?.token }
             let token = text.trimmingCharacters(in: .whitespacesAndNewlines)
             cache.value = (token, now)

@@ -37,7 +37,7 @@ final class HTTPTransport: Sendable {
         config.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 64)
         config.redirectConfiguration = .disallow
         http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: config)
-        tokens = TokenSource(configuration.credentials)
+        tokens = TokenSource(configuration.credentials, refresh: configuration.tokenRefreshInterval)
         throttle = RequestThrottle(qps: configuration.qps, burst: configuration.burst)
     }
 

@@ -112,7 +112,9 @@ public enum JSONPatch {
         switch doc {
         case .object(var o):
             guard let child = o[head] else { throw Failure(message: "operation \(i): no member \"\(head)\"") }
-            o[head] = p.count == 1 ? nil : try remove(child, p.dropFirst(), i)
+            // Spelled out: in a ternary, `nil` would become JSONValue.null (it is nil-literal
+            // expressible) and the member would stay, set to null.
+            if p.count == 1 { o[head] = Optional<JSONValue>.none } else { o[head] = try remove(child, p.dropFirst(), i) }
             return .object(o)
         case .array(var a):
             guard let idx = Int(head), a.indices.contains(idx) else { throw Failure(message: "operation \(i): bad array index \"\(head)\"") }

@@ -140,7 +140,7 @@ public enum ManagedFields {
     static func withEntries(_ object: JSONValue, _ entries: [Entry]) -> JSONValue {
         guard case .object(var o) = object else { return object }
         var meta = o["metadata"]?.objectValue ?? JSONObject()
-        meta["managedFields"] = entries.isEmpty ? nil : .array(entries.map(encode))
+        meta["managedFields"] = entries.isEmpty ? Optional<JSONValue>.none : .array(entries.map(encode))
         o["metadata"] = .object(meta)
         return .object(o)
     }

@@ -1,3 +1,4 @@
+import AsyncHTTPClient
 import ControlPlane
 import Foundation
 import KubeClient
@@ -9,6 +10,8 @@ public final class TestCluster: Sendable {
     public let configuration: ClientConfiguration
     public let client: KubeClient
     public let directory: URL
+    /// Extra clients handed out; shut down with the cluster (async-http-client insists).
+    private let extra = LockedValue<[KubeClient]>([])
 
     public static func start(qps: Double = 1000, burst: Int = 1000) async throws -> TestCluster {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("kube-test-\(UUID().uuidString)")
@@ -33,7 +36,9 @@ public final class TestCluster: Sendable {
         config.qps = qps
         config.burst = burst
         config.timeout = timeout
-        return try KubeClient(config)
+        let client = try KubeClient(config)
+        extra.withLock { $0.append(client) }
+        return client
     }
 
     /// Installs the repository's CRDs (from `crds/`).
@@ -47,6 +52,7 @@ public final class TestCluster: Sendable {
     }
 
     public func shutdown() async {
+        for c in extra.value { await c.shutdown() }
         await client.shutdown()
         try? await plane.shutdown()
         try? FileManager.default.removeItem(at: directory)
@@ -61,4 +67,11 @@ public func eventually(timeout: Duration = .seconds(10), every: Duration = .mill
         try? await Task.sleep(for: every)
     }
     return try await condition()
+}
+
+/// A plain-HTTP GET: status code and body text.
+public func plainGet(_ url: String) async throws -> (Int, String) {
+    let response = try await HTTPClient.shared.execute(HTTPClientRequest(url: url), timeout: .seconds(10))
+    let body = try await response.body.collect(upTo: 16 << 20)
+    return (Int(response.status.code), String(buffer: body))
 }

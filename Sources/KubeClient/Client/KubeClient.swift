@@ -4,6 +4,7 @@ import NIOHTTP1
 
 /// A client for one Kubernetes API server. Typed operations take and return Swift types that
 /// conform to `KubeResource`; every failure is a `KubeAPIError`. Safe to share across tasks.
+/// Call `shutdown()` before the last reference goes away: the connection pool must be closed.
 public final class KubeClient: Sendable {
     public let configuration: ClientConfiguration
     let transport: HTTPTransport

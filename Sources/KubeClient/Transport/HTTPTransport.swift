@@ -35,6 +35,8 @@ final class HTTPTransport: Sendable {
         var config = HTTPClient.Configuration(tlsConfiguration: tls, timeout: .init(connect: .seconds(10), read: nil))
         // Watches hold a connection each; leave room for them beside ordinary requests.
         config.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 64)
+        // Fail fast when the server is down; callers (informers, work queues) own the retry policy.
+        config.connectionPool.retryConnectionEstablishment = false
         config.redirectConfiguration = .disallow
         http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: config)
         tokens = TokenSource(configuration.credentials, refresh: configuration.tokenRefreshInterval)

@@ -33,7 +33,8 @@ public struct ControllerBuilder: Sendable {
             guard let ref = child.metadata.ownerReferences?.first(where: { $0.controller == true }),
                 ref.kind == owner.kind, ref.apiVersion.split(separator: "/").first.map(String.init) == (owner.group.isEmpty ? owner.version : owner.group)
             else { return [] }
-            return [ReconcileRequest(namespace: child.metadata.namespace, name: ref.name)]
+            // Owners live in the child's namespace, or in none when cluster-scoped.
+            return [ReconcileRequest(namespace: owner.namespaced ? child.metadata.namespace : nil, name: ref.name)]
         }
     }
 

@@ -1,0 +1,55 @@
+// `hack/bench-runtime.sh`: a no-op controller over ScalingPolicies, the Swift side of the
+// comparison with kopf. Prints `count N t=SECONDS` (monotonic) each time another 1,000
+// reconciles have finished, so the harness can time the initial sync and later bursts.
+import Foundation
+import KubeClient
+import KubeModel
+import KubeRuntime
+import Logging
+
+/// Only what the no-op handler needs; the spec is kept (as JSON) so the cache holds what a
+/// real controller's would.
+struct Policy: KubeResource {
+    static let resourceType = ResourceType(group: "llmops.io", version: "v1alpha1", plural: "scalingpolicies", kind: "ScalingPolicy", namespaced: true)
+    var apiVersion: String
+    var kind: String
+    var metadata: ObjectMeta
+    var spec: JSONValue?
+}
+
+let arguments = CommandLine.arguments
+guard arguments.count >= 2 else {
+    FileHandle.standardError.write(Data("usage: RuntimeBenchmark KUBECONFIG [workers]\n".utf8))
+    exit(2)
+}
+var config = try ClientConfiguration.load(kubeconfig: arguments[1])
+// Informers list and watch once; reconciles make no requests. A generous limit keeps the
+// comparison about the runtime, not the throttle.
+config.qps = 100
+config.burst = 200
+let client = try KubeClient(config)
+LoggingSystem.bootstrap { label in
+    var handler = StreamLogHandler.standardError(label: label)
+    handler.logLevel = .warning
+    return handler
+}
+let manager = Manager(client: client)
+let reconciled = LockedValue(0)
+let workers = arguments.count > 2 ? Int(arguments[2]) ?? 4 : 4
+manager.controller("noop").for(Policy.self).concurrency(workers).complete { _, _ in
+    let n = reconciled.withLock { n -> Int in
+        n += 1
+        return n
+    }
+    if n % 1000 == 0 {
+        print("count \(n) t=\(Double(DispatchTime.now().uptimeNanoseconds) / 1e9)")
+        fflush(stdout)
+    }
+    return .done
+}
+signal(SIGTERM, SIG_IGN)
+let stop = DispatchSource.makeSignalSource(signal: SIGTERM)
+stop.setEventHandler { manager.stop() }
+stop.resume()
+try await manager.run()
+await client.shutdown()

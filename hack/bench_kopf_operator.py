@@ -1,0 +1,24 @@
+"""The kopf side of hack/bench-runtime.sh: the same no-op handler over ScalingPolicies.
+
+Prints `count N t=SECONDS` (CLOCK_MONOTONIC, the clock the Swift side prints) each time
+another 1,000 events have been handled.
+"""
+import time
+
+import kopf
+
+count = 0
+
+
+@kopf.on.startup()
+def configure(settings: kopf.OperatorSettings, **_):
+    settings.posting.enabled = False  # the Swift side posts no events either
+    settings.watching.client_timeout = 600
+
+
+@kopf.on.event("llmops.io", "v1alpha1", "scalingpolicies")
+def noop(**_):
+    global count
+    count += 1
+    if count % 1000 == 0:
+        print(f"count {count} t={time.clock_gettime(time.CLOCK_MONOTONIC)}", flush=True)

@@ -7,10 +7,10 @@ import Testing
 @testable import KubeRuntime
 
 @Suite struct LeaderElectionTests {
-    func config(_ identity: String) -> LeaderElector.Configuration {
+    func config(_ identity: String, lease: Int = 3) -> LeaderElector.Configuration {
         var c = LeaderElector.Configuration(leaseName: "llmops-operator", namespace: "default", identity: identity)
-        c.leaseDuration = .seconds(3)
-        c.renewDeadline = .seconds(2)
+        c.leaseDuration = .seconds(lease)
+        c.renewDeadline = .seconds(lease - 1)
         c.retryPeriod = .milliseconds(250)
         return c
     }
@@ -32,7 +32,8 @@ import Testing
         try await standby.value
         let takeover = ContinuousClock.now - killedAt
         #expect(b.isLeader)
-        #expect(takeover <= .seconds(3) + .milliseconds(800), "took \(takeover)")
+        // It must wait for expiry, and not much longer (slack for a loaded CI machine).
+        #expect(takeover >= .seconds(2) && takeover <= .seconds(8), "took \(takeover)")
         let lease = try await cluster.client.get(Lease.self, name: "llmops-operator", namespace: "default")
         #expect(lease.spec?.holderIdentity == "b" && lease.spec?.leaseTransitions == 1)
     }
@@ -40,15 +41,16 @@ import Testing
     @Test func gracefulReleaseHandsOverAtOnce() async throws {
         let cluster = try await TestCluster.start()
         defer { Task { await cluster.shutdown() } }
-        let a = LeaderElector(client: cluster.client, configuration: config("a"))
-        let b = LeaderElector(client: cluster.client, configuration: config("b"))
+        // A long lease: without the release the standby would wait 30 s.
+        let a = LeaderElector(client: cluster.client, configuration: config("a", lease: 30))
+        let b = LeaderElector(client: cluster.client, configuration: config("b", lease: 30))
         try await a.acquire()
         let standby = Task { try await b.acquire() }
         try await Task.sleep(for: .milliseconds(400))
         let releasedAt = ContinuousClock.now
         await a.release()
         try await standby.value
-        #expect(ContinuousClock.now - releasedAt < .seconds(1), "no wait for expiry after a release")
+        #expect(ContinuousClock.now - releasedAt < .seconds(15), "no wait for expiry after a release")
         #expect(!a.isLeader && b.isLeader)
     }
 

@@ -149,7 +149,7 @@ import Testing
 }
 
 func sampleDeployment() throws -> LLMDeployment {
-    let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    let root = repositoryRoot
     let files = try FileManager.default.contentsOfDirectory(atPath: root.appendingPathComponent("manifests/samples").path).sorted()
     for f in files where f.hasSuffix(".yaml") {
         let text = try String(contentsOf: root.appendingPathComponent("manifests/samples/\(f)"), encoding: .utf8)

@@ -177,3 +177,16 @@ import Testing
         #expect(later.reserve(now: 100) == 0, "tokens refill up to the burst")
     }
 }
+
+@Suite struct DecodingTests {
+    @Test func builtInListItemsAndObjectsWithoutTypeMetaDecode() throws {
+        // Real API servers omit apiVersion and kind on the items of built-in lists.
+        let list = Array(#"{"kind":"ConfigMapList","apiVersion":"v1","metadata":{"resourceVersion":"7","continue":""},"items":[{"metadata":{"name":"a"},"data":{"k":"v"}}]}"#.utf8)
+        let decoded = try decodeList(ConfigMap.self, list)
+        #expect(decoded.items.map { $0.metadata.name } == ["a"] && decoded.items[0].kind == "ConfigMap" && decoded.items[0].apiVersion == "v1")
+        #expect(decoded.resourceVersion == "7" && decoded.continueToken == nil)
+        let object = try decodeObject(Lease.self, Array(#"{"metadata":{"name":"l"},"spec":{"renewTime":"2024-05-01T12:00:00.123456Z"}}"#.utf8))
+        #expect(object.kind == "Lease" && object.spec?.renewTime?.description == "2024-05-01T12:00:00.123456Z")
+        #expect(throws: KubeAPIError.self) { try decodeObject(Lease.self, Array("[1]".utf8)) }
+    }
+}

@@ -43,7 +43,7 @@ public final class TestCluster: Sendable {
 
     /// Installs the repository's CRDs (from `crds/`).
     public func installCRDs() async throws {
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let root = repositoryRoot
         for file in ["llmops.io_llmdeployments.yaml", "llmops.io_scalingpolicies.yaml", "llmops.io_canaryruns.yaml"] {
             let text = try String(contentsOf: root.appendingPathComponent("crds/\(file)"), encoding: .utf8)
             let crd = try YAMLDocuments.read(text).first { $0.value != .null }!.value
@@ -58,6 +58,9 @@ public final class TestCluster: Sendable {
         try? FileManager.default.removeItem(at: directory)
     }
 }
+
+/// The checkout's root folder (for crds/ and manifests/).
+public let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
 /// Polls `condition` until it holds or `timeout` passes.
 public func eventually(timeout: Duration = .seconds(10), every: Duration = .milliseconds(20), _ condition: () async throws -> Bool) async rethrows -> Bool {

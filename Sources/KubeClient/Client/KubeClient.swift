@@ -21,7 +21,7 @@ public final class KubeClient: Sendable {
 
     public func get<T: KubeResource>(_ type: T.Type = T.self, name: String, namespace: String? = nil) async throws -> T {
         let bytes = try await transport.send(.GET, T.resourceType.objectPath(name: name, namespace: ns(T.self, namespace)))
-        return try decode(T.self, bytes)
+        return try decodeObject(T.self, bytes)
     }
 
     /// One page (or, without `limit`, all) of a list. `namespace` nil lists across all
@@ -50,7 +50,7 @@ public final class KubeClient: Sendable {
     public func create<T: KubeResource>(_ object: T, fieldManager: String? = nil, dryRun: Bool = false) async throws -> T {
         let path = T.resourceType.collectionPath(namespace: ns(T.self, object.metadata.namespace))
         let bytes = try await transport.send(.POST, path, query: writeQuery(fieldManager, dryRun), body: try encode(object))
-        return try decode(T.self, bytes)
+        return try decodeObject(T.self, bytes)
     }
 
     /// Replaces the object; fails with `.conflict` if its resourceVersion is stale.
@@ -68,7 +68,7 @@ public final class KubeClient: Sendable {
     ) async throws -> T {
         let path = T.resourceType.objectPath(name: name, namespace: ns(T.self, namespace), subresource: subresource)
         let bytes = try await transport.send(.PATCH, path, query: writeQuery(fieldManager, false), body: patch.body, contentType: patch.contentType)
-        return try decode(T.self, bytes)
+        return try decodeObject(T.self, bytes)
     }
 
     /// Server-side apply: `object` holds only the fields this manager owns; the server merges,
@@ -81,7 +81,7 @@ public final class KubeClient: Sendable {
         var query = [("fieldManager", fieldManager)]
         if force { query.append(("force", "true")) }
         let bytes = try await transport.send(.PATCH, path, query: query, body: try encode(object), contentType: "application/apply-patch+yaml")
-        return try decode(T.self, bytes)
+        return try decodeObject(T.self, bytes)
     }
 
     /// Deletes an object. Returns normally if it is gone or now carries a deletionTimestamp
@@ -148,7 +148,7 @@ public final class KubeClient: Sendable {
         }
         let path = T.resourceType.objectPath(name: name, namespace: ns(T.self, object.metadata.namespace), subresource: subresource)
         let bytes = try await transport.send(.PUT, path, query: writeQuery(fieldManager, false), body: try encode(object))
-        return try decode(T.self, bytes)
+        return try decodeObject(T.self, bytes)
     }
 
     /// The namespace a request for a namespaced kind goes to: the given one, else the
@@ -184,11 +184,14 @@ func decodeValue<T: Decodable>(_ type: T.Type, _ bytes: [UInt8]) throws -> T {
     }
 }
 
-func decode<T: KubeResource>(_ type: T.Type, _ bytes: [UInt8]) throws -> T {
+/// Decodes one object; a body without apiVersion or kind (as built-in kinds may come) gets
+/// them filled in from `T` first.
+func decodeObject<T: KubeResource>(_ type: T.Type, _ bytes: [UInt8]) throws -> T {
     do {
         return try JSONDecoder().decode(T.self, from: Data(bytes))
     } catch DecodingError.keyNotFound(let key, let context) where context.codingPath.isEmpty && (key.stringValue == "apiVersion" || key.stringValue == "kind") {
-        return try decodeValue(T.self, withTypeMeta(T.self, bytes))
+        guard let object = try? JSONText.parse(bytes), case .object = object else { throw KubeAPIError.decoding("\(T.self): not a JSON object") }
+        return try decodeValue(T.self, Array(JSONText.serialize(withTypeMeta(T.self, object)).utf8))
     } catch {
         throw KubeAPIError.decoding("cannot decode \(T.self): \(error)")
     }
@@ -213,12 +216,7 @@ func decodeList<T: KubeResource>(_ type: T.Type, _ bytes: [UInt8]) throws -> Obj
         guard case .object(var list)? = try? JSONText.parse(bytes), let items = list["items"]?.arrayValue else {
             throw KubeAPIError.decoding("cannot decode a list of \(T.self)")
         }
-        list["items"] = .array(items.map { item in
-            guard case .object(var o) = item else { return item }
-            if o["apiVersion"] == nil { o["apiVersion"] = .string(T.resourceType.apiVersion) }
-            if o["kind"] == nil { o["kind"] = .string(T.resourceType.kind) }
-            return .object(o)
-        })
+        list["items"] = .array(items.map { withTypeMeta(T.self, $0) })
         envelope = try decodeValue(ListEnvelope<T>.self, Array(JSONText.serialize(.object(list)).utf8))
     } catch {
         throw KubeAPIError.decoding("cannot decode a list of \(T.self): \(error)")
@@ -228,11 +226,12 @@ func decodeList<T: KubeResource>(_ type: T.Type, _ bytes: [UInt8]) throws -> Obj
         continueToken: envelope.metadata?.continue.flatMap { $0.isEmpty ? nil : $0 })
 }
 
-private func withTypeMeta<T: KubeResource>(_ type: T.Type, _ bytes: [UInt8]) throws -> [UInt8] {
-    guard case .object(var o)? = try? JSONText.parse(bytes) else { throw KubeAPIError.decoding("\(T.self): not a JSON object") }
+/// `value` with `T`'s apiVersion and kind where it has none (non-objects pass through).
+private func withTypeMeta<T: KubeResource>(_ type: T.Type, _ value: JSONValue) -> JSONValue {
+    guard case .object(var o) = value else { return value }
     if o["apiVersion"] == nil { o["apiVersion"] = .string(T.resourceType.apiVersion) }
     if o["kind"] == nil { o["kind"] = .string(T.resourceType.kind) }
-    return Array(JSONText.serialize(.object(o)).utf8)
+    return .object(o)
 }
 
 /// Decoding of one watch line: `{"type": ..., "object": ...}`.
@@ -269,7 +268,7 @@ enum WatchFrame {
                 guard case .object(let frame)? = try? JSONText.parse(line), let inner = frame["object"] else {
                     throw KubeAPIError.decoding("watch event: \(error)")
                 }
-                object = try KubeClient_decode(T.self, Array(JSONText.serialize(inner).utf8))
+                object = try decodeObject(T.self, Array(JSONText.serialize(inner).utf8))
             }
             switch header.type {
             case "ADDED": return .added(object)
@@ -281,5 +280,3 @@ enum WatchFrame {
         }
     }
 }
-
-private func KubeClient_decode<T: KubeResource>(_ type: T.Type, _ bytes: [UInt8]) throws -> T { try decode(T.self, bytes) }

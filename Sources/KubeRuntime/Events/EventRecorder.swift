@@ -21,7 +21,6 @@ public final class EventRecorder: Sendable {
         var name: String
         var namespace: String
         var count: Int32
-        var first: Timestamp
     }
     private let seen = Mutex<[String: Seen]>([:])
     /// Past this many distinct events the memory of repeats starts over (bounded memory).
@@ -70,7 +69,7 @@ public final class EventRecorder: Sendable {
             let created = try await client.create(event)
             seen.withLock { s in
                 if s.count >= Self.memory { s.removeAll() }
-                s[key] = Seen(name: created.metadata.name ?? "", namespace: namespace, count: 1, first: now)
+                s[key] = Seen(name: created.metadata.name ?? "", namespace: namespace, count: 1)
             }
         } catch {
             logger.warning("could not record event \(reason) for \(namespace)/\(meta.name ?? ""): \(error)")

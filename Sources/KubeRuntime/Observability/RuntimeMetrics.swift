@@ -26,8 +26,6 @@ public final class RuntimeMetrics: Sendable {
     func controller(name: String) -> ControllerMetrics { ControllerMetrics(name: name, factory: factory) }
 
     func gauge(_ label: String, _ dimensions: [(String, String)]) -> CoreMetrics.Gauge { CoreMetrics.Gauge(label: label, dimensions: dimensions, factory: factory) }
-
-    func counter(_ label: String, _ dimensions: [(String, String)]) -> CoreMetrics.Counter { CoreMetrics.Counter(label: label, dimensions: dimensions, factory: factory) }
 }
 
 /// client-go's workqueue metrics for one queue.

@@ -28,14 +28,16 @@ import Testing
 
         // Kill the leader: it stops renewing and never releases.
         holding.cancel()
-        let killedAt = ContinuousClock.now
         try await standby.value
-        let takeover = ContinuousClock.now - killedAt
         #expect(b.isLeader)
-        // It must wait for expiry, and not much longer (slack for a loaded CI machine).
-        #expect(takeover >= .seconds(2) && takeover <= .seconds(8), "took \(takeover)")
         let lease = try await cluster.client.get(Lease.self, name: "llmops-operator", namespace: "default")
         #expect(lease.spec?.holderIdentity == "b" && lease.spec?.leaseTransitions == 1)
+        // Measured from the leader's last renewal as the lease recorded it (the kill itself may
+        // come later, after a renewal delayed by a loaded machine): the standby must wait for
+        // expiry, and not much longer.
+        let lastRenewal = a.lastRenewal!
+        let takeover = lease.spec!.acquireTime!.secondsSinceEpoch - lastRenewal.secondsSinceEpoch
+        #expect(takeover >= 3 && takeover <= 8, "took \(takeover) s after the last renewal")
     }
 
     @Test func gracefulReleaseHandsOverAtOnce() async throws {

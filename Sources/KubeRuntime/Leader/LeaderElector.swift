@@ -50,6 +50,11 @@ public final class LeaderElector: Sendable {
 
     public var isLeader: Bool { observed.withLock { $0.leading } }
 
+    /// When this process last wrote the lease as its holder (wall clock), if it ever did.
+    public var lastRenewal: MicroTime? {
+        observed.withLock { $0.spec?.holderIdentity == configuration.identity ? $0.spec?.renewTime : nil }
+    }
+
     /// Returns once this process holds the lease; throws `CancellationError` if cancelled first.
     public func acquire() async throws {
         logger.info("waiting to acquire the lease")

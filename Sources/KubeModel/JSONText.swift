@@ -27,65 +27,96 @@ public enum JSONText {
 
     /// Serialises compactly, or with two-space indentation when `pretty`.
     public static func serialize(_ value: JSONValue, pretty: Bool = false, sortKeys: Bool = false) -> String {
-        var out = ""
-        write(value, into: &out, pretty: pretty, sortKeys: sortKeys, indent: 0)
+        String(decoding: bytes(value, pretty: pretty, sortKeys: sortKeys), as: UTF8.self)
+    }
+
+    /// Serialises to UTF-8 bytes, the form responses and storage need.
+    public static func bytes(_ value: JSONValue, pretty: Bool = false, sortKeys: Bool = false) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(256)
+        append(value, to: &out, pretty: pretty, sortKeys: sortKeys)
         return out
     }
 
-    private static func write(_ value: JSONValue, into out: inout String, pretty: Bool, sortKeys: Bool, indent: Int) {
+    /// Appends a value's serialisation, so documents can be assembled from parts without
+    /// copying intermediate strings (list responses splice stored objects this way).
+    public static func append(_ value: JSONValue, to out: inout [UInt8], pretty: Bool = false, sortKeys: Bool = false) {
+        write(value, into: &out, pretty: pretty, sortKeys: sortKeys, indent: 0)
+    }
+
+    private static func write(_ value: JSONValue, into out: inout [UInt8], pretty: Bool, sortKeys: Bool, indent: Int) {
         switch value {
-        case .null: out += "null"
-        case .bool(let b): out += b ? "true" : "false"
-        case .int(let i): out += String(i)
-        case .double(let d): out += d.isFinite ? formatDouble(d) : "null"
+        case .null: out.append(contentsOf: "null".utf8)
+        case .bool(let b): out.append(contentsOf: (b ? "true" : "false").utf8)
+        case .int(let i): out.append(contentsOf: String(i).utf8)
+        case .double(let d): out.append(contentsOf: (d.isFinite ? formatDouble(d) : "null").utf8)
         case .string(let s): writeString(s, into: &out)
         case .array(let items):
-            if items.isEmpty { out += "[]"; return }
-            out += "["
+            if items.isEmpty { out.append(contentsOf: "[]".utf8); return }
+            out.append(UInt8(ascii: "["))
             for (n, item) in items.enumerated() {
-                if n > 0 { out += "," }
+                if n > 0 { out.append(UInt8(ascii: ",")) }
                 if pretty { newline(&out, indent + 1) }
                 write(item, into: &out, pretty: pretty, sortKeys: sortKeys, indent: indent + 1)
             }
             if pretty { newline(&out, indent) }
-            out += "]"
+            out.append(UInt8(ascii: "]"))
         case .object(let object):
-            if object.isEmpty { out += "{}"; return }
-            out += "{"
-            let keys = sortKeys ? object.keys.sorted() : object.keys
-            for (n, key) in keys.enumerated() {
-                if n > 0 { out += "," }
+            if object.isEmpty { out.append(contentsOf: "{}".utf8); return }
+            out.append(UInt8(ascii: "{"))
+            var n = 0
+            func member(_ key: String, _ value: JSONValue) {
+                if n > 0 { out.append(UInt8(ascii: ",")) }
+                n += 1
                 if pretty { newline(&out, indent + 1) }
                 writeString(key, into: &out)
-                out += pretty ? ": " : ":"
-                write(object[key]!, into: &out, pretty: pretty, sortKeys: sortKeys, indent: indent + 1)
+                out.append(UInt8(ascii: ":"))
+                if pretty { out.append(UInt8(ascii: " ")) }
+                write(value, into: &out, pretty: pretty, sortKeys: sortKeys, indent: indent + 1)
+            }
+            if sortKeys {
+                for key in object.keys.sorted() { member(key, object[key]!) }
+            } else {
+                for (key, value) in object { member(key, value) }
             }
             if pretty { newline(&out, indent) }
-            out += "}"
+            out.append(UInt8(ascii: "}"))
         }
     }
 
-    private static func newline(_ out: inout String, _ indent: Int) {
-        out += "\n"
-        out += String(repeating: "  ", count: indent)
+    private static func newline(_ out: inout [UInt8], _ indent: Int) {
+        out.append(0x0A)
+        for _ in 0..<indent { out.append(0x20); out.append(0x20) }
     }
 
-    private static func writeString(_ s: String, into out: inout String) {
-        out += "\""
-        for scalar in s.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20:
-                let hex = String(scalar.value, radix: 16)
-                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: out.unicodeScalars.append(scalar)
+    private static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
+
+    private static func writeString(_ s: String, into out: inout [UInt8]) {
+        out.append(UInt8(ascii: "\""))
+        var s = s
+        s.withUTF8 { utf8 in
+            // Runs of bytes that need no escaping are copied at once; multi-byte UTF-8 passes
+            // through unchanged, as only `"`, `\` and control characters must be escaped.
+            var runStart = 0
+            for (i, c) in utf8.enumerated() where c < 0x20 || c == UInt8(ascii: "\"") || c == UInt8(ascii: "\\") {
+                out.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart..<i]))
+                runStart = i + 1
+                out.append(UInt8(ascii: "\\"))
+                switch c {
+                case UInt8(ascii: "\""): out.append(UInt8(ascii: "\""))
+                case UInt8(ascii: "\\"): out.append(UInt8(ascii: "\\"))
+                case 0x0A: out.append(UInt8(ascii: "n"))
+                case 0x0D: out.append(UInt8(ascii: "r"))
+                case 0x09: out.append(UInt8(ascii: "t"))
+                default:
+                    out.append(contentsOf: "u00".utf8)
+                    out.append(hexDigits[Int(c >> 4)])
+                    out.append(hexDigits[Int(c & 0xF)])
+                }
             }
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart...]))
         }
-        out += "\""
+        out.append(UInt8(ascii: "\""))
     }
 
     private struct Parser {
@@ -97,7 +128,11 @@ public enum JSONText {
         func error(_ message: String) -> ParseError { ParseError(offset: index, message: message) }
 
         mutating func skipSpace() {
-            while index < bytes.count, [0x20, 0x0A, 0x0D, 0x09].contains(bytes[index]) { index += 1 }
+            while index < bytes.count {
+                let c = bytes[index]
+                guard c == 0x20 || c == 0x0A || c == 0x0D || c == 0x09 else { return }
+                index += 1
+            }
         }
 
         mutating func value(depth: Int) throws(ParseError) -> JSONValue {
@@ -181,7 +216,20 @@ public enum JSONText {
 
         mutating func string() throws(ParseError) -> String {
             index += 1
-            var raw: [UInt8] = []
+            // Fast path: most strings have no escapes and can be made from the bytes at once.
+            var end = index
+            while end < bytes.count {
+                let c = bytes[end]
+                if c == UInt8(ascii: "\"") {
+                    guard let s = String(validating: bytes[index..<end], as: UTF8.self) else { throw error("string is not valid UTF-8") }
+                    index = end + 1
+                    return s
+                }
+                if c == UInt8(ascii: "\\") || c < 0x20 { break }
+                end += 1
+            }
+            var raw: [UInt8] = Array(bytes[index..<end])
+            index = end
             while true {
                 guard index < bytes.count else { throw error("unterminated string") }
                 let c = bytes[index]
@@ -253,6 +301,15 @@ public enum JSONText {
                     exp += 1
                 }
                 guard exp > 0 else { throw error("invalid number: digits expected in exponent") }
+            }
+            if isInteger, index - start <= 18 {
+                // Up to 18 digits cannot overflow Int64, so no String round trip is needed.
+                var v: Int64 = 0
+                var i = start
+                let negative = bytes[i] == UInt8(ascii: "-")
+                if negative { i += 1 }
+                while i < index { v = v * 10 + Int64(bytes[i] - UInt8(ascii: "0")); i += 1 }
+                return .int(negative ? -v : v)
             }
             let text = String(decoding: bytes[start..<index], as: UTF8.self)
             if isInteger, let i = Int64(text) { return .int(i) }

@@ -119,48 +119,86 @@ func formatDouble(_ d: Double) -> String {
     return String(d)
 }
 
-/// An insertion-ordered JSON object with O(1) key lookup.
+/// An insertion-ordered JSON object.
+///
+/// Members are kept in one array and found by a linear scan while the object is small, which
+/// is nearly always for Kubernetes objects: it is faster than hashing short keys and needs no
+/// hash table per object (caches hold tens of thousands of these). Past `indexThreshold`
+/// members a key-to-position index is built so lookups stay O(1).
 public struct JSONObject: Sendable, Equatable, Hashable, Sequence {
-    public private(set) var keys: [String] = []
-    private var storage: [String: JSONValue] = [:]
+    private var entries: [(key: String, value: JSONValue)] = []
+    private var index: [String: Int]?
+    static let indexThreshold = 16
 
     public init() {}
 
     public init(_ pairs: [(String, JSONValue)]) {
+        entries.reserveCapacity(pairs.count)
         for (k, v) in pairs { self[k] = v }
     }
 
-    public var count: Int { keys.count }
-    public var isEmpty: Bool { keys.isEmpty }
+    public var keys: [String] { entries.map(\.key) }
+    public var count: Int { entries.count }
+    public var isEmpty: Bool { entries.isEmpty }
+
+    private func position(of key: String) -> Int? {
+        if let index { return index[key] }
+        for i in entries.indices where entries[i].key == key { return i }
+        return nil
+    }
 
     public subscript(key: String) -> JSONValue? {
-        get { storage[key] }
+        get { position(of: key).map { entries[$0].value } }
         set {
             if let newValue {
-                if storage.updateValue(newValue, forKey: key) == nil { keys.append(key) }
-            } else if storage.removeValue(forKey: key) != nil {
-                keys.removeAll { $0 == key }
+                if let i = position(of: key) {
+                    entries[i].value = newValue
+                } else {
+                    entries.append((key, newValue))
+                    if index != nil {
+                        index![key] = entries.count - 1
+                    } else if entries.count > Self.indexThreshold {
+                        rebuildIndex()
+                    }
+                }
+            } else if let i = position(of: key) {
+                entries.remove(at: i)
+                if index != nil { rebuildIndex() }
             }
         }
     }
 
-    public func makeIterator() -> AnyIterator<(key: String, value: JSONValue)> {
-        var index = 0
-        return AnyIterator {
-            guard index < keys.count else { return nil }
-            defer { index += 1 }
-            let k = keys[index]
-            return (k, storage[k]!)
-        }
+    private mutating func rebuildIndex() {
+        guard entries.count > Self.indexThreshold else { index = nil; return }
+        var built = [String: Int](minimumCapacity: entries.count)
+        for (i, e) in entries.enumerated() { built[e.key] = i }
+        index = built
+    }
+
+    public func makeIterator() -> IndexingIterator<[(key: String, value: JSONValue)]> {
+        entries.makeIterator()
     }
 
     /// Equality ignores key order, as JSON object equality does.
     public static func == (lhs: JSONObject, rhs: JSONObject) -> Bool {
-        lhs.storage == rhs.storage
+        guard lhs.count == rhs.count else { return false }
+        for (k, v) in lhs.entries {
+            guard let other = rhs[k], other == v else { return false }
+        }
+        return true
     }
 
+    /// Order-independent, to agree with `==`: members are hashed one by one and summed.
     public func hash(into hasher: inout Hasher) {
-        hasher.combine(storage)
+        var sum = 0
+        for (k, v) in entries {
+            var h = Hasher()
+            h.combine(k)
+            h.combine(v)
+            sum &+= h.finalize()
+        }
+        hasher.combine(count)
+        hasher.combine(sum)
     }
 }
 

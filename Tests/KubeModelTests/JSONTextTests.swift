@@ -29,6 +29,41 @@ import Testing
         #expect(try JSONText.parse(#""\ud83d\ude00""#) == .string("😀"))
     }
 
+    @Test func escapesControlCharactersAndKeepsUnicode() throws {
+        let value = JSONValue.string("a\u{01}\u{1f}\"\\\n\r\tü😀")
+        let text = JSONText.serialize(value)
+        #expect(text == #""a\u0001\u001f\"\\\n\r\tü😀""#)
+        #expect(try JSONText.parse(text) == value)
+    }
+
+    @Test func integersAtTheEdgesOfInt64() throws {
+        #expect(try JSONText.parse("9223372036854775807") == .int(.max))
+        #expect(try JSONText.parse("-9223372036854775808") == .int(.min))
+        #expect(try JSONText.parse("-999999999999999999") == .int(-999_999_999_999_999_999))
+        #expect(try JSONText.parse("9223372036854775808") == .double(9223372036854775808))
+    }
+
+    /// Large objects switch to an index; order, lookup, replacement and removal must not change.
+    @Test func largeObjectsKeepOrderThroughEdits() throws {
+        var o = JSONObject()
+        let names = (0..<40).map { "k\($0)" }.shuffled()
+        for (i, n) in names.enumerated() { o[n] = .int(Int64(i)) }
+        #expect(o.keys == names)
+        o[names[3]] = "replaced"
+        o[names[10]] = nil
+        o[names[30]] = nil
+        o["new"] = true
+        let expected = names.enumerated().filter { $0.offset != 10 && $0.offset != 30 }.map(\.element) + ["new"]
+        #expect(o.keys == expected)
+        #expect(o[names[3]] == "replaced" && o[names[10]] == nil && o[names[39]] == .int(39) && o["new"] == true)
+        var reversed = JSONObject()
+        for k in expected.reversed() { reversed[k] = o[k] }
+        #expect(reversed == o && reversed.hashValue == o.hashValue)
+        #expect(try JSONText.parse(JSONText.serialize(.object(o))) == .object(o))
+        while o.count > 3 { o[o.keys[0]] = nil }
+        #expect(o.keys == Array(expected.suffix(3)))
+    }
+
     @Test func roundTripsRandomValues() async {
         await propertyCheck(count: 300, input: Gen.uint64()) { seed in
             var rng = SeededGenerator(seed: seed)

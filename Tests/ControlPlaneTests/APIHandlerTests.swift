@@ -25,8 +25,11 @@ final class Counter: @unchecked Sendable {
     }
 }
 
+/// Calls the handler; the body returned is the one a client would read from the wire.
 func call(_ s: APIHandler, _ method: String, _ path: String, _ body: String = "", contentType: String = "application/json", query: [String: String] = [:]) async -> APIResponse {
-    await s.handle(APIRequest(method: method, path: path, query: query, body: Array(body.utf8), contentType: contentType))
+    var response = await s.handle(APIRequest(method: method, path: path, query: query, body: Array(body.utf8), contentType: contentType))
+    if let encoded = response.encodedBody { response.body = (try? JSONText.parse(encoded)) ?? "unparseable body" }
+    return response
 }
 
 func yamlFile(_ relative: String) throws -> String { try String(contentsOf: repo.appendingPathComponent(relative), encoding: .utf8) }

@@ -60,6 +60,52 @@ let deployments = "llmops.io/llmdeployments"
         #expect(all.revision == 5)
     }
 
+    /// Lists are served from memory: after random creates and deletes, and again after a
+    /// restart that rebuilds memory from SQLite, every prefix, page and count must match a
+    /// plain model of the same operations.
+    @Test func pagedListsMatchAModelBeforeAndAfterRestart() async throws {
+        let path = tempDB()
+        var model: [String: Int64] = [:]
+        var rng = SystemRandomNumberGenerator()
+        let resources = [deployments, "llmops.io/llmdeploymentsx", "core/pods"]
+        let namespaces = ["a", "b", "ab"]
+        func check(_ store: ObjectStore) async throws {
+            for resource in resources {
+                for prefix in [resource + "/"] + namespaces.map({ StoreKey.prefix(resource: resource, namespace: $0) }) {
+                    let expected = model.keys.filter { $0.hasPrefix(prefix) }.sorted()
+                    #expect(await store.list(prefix: prefix).items.compactMap { $0["metadata"]?["name"]?.stringValue } == expected.map { String($0.split(separator: "/").last!) })
+                    var paged: [String] = []
+                    var after: String?
+                    while true {
+                        let page = await store.entries(prefix: prefix, after: after, limit: 3).items
+                        paged += page.map(\.key)
+                        guard page.count == 3 else { break }
+                        after = page.last!.key
+                        #expect(await store.count(prefix: prefix, after: after) == expected.count - paged.count)
+                    }
+                    #expect(paged == expected)
+                    for item in await store.entries(prefix: prefix).items {
+                        #expect(try JSONText.parse(item.encoded) == item.value && rv(item.value) == model[item.key])
+                    }
+                }
+            }
+        }
+        do {
+            let store = try ObjectStore(path: path)
+            for _ in 0..<300 {
+                let key = StoreKey(resource: resources.randomElement(using: &rng)!, namespace: namespaces.randomElement(using: &rng)!, name: "o\(Int.random(in: 0..<25, using: &rng))")
+                if model[key.path] != nil, Bool.random(using: &rng) {
+                    _ = try await store.delete(key)
+                    model[key.path] = nil
+                } else if model[key.path] == nil {
+                    model[key.path] = rv(try await store.create(key, object(key.name)))
+                }
+            }
+            try await check(store)
+        }
+        try await check(try ObjectStore(path: path))
+    }
+
     @Test func watchReplaysThenFollowsWithoutGapsOrDuplicates() async throws {
         let store = try ObjectStore(path: tempDB())
         let prefix = StoreKey.prefix(resource: deployments, namespace: "w")

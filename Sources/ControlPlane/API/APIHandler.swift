@@ -20,7 +20,7 @@ public actor APIHandler {
         self.now = now
         self.newUID = newUID
         // CRDs stored before a restart are served again at once.
-        for crd in try await store.list(prefix: StoreKey.prefix(resource: "apiextensions.k8s.io/customresourcedefinitions", namespace: nil)).items {
+        for crd in await store.list(prefix: StoreKey.prefix(resource: "apiextensions.k8s.io/customresourcedefinitions", namespace: nil)).items {
             if case .success(let served) = ResourceRegistry.resources(fromCRD: crd) { for r in served { registry.add(r) } }
         }
     }
@@ -124,7 +124,7 @@ public actor APIHandler {
     }
 
     private func get(_ resource: ServedResource, _ namespace: String?, _ name: String) async throws -> JSONValue {
-        guard let found = try await store.find(try key(resource, namespace, name)) else {
+        guard let found = await store.find(try key(resource, namespace, name)) else {
             throw APIError.notFound(resource.plural, name, group: resource.group)
         }
         return withTypeMeta(found, resource)
@@ -145,23 +145,23 @@ public actor APIHandler {
         }
         // Pages are read in batches from the store, so each page costs about its own size.
         let filtered = r.query["labelSelector"]?.isEmpty == false || r.query["fieldSelector"]?.isEmpty == false
-        var items: [JSONValue] = []
+        var items: [StoredObject] = []
         var next: String?
         var remaining: Int?
         var cursor = token?.start
         var revision: Int64 = 0
         let batch = limit.map { max($0 + 1, 256) }
         scan: while true {
-            let (entries, rev) = try await store.entries(prefix: prefix, after: cursor, limit: batch)
+            let (entries, rev) = await store.entries(prefix: prefix, after: cursor, limit: batch)
             if revision == 0 { revision = rev }
             for e in entries {
-                guard filter(e.value) else { continue }
+                guard !filtered || filter(e.value) else { continue }
                 if let limit, items.count == limit {
                     next = cursor
-                    if !filtered { remaining = try await store.count(prefix: prefix, after: cursor) }
+                    if !filtered { remaining = await store.count(prefix: prefix, after: cursor) }
                     break scan
                 }
-                items.append(e.value)
+                items.append(e)
                 cursor = e.key
             }
             guard let batch, entries.count == batch else { break }
@@ -170,18 +170,36 @@ public actor APIHandler {
         let listRV = String(token?.rv ?? revision)
         let nextToken = next.map { ListPage.encode(.init(rv: token?.rv ?? revision, start: $0)) }
         if r.wantsTable {
-            return APIResponse(status: 200, body: TablePrinter.table(items, resource, resourceVersion: listRV, now: now(), continue: nextToken))
+            return APIResponse(status: 200, body: TablePrinter.table(items.map(\.value), resource, resourceVersion: listRV, now: now(), continue: nextToken))
         }
         var meta = JSONObject([("resourceVersion", .string(listRV))])
         if let nextToken {
             meta["continue"] = .string(nextToken)
             if let remaining { meta["remainingItemCount"] = .int(Int64(remaining)) }
         }
-        let list = JSONObject([
-            ("kind", .string(resource.kind + "List")), ("apiVersion", .string(resource.apiVersion)), ("metadata", .object(meta)),
-            ("items", .array(items.map { withTypeMeta($0, resource) })),
+        return listResponse(items, resource, metadata: meta)
+    }
+
+    /// A List document whose items are spliced in from their stored encoding, so a large
+    /// list costs a copy of bytes rather than a serialisation of every object.
+    private func listResponse(_ items: [StoredObject], _ resource: ServedResource, metadata: JSONObject) -> APIResponse {
+        let header = JSONObject([
+            ("kind", .string(resource.kind + "List")), ("apiVersion", .string(resource.apiVersion)), ("metadata", .object(metadata)),
         ])
-        return APIResponse(status: 200, body: .object(list))
+        var out = JSONText.bytes(.object(header))
+        out.removeLast()  // the closing brace; items follow
+        out.append(contentsOf: #","items":["#.utf8)
+        out.reserveCapacity(out.count + items.reduce(0) { $0 + $1.encoded.count + 1 } + 2)
+        for (n, item) in items.enumerated() {
+            if n > 0 { out.append(UInt8(ascii: ",")) }
+            if item.value["apiVersion"]?.stringValue == resource.apiVersion && item.value["kind"]?.stringValue == resource.kind {
+                out.append(contentsOf: item.encoded)
+            } else {
+                JSONText.append(withTypeMeta(item.value, resource), to: &out)
+            }
+        }
+        out.append(contentsOf: "]}".utf8)
+        return APIResponse(status: 200, encodedBody: out, summary: .object(header))
     }
 
     /// The label and field selectors of a list or watch request, as one predicate.
@@ -328,11 +346,11 @@ public actor APIHandler {
         if resource.kind == "CustomResourceDefinition" { value = try establish(value) }
         let name = meta["name"]!.stringValue!
         let k = try key(resource, meta["namespace"]?.stringValue, name)
-        if try await store.find(k) != nil {
+        if await store.find(k) != nil {
             throw APIError(code: 409, reason: "AlreadyExists", message: "\(resource.plural).\(resource.group) \"\(name)\" already exists")
         }
         if resource.namespaced, let ns = meta["namespace"]?.stringValue {
-            guard let namespace = try await store.find(StoreKey(resource: "core/namespaces", namespace: nil, name: ns)) else {
+            guard let namespace = await store.find(StoreKey(resource: "core/namespaces", namespace: nil, name: ns)) else {
                 throw APIError.notFound("namespaces", ns)
             }
             if namespace["metadata"]?["deletionTimestamp"] != nil {
@@ -462,7 +480,7 @@ public actor APIHandler {
         applied = .object(o)
         _ = try admit(applied, resource, namespace: path.namespace, strict: r.query["fieldValidation"] == "Strict", validate: false)
         let k = try key(resource, path.namespace, name)
-        let live = try await store.find(k)
+        let live = await store.find(k)
         if live == nil && path.subresource != nil { throw APIError.notFound(resource.plural, name, group: resource.group) }
         let context = ManagedFields.Context(
             manager: manager, apiVersion: resource.apiVersion, time: now().rfc3339, subresource: path.subresource, rules: resource.listRules)
@@ -508,7 +526,7 @@ public actor APIHandler {
     func write(_ resource: ServedResource, _ path: ResourcePath, _ name: String, _ body: JSONValue, _ r: APIRequest, tracking: FieldTracking) async throws -> APIResponse {
         let subresource = path.subresource
         let k = try key(resource, path.namespace, name)
-        guard let current = try await store.find(k) else { throw APIError.notFound(resource.plural, name, group: resource.group) }
+        guard let current = await store.find(k) else { throw APIError.notFound(resource.plural, name, group: resource.group) }
         var (value, warnings) = try admit(body, resource, namespace: path.namespace, strict: r.query["fieldValidation"] == "Strict")
         guard case .object(var o) = value, case .object(let old) = current else { throw APIError.badRequest("the body must be an object") }
         var meta = o["metadata"]?.objectValue ?? JSONObject()
@@ -557,7 +575,7 @@ public actor APIHandler {
 
     func delete(_ resource: ServedResource, _ namespace: String?, _ name: String, options: DeleteOptions) async throws -> APIResponse {
         let k = try key(resource, namespace, name)
-        guard let current = try await store.find(k) else { throw APIError.notFound(resource.plural, name, group: resource.group) }
+        guard let current = await store.find(k) else { throw APIError.notFound(resource.plural, name, group: resource.group) }
         let meta = current["metadata"]
         if let uid = options.uid, uid != meta?["uid"]?.stringValue {
             throw APIError(code: 409, reason: "Conflict", message: "Precondition failed: UID in precondition: \(uid), UID in object meta: \(meta?["uid"]?.stringValue ?? "")")

@@ -51,6 +51,9 @@ public struct APIRequest: Sendable {
 public struct APIResponse: Sendable {
     public var status: Int
     public var body: JSONValue
+    /// The body already serialised, when it was cheaper to assemble as bytes (large lists);
+    /// `body` is then only a summary for logs.
+    public var encodedBody: [UInt8]?
     /// Warnings for the `Warning` header (e.g. pruned unknown fields).
     public var warnings: [String]
 
@@ -59,6 +62,16 @@ public struct APIResponse: Sendable {
         self.body = body
         self.warnings = warnings
     }
+
+    public init(status: Int, encodedBody: [UInt8], summary: JSONValue) {
+        self.status = status
+        self.body = summary
+        self.encodedBody = encodedBody
+        self.warnings = []
+    }
+
+    /// The JSON body as sent.
+    public var bytes: [UInt8] { encodedBody ?? JSONText.bytes(body) }
 }
 
 /// `metav1.Status` failures, with the HTTP code and reason Kubernetes uses for each.

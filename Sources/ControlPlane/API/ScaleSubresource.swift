@@ -29,7 +29,7 @@ extension ServedResource {
 extension APIHandler {
     /// GET, PUT and PATCH of `autoscaling/v1` Scale; writes change only the replica count.
     func scale(_ resource: ServedResource, _ path: ResourcePath, _ name: String, _ paths: ScalePaths, _ r: APIRequest) async throws -> APIResponse {
-        guard let object = try await store.find(try key(resource, path.namespace, name)) else {
+        guard let object = await store.find(try key(resource, path.namespace, name)) else {
             throw APIError.notFound(resource.plural, name, group: resource.group)
         }
         let current = Self.scaleObject(object, paths)

@@ -43,7 +43,7 @@ actor GarbageCollector {
         dependentsByUID = [:]
         keysByNamespace = [:]
         terminating = []
-        let (entries, revision) = try await store.entries(prefix: "")
+        let (entries, revision) = await store.entries(prefix: "")
         for e in entries { index(e.key, e.value) }
         for e in entries where needsAttention(e.value) { await reconcile(e.key) }
         for ns in terminating { await reconcile(Self.namespaceKey(ns)) }
@@ -110,7 +110,7 @@ actor GarbageCollector {
     // MARK: Reconcile
 
     private func reconcile(_ keyPath: String) async {
-        guard let key = StoreKey(path: keyPath), let object = try? await store.find(key) else { return }
+        guard let key = StoreKey(path: keyPath), let object = await store.find(key) else { return }
         let meta = object["metadata"]
         let deleting = meta?["deletionTimestamp"] != nil
         let owners = (meta?["ownerReferences"]?.arrayValue ?? []).compactMap { $0["uid"]?.stringValue }
@@ -163,7 +163,7 @@ extension APIHandler {
 
     /// Deletes an object on the garbage collector's behalf; one already being deleted is left alone.
     func collect(_ key: StoreKey, _ propagation: DeleteOptions.Propagation) async {
-        guard let r = served(key), let current = try? await store.find(key), current["metadata"]?["deletionTimestamp"] == nil else { return }
+        guard let r = served(key), let current = await store.find(key), current["metadata"]?["deletionTimestamp"] == nil else { return }
         _ = try? await delete(r, key.namespace, key.name, options: DeleteOptions(propagation: propagation))
     }
 
@@ -183,7 +183,7 @@ extension APIHandler {
     /// Read-modify-write of metadata at the read resourceVersion; a conflict means someone else
     /// wrote, and that write's event brings the collector back.
     private func modify(_ key: StoreKey, _ change: (inout JSONObject) -> Void) async {
-        guard let r = served(key), case .object(var o)? = try? await store.find(key) else { return }
+        guard let r = served(key), case .object(var o)? = await store.find(key) else { return }
         var meta = o["metadata"]?.objectValue ?? JSONObject()
         change(&meta)
         o["metadata"] = .object(meta)
@@ -192,7 +192,7 @@ extension APIHandler {
 
     /// Removes an emptied terminating namespace.
     func finishNamespace(_ key: StoreKey) async {
-        guard let current = try? await store.find(key), current["metadata"]?["deletionTimestamp"] != nil else { return }
+        guard let current = await store.find(key), current["metadata"]?["deletionTimestamp"] != nil else { return }
         _ = try? await store.delete(key, expectedRevision: ObjectStore.resourceVersion(of: current))
     }
 }

@@ -133,13 +133,9 @@ public final class APIServer: Sendable {
             var initial: [JSONValue]?
             var from: Int64 = 0
             if request.query["sendInitialEvents"] == "true" {
-                do {
-                    let (entries, revision) = try await store.entries(prefix: prefix)
-                    initial = entries.map(\.value)
-                    from = revision
-                } catch {
-                    return .full(APIHandler.map(error).response)
-                }
+                let (entries, revision) = await store.entries(prefix: prefix)
+                initial = entries.map(\.value)
+                from = revision
             } else if let rv = request.query["resourceVersion"], !rv.isEmpty, rv != "0" {
                 guard let parsed = Int64(rv) else { return .full(APIError.badRequest("resourceVersion must be a decimal string").response) }
                 from = parsed
@@ -251,20 +247,16 @@ final class HTTPHandler: ChannelInboundHandler, @unchecked Sendable {
     }
 
     func write(context: ChannelHandlerContext, _ response: APIResponse, keepAlive: Bool) {
-        let text: String
-        if response.body == "ok" && response.status == 200, response.body.stringValue != nil {
-            text = "ok"
-        } else {
-            text = JSONText.serialize(response.body)
-        }
+        let plain = response.status == 200 && response.encodedBody == nil && response.body == "ok"
+        let bytes = plain ? Array("ok".utf8) : response.bytes
         var headers = HTTPHeaders()
-        headers.add(name: "Content-Type", value: text == "ok" ? "text/plain" : "application/json")
-        headers.add(name: "Content-Length", value: String(text.utf8.count))
+        headers.add(name: "Content-Type", value: plain ? "text/plain" : "application/json")
+        headers.add(name: "Content-Length", value: String(bytes.count))
         for w in response.warnings { headers.add(name: "Warning", value: "299 - \"\(w)\"") }
         if !keepAlive { headers.add(name: "Connection", value: "close") }
         let head = HTTPResponseHead(version: .http1_1, status: HTTPResponseStatus(statusCode: response.status), headers: headers)
         context.write(wrapOutboundOut(.head(head)), promise: nil)
-        context.write(wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(string: text)))), promise: nil)
+        context.write(wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(bytes: bytes)))), promise: nil)
         let done = context.writeAndFlush(wrapOutboundOut(.end(nil)))
         if !keepAlive {
             let channel = context.channel

@@ -37,6 +37,14 @@ public struct StoredEvent: Sendable {
     public var resourceVersion: Int64
 }
 
+/// An object as stored: its key, its value, and its JSON encoding (kept so that lists can be
+/// answered by copying bytes instead of serialising every object again).
+public struct StoredObject: Sendable {
+    public var key: String
+    public var value: JSONValue
+    public var encoded: [UInt8]
+}
+
 /// Why a store operation failed, and whether retrying can help.
 public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
     case notFound(String)
@@ -75,8 +83,14 @@ public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
 ///   mode, so a process killed at any moment loses no acknowledged write.
 /// - Changes are also kept as an event log, so a watch can resume from any revision still in it;
 ///   older revisions are compacted and answer 410 Gone.
+/// - Reads never touch SQLite: every live object is also held in memory, decoded and encoded,
+///   with its keys in sorted order for paged lists. SQLite is the durable copy, read once at
+///   start-up, as etcd's in-memory index is rebuilt from its log.
 public actor ObjectStore {
     private let db: SQLiteDatabase
+    private var objects: [String: StoredObject] = [:]
+    /// Every key in `objects`, sorted, so a prefix is one contiguous range found by binary search.
+    private var sortedKeys: [String] = []
     public private(set) var revision: Int64
     public private(set) var compactedRevision: Int64
     private var watchers: [UUID: (prefix: String, continuation: AsyncStream<StoredEvent>.Continuation)] = [:]
@@ -98,80 +112,95 @@ public actor ObjectStore {
             let meta = try db.query("SELECT name, value FROM meta") { ($0.text(0), $0.int(1)) }
             revision = meta.first { $0.0 == "revision" }?.1 ?? 0
             compactedRevision = meta.first { $0.0 == "compacted" }?.1 ?? 0
+            let rows = try db.query("SELECT key, value FROM objects ORDER BY key") { ($0.text(0), $0.blob(1)) }
+            objects.reserveCapacity(rows.count)
+            for (key, blob) in rows {
+                objects[key] = StoredObject(key: key, value: try JSONText.parse(blob), encoded: blob)
+            }
+        } catch let e as JSONText.ParseError {
+            throw .storage("corrupt object in \(path): \(e)")
         } catch {
             throw .storage("\(error)")
         }
+        // Sorted here rather than trusted from SQLite's collation, so lookups and inserts agree.
+        sortedKeys = objects.keys.sorted()
     }
 
     // MARK: Reads
 
     public func get(_ key: StoreKey) throws(StoreError) -> JSONValue {
-        guard let value = try read(key.path) else { throw .notFound(key.path) }
+        guard let value = read(key.path) else { throw .notFound(key.path) }
         return value
     }
 
     /// The object, or nil when there is none.
-    public func find(_ key: StoreKey) throws(StoreError) -> JSONValue? {
-        try read(key.path)
+    public func find(_ key: StoreKey) -> JSONValue? {
+        read(key.path)
     }
 
     /// Every object under a prefix (see `StoreKey.prefix`), in key order, with the revision
     /// the list is consistent at (the store's current revision).
-    public func list(prefix: String) throws(StoreError) -> (items: [JSONValue], revision: Int64) {
-        let (entries, revision) = try entries(prefix: prefix)
+    public func list(prefix: String) -> (items: [JSONValue], revision: Int64) {
+        let (entries, revision) = entries(prefix: prefix)
         return (entries.map(\.value), revision)
     }
 
-    /// Objects under a prefix with their keys, in key order, optionally only those after a key
-    /// (for paging with `continue`).
-    public func entries(prefix: String, after: String? = nil, limit: Int? = nil) throws(StoreError) -> (items: [(key: String, value: JSONValue)], revision: Int64) {
-        do {
-            let rows = try db.query(
-                "SELECT key, value FROM objects WHERE substr(key, 1, ?) = ? AND key > ? ORDER BY key LIMIT ?",
-                [.int(Int64(prefix.utf8.count)), .text(prefix), .text(after ?? ""), .int(Int64(limit ?? -1))]
-            ) { ($0.text(0), $0.blob(1)) }
-            var items: [(key: String, value: JSONValue)] = []
-            items.reserveCapacity(rows.count)
-            for (k, b) in rows { items.append((k, try JSONText.parse(b))) }
-            return (items, revision)
-        } catch let e as JSONText.ParseError {
-            throw .storage("corrupt object: \(e)")
-        } catch {
-            throw .storage("\(error)")
+    /// Objects under a prefix, in key order, optionally only those after a key (for paging
+    /// with `continue`) and at most `limit` of them.
+    public func entries(prefix: String, after: String? = nil, limit: Int? = nil) -> (items: [StoredObject], revision: Int64) {
+        var items: [StoredObject] = []
+        var i = firstIndex(prefix: prefix, after: after)
+        while i < sortedKeys.count, sortedKeys[i].hasPrefix(prefix) {
+            if let limit, items.count >= limit { break }
+            items.append(objects[sortedKeys[i]]!)
+            i += 1
         }
+        return (items, revision)
     }
 
     /// How many objects lie under a prefix after a key (for `remainingItemCount`).
-    public func count(prefix: String, after: String? = nil) throws(StoreError) -> Int {
-        do {
-            return try db.query(
-                "SELECT count(*) FROM objects WHERE substr(key, 1, ?) = ? AND key > ?", [.int(Int64(prefix.utf8.count)), .text(prefix), .text(after ?? "")]
-            ) { Int($0.int(0)) }.first ?? 0
-        } catch {
-            throw .storage("\(error)")
+    public func count(prefix: String, after: String? = nil) -> Int {
+        var i = firstIndex(prefix: prefix, after: after)
+        var n = 0
+        while i < sortedKeys.count, sortedKeys[i].hasPrefix(prefix) {
+            n += 1
+            i += 1
         }
+        return n
     }
 
-    private func read(_ path: String) throws(StoreError) -> JSONValue? {
-        do {
-            guard let blob = try db.query("SELECT value FROM objects WHERE key = ?", [.text(path)], row: { $0.blob(0) }).first else { return nil }
-            return try JSONText.parse(blob)
-        } catch {
-            throw .storage("\(error)")
+    /// The position of the first key under `prefix` that sorts after `after`.
+    private func firstIndex(prefix: String, after: String?) -> Int {
+        guard let after, after >= prefix else { return insertionIndex(prefix) }
+        let i = insertionIndex(after)
+        return i < sortedKeys.count && sortedKeys[i] == after ? i + 1 : i
+    }
+
+    /// Binary search: the first position whose key is not less than `key`.
+    private func insertionIndex(_ key: String) -> Int {
+        var low = 0, high = sortedKeys.count
+        while low < high {
+            let mid = (low + high) / 2
+            if sortedKeys[mid] < key { low = mid + 1 } else { high = mid }
         }
+        return low
+    }
+
+    private func read(_ path: String) -> JSONValue? {
+        objects[path]?.value
     }
 
     // MARK: Writes
 
     /// Stores a new object; its `metadata.resourceVersion` is set to the new revision.
     public func create(_ key: StoreKey, _ object: JSONValue) throws(StoreError) -> JSONValue {
-        if try read(key.path) != nil { throw .alreadyExists(key.path) }
+        if read(key.path) != nil { throw .alreadyExists(key.path) }
         return try write(key, object, type: .added)
     }
 
     /// Replaces an object. With `expectedRevision`, fails with `conflict` unless it matches.
     public func update(_ key: StoreKey, _ object: JSONValue, expectedRevision: Int64? = nil) throws(StoreError) -> JSONValue {
-        guard let current = try read(key.path) else { throw .notFound(key.path) }
+        guard let current = read(key.path) else { throw .notFound(key.path) }
         let currentRV = Self.resourceVersion(of: current)
         if let expected = expectedRevision, expected != currentRV { throw .conflict(key.path, current: currentRV) }
         return try write(key, object, type: .modified)
@@ -179,7 +208,7 @@ public actor ObjectStore {
 
     /// Removes an object and returns it as last stored, at the revision of its deletion.
     public func delete(_ key: StoreKey, expectedRevision: Int64? = nil) throws(StoreError) -> JSONValue {
-        guard let current = try read(key.path) else { throw .notFound(key.path) }
+        guard let current = read(key.path) else { throw .notFound(key.path) }
         let currentRV = Self.resourceVersion(of: current)
         if let expected = expectedRevision, expected != currentRV { throw .conflict(key.path, current: currentRV) }
         return try write(key, current, type: .deleted)
@@ -194,7 +223,7 @@ public actor ObjectStore {
             o["metadata"] = .object(meta)
             stored = .object(o)
         }
-        let blob = Array(JSONText.serialize(stored).utf8)
+        let blob = JSONText.bytes(stored)
         do {
             try db.execute("BEGIN IMMEDIATE")
             do {
@@ -214,6 +243,12 @@ public actor ObjectStore {
             throw .storage("\(error)")
         }
         revision = rv
+        if type == .deleted {
+            if objects.removeValue(forKey: key.path) != nil { sortedKeys.remove(at: insertionIndex(key.path)) }
+        } else {
+            if objects[key.path] == nil { sortedKeys.insert(key.path, at: insertionIndex(key.path)) }
+            objects[key.path] = StoredObject(key: key.path, value: stored, encoded: blob)
+        }
         publish(StoredEvent(type: type, key: key.path, object: stored, resourceVersion: rv))
         return stored
     }

@@ -9,6 +9,8 @@ import Yams
 func roundTrips<R: CustomResource>(_ resource: R) throws {
     let json = try JSONValue(encoding: resource)
     #expect(try JSONText.parse(JSONText.serialize(json)).decode(as: R.self) == resource)
+    // The client's decoder (from the parsed tree) agrees with Foundation's.
+    #expect(try JSONValueDecoder().decode(R.self, from: try JSONText.parse(JSONText.serialize(json))) == resource)
     let yaml = YAMLDocuments.serialize(json)
     let back = try #require(try YAMLDocuments.read(yaml).first).value
     #expect(try back.decode(as: R.self) == resource, "YAML:\n\(yaml)")

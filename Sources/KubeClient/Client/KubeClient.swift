@@ -176,9 +176,22 @@ private func encode<T: Encodable>(_ value: T) throws -> [UInt8] {
     }
 }
 
-func decodeValue<T: Decodable>(_ type: T.Type, _ bytes: [UInt8]) throws -> T {
+/// Parses a response body; the error names what was expected.
+private func parse(_ bytes: [UInt8], as what: @autoclosure () -> String) throws -> JSONValue {
     do {
-        return try JSONDecoder().decode(T.self, from: Data(bytes))
+        return try JSONText.parse(bytes)
+    } catch {
+        throw KubeAPIError.decoding("cannot decode \(what()): \(error)")
+    }
+}
+
+func decodeValue<T: Decodable>(_ type: T.Type, _ bytes: [UInt8]) throws -> T {
+    try decodeValue(T.self, from: parse(bytes, as: "\(T.self)"))
+}
+
+func decodeValue<T: Decodable>(_ type: T.Type, from value: JSONValue) throws -> T {
+    do {
+        return try JSONValueDecoder().decode(T.self, from: value)
     } catch {
         throw KubeAPIError.decoding("cannot decode \(T.self): \(error)")
     }
@@ -187,43 +200,23 @@ func decodeValue<T: Decodable>(_ type: T.Type, _ bytes: [UInt8]) throws -> T {
 /// Decodes one object; a body without apiVersion or kind (as built-in kinds may come) gets
 /// them filled in from `T` first.
 func decodeObject<T: KubeResource>(_ type: T.Type, _ bytes: [UInt8]) throws -> T {
-    do {
-        return try JSONDecoder().decode(T.self, from: Data(bytes))
-    } catch DecodingError.keyNotFound(let key, let context) where context.codingPath.isEmpty && (key.stringValue == "apiVersion" || key.stringValue == "kind") {
-        guard let object = try? JSONText.parse(bytes), case .object = object else { throw KubeAPIError.decoding("\(T.self): not a JSON object") }
-        return try decodeValue(T.self, Array(JSONText.serialize(withTypeMeta(T.self, object)).utf8))
-    } catch {
-        throw KubeAPIError.decoding("cannot decode \(T.self): \(error)")
-    }
+    try decodeObject(T.self, from: parse(bytes, as: "\(T.self)"))
 }
 
-private struct ListEnvelope<T: Decodable>: Decodable {
-    struct Meta: Decodable {
-        var resourceVersion: String?
-        var `continue`: String?
-    }
-    var metadata: Meta?
-    var items: [T]?
+func decodeObject<T: KubeResource>(_ type: T.Type, from value: JSONValue) throws -> T {
+    guard case .object = value else { throw KubeAPIError.decoding("cannot decode \(T.self): not a JSON object") }
+    return try decodeValue(T.self, from: withTypeMeta(T.self, value))
 }
 
 /// Built-in kinds' list items come without apiVersion and kind (the list names them once);
-/// those lists take a slower path that fills them in before decoding.
+/// they are filled in from `T`.
 func decodeList<T: KubeResource>(_ type: T.Type, _ bytes: [UInt8]) throws -> ObjectList<T> {
-    let envelope: ListEnvelope<T>
-    do {
-        envelope = try JSONDecoder().decode(ListEnvelope<T>.self, from: Data(bytes))
-    } catch DecodingError.keyNotFound(let key, _) where key.stringValue == "apiVersion" || key.stringValue == "kind" {
-        guard case .object(var list)? = try? JSONText.parse(bytes), let items = list["items"]?.arrayValue else {
-            throw KubeAPIError.decoding("cannot decode a list of \(T.self)")
-        }
-        list["items"] = .array(items.map { withTypeMeta(T.self, $0) })
-        envelope = try decodeValue(ListEnvelope<T>.self, Array(JSONText.serialize(.object(list)).utf8))
-    } catch {
-        throw KubeAPIError.decoding("cannot decode a list of \(T.self): \(error)")
-    }
+    let list = try parse(bytes, as: "a list of \(T.self)")
+    guard case .object = list else { throw KubeAPIError.decoding("cannot decode a list of \(T.self): not a JSON object") }
+    let items = try (list["items"]?.arrayValue ?? []).map { try decodeObject(T.self, from: $0) }
     return ObjectList(
-        items: envelope.items ?? [], resourceVersion: envelope.metadata?.resourceVersion ?? "",
-        continueToken: envelope.metadata?.continue.flatMap { $0.isEmpty ? nil : $0 })
+        items: items, resourceVersion: list["metadata"]?["resourceVersion"]?.stringValue ?? "",
+        continueToken: list["metadata"]?["continue"]?.stringValue.flatMap { $0.isEmpty ? nil : $0 })
 }
 
 /// `value` with `T`'s apiVersion and kind where it has none (non-objects pass through).
@@ -236,47 +229,26 @@ private func withTypeMeta<T: KubeResource>(_ type: T.Type, _ value: JSONValue) -
 
 /// Decoding of one watch line: `{"type": ..., "object": ...}`.
 enum WatchFrame {
-    private struct Header: Decodable {
-        struct Object: Decodable {
-            struct Meta: Decodable { var resourceVersion: String? }
-            var metadata: Meta?
-        }
-        var type: String
-        var object: Object?
-    }
-
-    private struct Typed<T: Decodable>: Decodable {
-        var object: T
-    }
-
     static func decode<T: KubeResource>(_ type: T.Type, _ line: [UInt8]) throws -> WatchEvent<T> {
-        let header = try decodeValue(Header.self, line)
-        switch header.type {
+        let frame = try parse(line, as: "a watch event")
+        guard let kind = frame["type"]?.stringValue else { throw KubeAPIError.decoding("watch event without a type") }
+        let object = frame["object"] ?? .null
+        switch kind {
         case "BOOKMARK":
-            return .bookmark(resourceVersion: header.object?.metadata?.resourceVersion ?? "")
+            return .bookmark(resourceVersion: object["metadata"]?["resourceVersion"]?.stringValue ?? "")
         case "ERROR":
-            guard case .object(let frame)? = try? JSONText.parse(line), let status = frame["object"] else {
-                throw KubeAPIError.decoding("watch ERROR event without a Status")
-            }
-            let code = Int(status["code"]?.intValue ?? 500)
-            throw KubeAPIError.from(statusCode: code, body: Array(JSONText.serialize(status).utf8), retryAfterHeader: nil)
+            guard case .object = object else { throw KubeAPIError.decoding("watch ERROR event without a Status") }
+            let code = Int(object["code"]?.intValue ?? 500)
+            throw KubeAPIError.from(statusCode: code, body: JSONText.bytes(object), retryAfterHeader: nil)
         case "ADDED", "MODIFIED", "DELETED":
-            let object: T
-            do {
-                object = try JSONDecoder().decode(Typed<T>.self, from: Data(line)).object
-            } catch {
-                guard case .object(let frame)? = try? JSONText.parse(line), let inner = frame["object"] else {
-                    throw KubeAPIError.decoding("watch event: \(error)")
-                }
-                object = try decodeObject(T.self, Array(JSONText.serialize(inner).utf8))
-            }
-            switch header.type {
-            case "ADDED": return .added(object)
-            case "MODIFIED": return .modified(object)
-            default: return .deleted(object)
+            let decoded = try decodeObject(T.self, from: object)
+            switch kind {
+            case "ADDED": return .added(decoded)
+            case "MODIFIED": return .modified(decoded)
+            default: return .deleted(decoded)
             }
         default:
-            throw KubeAPIError.decoding("unknown watch event type \(header.type)")
+            throw KubeAPIError.decoding("unknown watch event type \(kind)")
         }
     }
 }

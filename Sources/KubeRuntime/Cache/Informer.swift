@@ -33,6 +33,12 @@ public final class Informer<Object: KubeResource>: Sendable {
         public var pageSize = 500
         /// Indexes beyond namespace and owner.
         public var indexers: [String: ObjectCache<Object>.IndexFunction] = [:]
+        /// Applied to every object before it is cached and handed to handlers. By default it
+        /// drops `metadata.managedFields`, which controllers do not read and which is often
+        /// the largest part of an object (controller-runtime offers the same transform). The
+        /// API server keeps the stored managedFields when an update omits them, so writing a
+        /// cached object back loses nothing. Set to `{ _ in }` to cache objects whole.
+        public var transform: @Sendable (inout Object) -> Void = { $0.metadata.managedFields = nil }
         public init(namespace: String? = nil, labelSelector: String? = nil, fieldSelector: String? = nil, resyncPeriod: Duration? = nil) {
             self.namespace = namespace
             self.labelSelector = labelSelector
@@ -135,7 +141,8 @@ public final class Informer<Object: KubeResource>: Sendable {
         listCount.withLock { $0 += 1 }
         var seen = Set<ObjectKey>()
         var events: [InformerEvent<Object>] = []
-        for item in list.items {
+        for var item in list.items {
+            options.transform(&item)
             let key = ObjectKey(item.metadata)
             seen.insert(key)
             if let old = cache.upsert(item) {
@@ -170,10 +177,12 @@ public final class Informer<Object: KubeResource>: Sendable {
         for try await event in stream {
             backoff.reset()
             switch event {
-            case .added(let o), .modified(let o):
+            case .added(var o), .modified(var o):
+                options.transform(&o)
                 version = o.metadata.resourceVersion ?? version
                 if let old = cache.upsert(o) { deliver([.updated(old: old, new: o)]) } else { deliver([.added(o)]) }
-            case .deleted(let o):
+            case .deleted(var o):
+                options.transform(&o)
                 version = o.metadata.resourceVersion ?? version
                 let old = cache.remove(ObjectKey(o.metadata))
                 deliver([.deleted(old ?? o)])

@@ -1,0 +1,54 @@
+import Foundation
+import KubeModel
+import Testing
+
+private struct Sample: Codable, Equatable {
+    struct Port: Codable, Equatable {
+        var name: String?
+        var port: Int32
+    }
+    enum Mode: String, Codable { case fast, slow }
+    var metadata: ObjectMeta
+    var mode: Mode
+    var replicas: Int
+    var ratio: Double
+    var ports: [Port]
+    var tags: [String: String]?
+    var spec: JSONValue?
+    var optionalNumber: Int64?
+}
+
+@Suite struct JSONValueDecoderTests {
+    let document = #"""
+        {"metadata": {"name": "a", "labels": {"x": "y"}, "creationTimestamp": "2026-01-02T03:04:05Z", "generation": 3},
+         "mode": "fast", "replicas": 2.0, "ratio": 1, "ports": [{"port": 80}, {"name": "m", "port": 9090}],
+         "tags": null, "spec": {"any": [1, "two", {"three": null}]}, "unknown": true}
+        """#
+
+    @Test func decodesLikeFoundationAndPassesJSONValueThrough() throws {
+        let value = try JSONText.parse(document)
+        let ours = try JSONValueDecoder().decode(Sample.self, from: value)
+        let foundation = try JSONDecoder().decode(Sample.self, from: Data(document.utf8))
+        #expect(ours == foundation)
+        #expect(ours.spec == value["spec"])
+        #expect(ours.replicas == 2 && ours.ratio == 1 && ours.tags == nil && ours.optionalNumber == nil)
+        #expect(ours.metadata.creationTimestamp != nil && ours.metadata.labels == ["x": "y"])
+    }
+
+    @Test func errorsNameTheFieldPath() throws {
+        var bad = try JSONText.parse(document)
+        if case .object(var o) = bad {
+            o["ports"] = [["port": "eighty"]]
+            bad = .object(o)
+        }
+        let error = try #require(throws: DecodingError.self) { try JSONValueDecoder().decode(Sample.self, from: bad) }
+        guard case .typeMismatch(_, let context) = error else { Issue.record("unexpected \(error)"); return }
+        #expect(context.codingPath.map { $0.intValue.map(String.init) ?? $0.stringValue } == ["ports", "0", "port"])
+    }
+
+    @Test func refusesLossyNumbers() throws {
+        #expect(throws: DecodingError.self) { try JSONValueDecoder().decode(Int8.self, from: .int(300)) }
+        #expect(throws: DecodingError.self) { try JSONValueDecoder().decode(Int.self, from: .double(1.5)) }
+        #expect(throws: DecodingError.self) { try JSONValueDecoder().decode(Sample.self, from: ["mode": "fast"]) }
+    }
+}

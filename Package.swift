@@ -93,7 +93,7 @@ let package = Package(
         // `hack/bench-runtime.sh`: a no-op controller, compared with kopf in the same run.
         .executableTarget(
             name: "RuntimeBenchmark",
-            dependencies: ["KubeRuntime", "KubeClient", "KubeModel", .product(name: "Logging", package: "swift-log")]
+            dependencies: ["KubeRuntime", "KubeClient", "KubeModel", "LLMOpsAPI", .product(name: "Logging", package: "swift-log")]
         ),
         // `hack/bench-core.sh`: one full-cluster decision of the core, timed in release mode.
         .executableTarget(name: "CoreBenchmark", dependencies: ["LLMOpsCore"]),

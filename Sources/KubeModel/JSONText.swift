@@ -17,12 +17,20 @@ public enum JSONText {
     }
 
     public static func parse(_ bytes: [UInt8]) throws(ParseError) -> JSONValue {
-        var parser = Parser(bytes: bytes)
-        parser.skipSpace()
-        let value = try parser.value(depth: 0)
-        parser.skipSpace()
-        guard parser.index == bytes.count else { throw parser.error("unexpected trailing characters") }
-        return value
+        // Parsing over a raw buffer spares a bounds check and a retain per byte read.
+        let result = bytes.withUnsafeBufferPointer { buffer -> Result<JSONValue, ParseError> in
+            var parser = Parser(bytes: buffer)
+            do throws(ParseError) {
+                parser.skipSpace()
+                let value = try parser.value(depth: 0)
+                parser.skipSpace()
+                guard parser.index == buffer.count else { throw parser.error("unexpected trailing characters") }
+                return .success(value)
+            } catch {
+                return .failure(error)
+            }
+        }
+        return try result.get()
     }
 
     /// Serialises compactly, or with two-space indentation when `pretty`.
@@ -120,10 +128,10 @@ public enum JSONText {
     }
 
     private struct Parser {
-        let bytes: [UInt8]
+        let bytes: UnsafeBufferPointer<UInt8>
         var index = 0
 
-        init(bytes: [UInt8]) { self.bytes = bytes }
+        init(bytes: UnsafeBufferPointer<UInt8>) { self.bytes = bytes }
 
         func error(_ message: String) -> ParseError { ParseError(offset: index, message: message) }
 
@@ -218,14 +226,21 @@ public enum JSONText {
             index += 1
             // Fast path: most strings have no escapes and can be made from the bytes at once.
             var end = index
+            var ascii = true
             while end < bytes.count {
                 let c = bytes[end]
                 if c == UInt8(ascii: "\"") {
-                    guard let s = String(validating: bytes[index..<end], as: UTF8.self) else { throw error("string is not valid UTF-8") }
+                    let run = UnsafeBufferPointer(rebasing: bytes[index..<end])
+                    // ASCII cannot be invalid UTF-8, and String(decoding:) has a fast path
+                    // for it; only other text needs the (slower, generic) validation.
+                    guard let s = ascii ? String(decoding: run, as: UTF8.self) : String(validating: run, as: UTF8.self) else {
+                        throw error("string is not valid UTF-8")
+                    }
                     index = end + 1
                     return s
                 }
                 if c == UInt8(ascii: "\\") || c < 0x20 { break }
+                ascii = ascii && c < 0x80
                 end += 1
             }
             var raw: [UInt8] = Array(bytes[index..<end])
@@ -311,7 +326,7 @@ public enum JSONText {
                 while i < index { v = v * 10 + Int64(bytes[i] - UInt8(ascii: "0")); i += 1 }
                 return .int(negative ? -v : v)
             }
-            let text = String(decoding: bytes[start..<index], as: UTF8.self)
+            let text = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self)
             if isInteger, let i = Int64(text) { return .int(i) }
             guard let d = Double(text), d.isFinite else { throw error("number out of range") }
             return .double(d)

@@ -1,22 +1,15 @@
 // `hack/bench-runtime.sh`: a no-op controller over ScalingPolicies, the Swift side of the
 // comparison with kopf. Prints `count N` each time another 1,000 reconciles have finished,
-// so the harness can time the initial sync and later bursts.
+// so the harness can time the initial sync and later bursts. It caches the operator's own typed
+// ScalingPolicy, as the real ScalingPolicy controller will.
 import Foundation
 import KubeClient
 import KubeModel
 import KubeRuntime
+import LLMOpsAPI
 import Logging
 
-/// Only what the no-op handler needs; the spec is kept (as JSON) so the cache holds what a
-/// real controller's would.
-struct Policy: KubeResource {
-    static let resourceType = ResourceType(group: "llmops.io", version: "v1alpha1", plural: "scalingpolicies", kind: "ScalingPolicy", namespaced: true)
-    var apiVersion: String
-    var kind: String
-    var metadata: ObjectMeta
-    var spec: JSONValue?
-}
-
+MallocTuning.useSingleArena()
 let arguments = CommandLine.arguments
 guard arguments.count >= 2 else {
     FileHandle.standardError.write(Data("usage: RuntimeBenchmark KUBECONFIG [workers]\n".utf8))
@@ -36,7 +29,7 @@ LoggingSystem.bootstrap { label in
 let manager = Manager(client: client)
 let reconciled = LockedValue(0)
 let workers = arguments.count > 2 ? Int(arguments[2]) ?? 4 : 4
-manager.controller("noop").for(Policy.self).concurrency(workers).complete { _, _ in
+manager.controller("noop").for(ScalingPolicy.self).concurrency(workers).complete { _, _ in
     let n = reconciled.withLock { n -> Int in
         n += 1
         return n

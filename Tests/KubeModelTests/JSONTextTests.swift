@@ -20,6 +20,13 @@ import Testing
         #expect(throws: JSONText.ParseError.self) { try JSONText.parse(text) }
     }
 
+    @Test func rejectsInvalidUTF8InStrings() {
+        for bytes: [UInt8] in [[0x22, 0xFF, 0x22], [0x22, 0x61, 0xC3, 0x22], [0x7B, 0x22, 0xED, 0xA0, 0x80, 0x22, 0x3A, 0x31, 0x7D]] {
+            #expect(throws: JSONText.ParseError.self) { try JSONText.parse(bytes) }
+        }
+        #expect((try? JSONText.parse([0x22, 0xC3, 0xA9, 0x22])) == .string("é"))
+    }
+
     @Test func rejectsDeepNestingWithoutCrashing() {
         let deep = String(repeating: "[", count: 100_000) + String(repeating: "]", count: 100_000)
         #expect(throws: JSONText.ParseError.self) { try JSONText.parse(deep) }

@@ -46,7 +46,7 @@ private func mismatch(_ type: Any.Type, _ value: JSONValue, _ path: [any CodingK
 }
 
 /// Scalars as Kubernetes JSON has them: integers may arrive as `1.0`, doubles as `1`.
-private func scalar<T>(_ value: JSONValue, _ path: [any CodingKey], as type: T.Type) throws -> T {
+private func scalar<T>(_ value: JSONValue, _ path: @autoclosure () -> [any CodingKey], as type: T.Type) throws -> T {
     switch (type, value) {
     case (is String.Type, .string(let s)): return s as! T
     case (is Bool.Type, .bool(let b)): return b as! T
@@ -56,13 +56,13 @@ private func scalar<T>(_ value: JSONValue, _ path: [any CodingKey], as type: T.T
         if let d = value.numberValue { return Float(d) as! T }
     default: break
     }
-    throw mismatch(type, value, path)
+    throw mismatch(type, value, path())
 }
 
-private func integer<T: FixedWidthInteger>(_ value: JSONValue, _ path: [any CodingKey], as type: T.Type) throws -> T {
-    guard let i = value.intValue else { throw mismatch(type, value, path) }
+private func integer<T: FixedWidthInteger>(_ value: JSONValue, _ path: @autoclosure () -> [any CodingKey], as type: T.Type) throws -> T {
+    guard let i = value.intValue else { throw mismatch(type, value, path()) }
     guard let exact = T(exactly: i) else {
-        throw DecodingError.dataCorrupted(.init(codingPath: path, debugDescription: "\(i) does not fit in \(type)"))
+        throw DecodingError.dataCorrupted(.init(codingPath: path(), debugDescription: "\(i) does not fit in \(type)"))
     }
     return exact
 }

@@ -134,35 +134,54 @@ public final class Informer<Object: KubeResource>: Sendable {
 
     /// Lists everything and reconciles the cache with it: handlers see what was added,
     /// changed or deleted since the cache was last current.
+    ///
+    /// Pages are transformed, cached and delivered as they arrive, while the next page is
+    /// already being fetched: reconciles start before the list ends, and only one page of
+    /// untransformed objects (managedFields and all) is in memory at a time.
     private func relist() async throws -> String {
-        let list = try await client.listAll(
-            Object.self, namespace: options.namespace,
-            options: ListOptions(labelSelector: options.labelSelector, fieldSelector: options.fieldSelector, limit: options.pageSize))
-        listCount.withLock { $0 += 1 }
-        var seen = Set<ObjectKey>()
-        var events: [InformerEvent<Object>] = []
-        for var item in list.items {
-            options.transform(&item)
-            let key = ObjectKey(item.metadata)
-            seen.insert(key)
-            if let old = cache.upsert(item) {
-                if old.metadata.resourceVersion != item.metadata.resourceVersion { events.append(.updated(old: old, new: item)) }
-            } else {
-                events.append(.added(item))
-            }
+        let base = ListOptions(labelSelector: options.labelSelector, fieldSelector: options.fieldSelector, limit: options.pageSize)
+        let client = self.client
+        let namespace = options.namespace
+        @Sendable func fetch(_ token: String?) async throws -> ObjectList<Object> {
+            var o = base
+            o.continueToken = token
+            return try await client.list(Object.self, namespace: namespace, options: o)
         }
+        var seen = Set<ObjectKey>()
+        var page = try await fetch(nil)
+        var count = 0
+        while true {
+            let next = page.continueToken.map { token in Task { try await fetch(token) } }
+            var events: [InformerEvent<Object>] = []
+            for var item in page.items {
+                options.transform(&item)
+                let key = ObjectKey(item.metadata)
+                seen.insert(key)
+                if let old = cache.upsert(item) {
+                    if old.metadata.resourceVersion != item.metadata.resourceVersion { events.append(.updated(old: old, new: item)) }
+                } else {
+                    events.append(.added(item))
+                }
+            }
+            count += page.items.count
+            deliver(events)
+            guard let next else { break }
+            page = try await withTaskCancellationHandler { try await next.value } onCancel: { next.cancel() }
+        }
+        listCount.withLock { $0 += 1 }
+        var deleted: [InformerEvent<Object>] = []
         for key in cache.keys where !seen.contains(key) {
-            if let old = cache.remove(key) { events.append(.deleted(old)) }
+            if let old = cache.remove(key) { deleted.append(.deleted(old)) }
         }
         let waiters = synced.withLock { s -> [CheckedContinuation<Void, Never>] in
             s.done = true
             defer { s.waiters = [] }
             return s.waiters
         }
-        deliver(events)
+        deliver(deleted)
         for w in waiters { w.resume() }
-        logger.debug("listed \(list.items.count) at version \(list.resourceVersion)")
-        return list.resourceVersion
+        logger.debug("listed \(count) at version \(page.resourceVersion)")
+        return page.resourceVersion
     }
 
     /// One watch request; returns the last version seen when the server ends it normally.

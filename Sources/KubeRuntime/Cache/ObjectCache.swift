@@ -13,8 +13,16 @@ public final class ObjectCache<Object: KubeResource>: Sendable {
     /// Objects by the uid of each of their owners.
     public static var ownerIndex: String { "owner" }
 
+    /// Objects are boxed so the table holds a pointer per slot: a typed custom resource can
+    /// be hundreds of bytes inline, and a hash table keeps a quarter or more of its slots
+    /// empty, which unboxed would cost that much per empty slot too.
+    private final class Box: Sendable {
+        let object: Object
+        init(_ object: Object) { self.object = object }
+    }
+
     private struct State: ~Copyable {
-        var objects: [ObjectKey: Object] = [:]
+        var objects: [ObjectKey: Box] = [:]
         var indices: [String: [String: Set<ObjectKey>]] = [:]
     }
 
@@ -28,7 +36,7 @@ public final class ObjectCache<Object: KubeResource>: Sendable {
         self.indexers = all
     }
 
-    public func get(_ key: ObjectKey) -> Object? { state.withLock { $0.objects[key] } }
+    public func get(_ key: ObjectKey) -> Object? { state.withLock { $0.objects[key]?.object } }
 
     public func get(namespace: String?, name: String) -> Object? { get(ObjectKey(namespace: namespace, name: name)) }
 
@@ -39,12 +47,12 @@ public final class ObjectCache<Object: KubeResource>: Sendable {
     /// Every object, or those in one namespace.
     public func list(namespace: String? = nil) -> [Object] {
         if let namespace { return byIndex(Self.namespaceIndex, namespace) }
-        return state.withLock { Array($0.objects.values) }
+        return state.withLock { $0.objects.values.map(\.object) }
     }
 
     /// The objects filed under `value` in index `name` (empty for an unknown index).
     public func byIndex(_ name: String, _ value: String) -> [Object] {
-        state.withLock { s in (s.indices[name]?[value] ?? []).compactMap { s.objects[$0] } }
+        state.withLock { s in (s.indices[name]?[value] ?? []).compactMap { s.objects[$0]?.object } }
     }
 
     /// Inserts or replaces; returns the previous version.
@@ -53,7 +61,7 @@ public final class ObjectCache<Object: KubeResource>: Sendable {
         let key = ObjectKey(object.metadata)
         let values = indexers.mapValues { $0(object) }
         return state.withLock { s in
-            let old = s.objects.updateValue(object, forKey: key)
+            let old = s.objects.updateValue(Box(object), forKey: key)?.object
             if let old { Self.unindex(&s, key, indexers.mapValues { $0(old) }) }
             for (index, vs) in values { for v in vs { s.indices[index, default: [:]][v, default: []].insert(key) } }
             return old
@@ -63,7 +71,7 @@ public final class ObjectCache<Object: KubeResource>: Sendable {
     @discardableResult
     func remove(_ key: ObjectKey) -> Object? {
         state.withLock { s in
-            guard let old = s.objects.removeValue(forKey: key) else { return nil }
+            guard let old = s.objects.removeValue(forKey: key)?.object else { return nil }
             Self.unindex(&s, key, indexers.mapValues { $0(old) })
             return old
         }

@@ -56,8 +56,9 @@ public final class Controller: Sendable {
     }
 
     private func process(_ request: ReconcileRequest) async {
+        // namespace and name, as controller-runtime logs them; each key set copies the
+        // handler's metadata, so no redundant combined key.
         var log = logger
-        log[metadataKey: "object"] = "\(request)"
         if let ns = request.namespace { log[metadataKey: "namespace"] = "\(ns)" }
         log[metadataKey: "name"] = "\(request.name)"
         metrics.activeWorkers.increment(by: 1.0)

@@ -130,6 +130,10 @@ public enum JSONText {
     private struct Parser {
         let bytes: UnsafeBufferPointer<UInt8>
         var index = 0
+        /// Object keys longer than a small string, by a hash of their bytes: a list of
+        /// Kubernetes objects repeats the same keys in every item (and many times over in
+        /// managedFields), and sharing one String each saves an allocation per occurrence.
+        var longKeys: [UInt64: String] = [:]
 
         init(bytes: UnsafeBufferPointer<UInt8>) { self.bytes = bytes }
 
@@ -173,7 +177,7 @@ public enum JSONText {
             while true {
                 skipSpace()
                 guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else { throw error("expected a string key") }
-                let key = try string()
+                let key = try objectKey()
                 skipSpace()
                 guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { throw error("expected ':' after key") }
                 index += 1
@@ -220,6 +224,26 @@ public enum JSONText {
                 index += 1
             }
             return v
+        }
+
+        /// A key: shared with an earlier equal one when it is long enough to be allocated.
+        mutating func objectKey() throws(ParseError) -> String {
+            let start = index + 1
+            var end = start
+            var hash: UInt64 = 0xcbf2_9ce4_8422_2325  // FNV-1a
+            while end < bytes.count, bytes[end] != UInt8(ascii: "\""), bytes[end] != UInt8(ascii: "\\") {
+                hash = (hash ^ UInt64(bytes[end])) &* 0x100_0000_01b3
+                end += 1
+            }
+            guard end - start > 15, end < bytes.count, bytes[end] == UInt8(ascii: "\"") else { return try string() }
+            let run = UnsafeBufferPointer(rebasing: bytes[start..<end])
+            if let known = longKeys[hash], known.utf8.elementsEqual(run) {
+                index = end + 1
+                return known
+            }
+            let key = try string()
+            longKeys[hash] = key
+            return key
         }
 
         mutating func string() throws(ParseError) -> String {

@@ -27,6 +27,17 @@ import Testing
         #expect((try? JSONText.parse([0x22, 0xC3, 0xA9, 0x22])) == .string("é"))
     }
 
+    /// Long keys are shared between occurrences; escaped and near-identical keys must not be
+    /// confused with each other.
+    @Test func repeatedLongKeysParseAsWritten() throws {
+        let text = #"[{"stabilizationWindowSeconds": 1, "stabilizationWindowSecondz": 2}, {"stabilizationWindowSeconds": 3, "stabilization\u0057indowSeconds": 4, "stabilizationWindowSecondsé": 5}]"#
+        let v = try JSONText.parse(text)
+        #expect(v.arrayValue?[0].objectValue?.keys == ["stabilizationWindowSeconds", "stabilizationWindowSecondz"])
+        #expect(v.arrayValue?[1]["stabilizationWindowSeconds"] == .int(4))  // the escaped key is the same key; last wins
+        #expect(v.arrayValue?[1]["stabilizationWindowSecondsé"] == .int(5))
+        #expect(v.arrayValue?[0]["stabilizationWindowSecondz"] == .int(2))
+    }
+
     @Test func rejectsDeepNestingWithoutCrashing() {
         let deep = String(repeating: "[", count: 100_000) + String(repeating: "]", count: 100_000)
         #expect(throws: JSONText.ParseError.self) { try JSONText.parse(deep) }

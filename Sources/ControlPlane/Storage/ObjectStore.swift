@@ -148,32 +148,38 @@ public actor ObjectStore {
     /// Objects under a prefix, in key order, optionally only those after a key (for paging
     /// with `continue`) and at most `limit` of them.
     public func entries(prefix: String, after: String? = nil, limit: Int? = nil) -> (items: [StoredObject], revision: Int64) {
-        var items: [StoredObject] = []
-        var i = firstIndex(prefix: prefix, after: after)
-        while i < sortedKeys.count, sortedKeys[i].hasPrefix(prefix) {
-            if let limit, items.count >= limit { break }
-            items.append(objects[sortedKeys[i]]!)
-            i += 1
-        }
-        return (items, revision)
+        var range = range(prefix: prefix, after: after)
+        if let limit { range = range.lowerBound..<min(range.upperBound, range.lowerBound + max(limit, 0)) }
+        return (range.map { objects[sortedKeys[$0]]! }, revision)
     }
 
     /// How many objects lie under a prefix after a key (for `remainingItemCount`).
     public func count(prefix: String, after: String? = nil) -> Int {
-        var i = firstIndex(prefix: prefix, after: after)
-        var n = 0
-        while i < sortedKeys.count, sortedKeys[i].hasPrefix(prefix) {
-            n += 1
-            i += 1
-        }
-        return n
+        range(prefix: prefix, after: after).count
     }
 
-    /// The position of the first key under `prefix` that sorts after `after`.
-    private func firstIndex(prefix: String, after: String?) -> Int {
-        guard let after, after >= prefix else { return insertionIndex(prefix) }
-        let i = insertionIndex(after)
-        return i < sortedKeys.count && sortedKeys[i] == after ? i + 1 : i
+    /// Positions in `sortedKeys` of the keys under `prefix` that sort after `after`.
+    private func range(prefix: String, after: String?) -> Range<Int> {
+        let start: Int
+        if let after, after >= prefix {
+            let i = insertionIndex(after)
+            start = i < sortedKeys.count && sortedKeys[i] == after ? i + 1 : i
+        } else {
+            start = insertionIndex(prefix)
+        }
+        // Store prefixes end in "/", and no character sorts between "/" and "0": every key
+        // under "a/b/" sorts before "a/b0", and every key from there on lies outside it.
+        let end: Int
+        if prefix.isEmpty {
+            end = sortedKeys.count
+        } else if prefix.hasSuffix("/") {
+            end = insertionIndex(String(prefix.dropLast()) + "0")
+        } else {
+            var i = start
+            while i < sortedKeys.count, sortedKeys[i].hasPrefix(prefix) { i += 1 }
+            end = i
+        }
+        return start..<max(start, end)
     }
 
     /// Binary search: the first position whose key is not less than `key`.

@@ -135,23 +135,17 @@ public final class Informer<Object: KubeResource>: Sendable {
     /// Lists everything and reconciles the cache with it: handlers see what was added,
     /// changed or deleted since the cache was last current.
     ///
-    /// Pages are transformed, cached and delivered as they arrive, while the next page is
-    /// already being fetched: reconciles start before the list ends, and only one page of
+    /// Pages are transformed, cached and delivered as they arrive (the client decodes the next
+    /// page meanwhile): reconciles start before the list ends, and only a page or two of
     /// untransformed objects (managedFields and all) is in memory at a time.
     private func relist() async throws -> String {
-        let base = ListOptions(labelSelector: options.labelSelector, fieldSelector: options.fieldSelector, limit: options.pageSize)
-        let client = self.client
-        let namespace = options.namespace
-        @Sendable func fetch(_ token: String?) async throws -> ObjectList<Object> {
-            var o = base
-            o.continueToken = token
-            return try await client.list(Object.self, namespace: namespace, options: o)
-        }
         var seen = Set<ObjectKey>()
-        var page = try await fetch(nil)
         var count = 0
-        while true {
-            let next = page.continueToken.map { token in Task { try await fetch(token) } }
+        var version = ""
+        try await client.forEachPage(
+            Object.self, namespace: options.namespace,
+            options: ListOptions(labelSelector: options.labelSelector, fieldSelector: options.fieldSelector, limit: options.pageSize)
+        ) { page in
             var events: [InformerEvent<Object>] = []
             for var item in page.items {
                 options.transform(&item)
@@ -164,9 +158,8 @@ public final class Informer<Object: KubeResource>: Sendable {
                 }
             }
             count += page.items.count
+            version = page.resourceVersion
             deliver(events)
-            guard let next else { break }
-            page = try await withTaskCancellationHandler { try await next.value } onCancel: { next.cancel() }
         }
         listCount.withLock { $0 += 1 }
         var deleted: [InformerEvent<Object>] = []
@@ -180,8 +173,8 @@ public final class Informer<Object: KubeResource>: Sendable {
         }
         deliver(deleted)
         for w in waiters { w.resume() }
-        logger.debug("listed \(count) at version \(page.resourceVersion)")
-        return page.resourceVersion
+        logger.debug("listed \(count) at version \(version)")
+        return version
     }
 
     /// One watch request; returns the last version seen when the server ends it normally.

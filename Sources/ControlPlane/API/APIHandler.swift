@@ -88,6 +88,7 @@ public actor APIHandler {
         case ("PUT", let name?): return try await replace(resource, path, name, r)
         case ("PATCH", let name?): return try await patch(resource, path, name, r)
         case ("DELETE", let name?): return try await delete(resource, path.namespace, name, options: try DeleteOptions(r))
+        case ("DELETE", nil): return try await deleteCollection(resource, path, r)
         default:
             throw APIError(code: 405, reason: "MethodNotAllowed", message: "\(r.method) is not supported on \(r.path)")
         }
@@ -571,6 +572,29 @@ public actor APIHandler {
         c["metadata"] = nil
         c["status"] = nil
         return c
+    }
+
+    /// `deletecollection`: deletes every object the selectors match, each as a single delete
+    /// would (finalizers, propagation), and answers with the list of what was deleted.
+    private func deleteCollection(_ resource: ServedResource, _ path: ResourcePath, _ r: APIRequest) async throws -> APIResponse {
+        let prefix = resource.namespaced && path.namespace != nil
+            ? StoreKey.prefix(resource: resource.storeResource, namespace: path.namespace) : resource.storeResource + "/"
+        let filter = try Self.filter(r, resource)
+        let options = try DeleteOptions(r)
+        var deleted: [JSONValue] = []
+        for entry in await store.entries(prefix: prefix).items where filter(entry.value) {
+            guard let name = entry.value["metadata"]?["name"]?.stringValue else { continue }
+            do {
+                deleted.append(try await delete(resource, entry.value["metadata"]?["namespace"]?.stringValue, name, options: options).body)
+            } catch let e as APIError where e.code == 404 {
+                continue  // deleted meanwhile by someone else
+            }
+        }
+        let list = JSONObject([
+            ("kind", .string(resource.kind + "List")), ("apiVersion", .string(resource.apiVersion)),
+            ("metadata", .object(JSONObject([("resourceVersion", .string(String(await store.revision)))]))), ("items", .array(deleted)),
+        ])
+        return APIResponse(status: 200, body: .object(list))
     }
 
     func delete(_ resource: ServedResource, _ namespace: String?, _ name: String, options: DeleteOptions) async throws -> APIResponse {

@@ -56,6 +56,8 @@ public struct APIResponse: Sendable {
     public var encodedBody: [UInt8]?
     /// Warnings for the `Warning` header (e.g. pruned unknown fields).
     public var warnings: [String]
+    /// Overrides `application/json` (aggregated discovery names its kind in the media type).
+    public var contentType: String?
 
     public init(status: Int, body: JSONValue, warnings: [String] = []) {
         self.status = status

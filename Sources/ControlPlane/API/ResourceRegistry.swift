@@ -18,6 +18,8 @@ public struct ServedResource: Sendable {
     public var printerColumns: [CustomResourceDefinition.PrinterColumn] = []
     /// A review kind (authorization.k8s.io): only created, answered at once, never stored.
     public var review = false
+    /// Groups `kubectl get` accepts as a name (`all` for the workload kinds, a CRD's own).
+    public var categories: [String] = []
 
     public var apiVersion: String { group.isEmpty ? version : "\(group)/\(version)" }
     /// The store's resource name: `group/plural`, with `core` for the core group.
@@ -25,8 +27,9 @@ public struct ServedResource: Sendable {
 
     public init(
         group: String, version: String, plural: String, singular: String, kind: String, namespaced: Bool, shortNames: [String] = [],
-        schema: JSONSchemaProps? = nil, statusSubresource: Bool = false, scale: CustomResourceDefinition.ScalePaths? = nil
+        schema: JSONSchemaProps? = nil, statusSubresource: Bool = false, scale: CustomResourceDefinition.ScalePaths? = nil, categories: [String] = []
     ) {
+        self.categories = categories
         self.group = group
         self.version = version
         self.plural = plural
@@ -47,15 +50,15 @@ public struct ResourceRegistry: Sendable {
     public static let builtIns: [ServedResource] = [
         .init(group: "", version: "v1", plural: "namespaces", singular: "namespace", kind: "Namespace", namespaced: false, shortNames: ["ns"], statusSubresource: true),
         .init(group: "", version: "v1", plural: "nodes", singular: "node", kind: "Node", namespaced: false, shortNames: ["no"], statusSubresource: true),
-        .init(group: "", version: "v1", plural: "pods", singular: "pod", kind: "Pod", namespaced: true, shortNames: ["po"], statusSubresource: true),
-        .init(group: "", version: "v1", plural: "services", singular: "service", kind: "Service", namespaced: true, shortNames: ["svc"], statusSubresource: true),
+        .init(group: "", version: "v1", plural: "pods", singular: "pod", kind: "Pod", namespaced: true, shortNames: ["po"], statusSubresource: true, categories: ["all"]),
+        .init(group: "", version: "v1", plural: "services", singular: "service", kind: "Service", namespaced: true, shortNames: ["svc"], statusSubresource: true, categories: ["all"]),
         .init(group: "", version: "v1", plural: "configmaps", singular: "configmap", kind: "ConfigMap", namespaced: true, shortNames: ["cm"]),
         .init(group: "", version: "v1", plural: "secrets", singular: "secret", kind: "Secret", namespaced: true),
         .init(group: "", version: "v1", plural: "serviceaccounts", singular: "serviceaccount", kind: "ServiceAccount", namespaced: true, shortNames: ["sa"]),
         .init(group: "", version: "v1", plural: "events", singular: "event", kind: "Event", namespaced: true, shortNames: ["ev"]),
         .init(group: "events.k8s.io", version: "v1", plural: "events", singular: "event", kind: "Event", namespaced: true, shortNames: ["ev"]),
-        .init(group: "apps", version: "v1", plural: "deployments", singular: "deployment", kind: "Deployment", namespaced: true, shortNames: ["deploy"], statusSubresource: true),
-        .init(group: "apps", version: "v1", plural: "replicasets", singular: "replicaset", kind: "ReplicaSet", namespaced: true, shortNames: ["rs"], statusSubresource: true),
+        .init(group: "apps", version: "v1", plural: "deployments", singular: "deployment", kind: "Deployment", namespaced: true, shortNames: ["deploy"], statusSubresource: true, categories: ["all"]),
+        .init(group: "apps", version: "v1", plural: "replicasets", singular: "replicaset", kind: "ReplicaSet", namespaced: true, shortNames: ["rs"], statusSubresource: true, categories: ["all"]),
         .init(group: "coordination.k8s.io", version: "v1", plural: "leases", singular: "lease", kind: "Lease", namespaced: true),
         {
             var r = ServedResource(group: "authorization.k8s.io", version: "v1", plural: "selfsubjectaccessreviews", singular: "selfsubjectaccessreview", kind: "SelfSubjectAccessReview", namespaced: false)
@@ -130,7 +133,7 @@ public struct ResourceRegistry: Sendable {
             var served = ServedResource(
                 group: group, version: name, plural: plural, singular: names["singular"]?.stringValue ?? kind.lowercased(), kind: kind,
                 namespaced: namespaced, shortNames: names["shortNames"]?.arrayValue?.compactMap(\.stringValue) ?? [], schema: schema,
-                statusSubresource: sub?["status"] != nil, scale: scale)
+                statusSubresource: sub?["status"] != nil, scale: scale, categories: names["categories"]?.arrayValue?.compactMap(\.stringValue) ?? [])
             served.printerColumns = (v["additionalPrinterColumns"]?.arrayValue ?? []).compactMap { c in
                 guard let n = c["name"]?.stringValue, let t = c["type"]?.stringValue, let path = c["jsonPath"]?.stringValue else { return nil }
                 return .init(

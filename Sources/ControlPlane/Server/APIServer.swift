@@ -97,8 +97,16 @@ public final class APIServer: Sendable {
         let served = await handler.servedResources
         switch request.path {
         case "/version": return .full(APIResponse(status: 200, body: Discovery.version()))
-        case "/api": return .full(APIResponse(status: 200, body: Discovery.coreVersions(serverAddress: "\(options.host):\(options.port)")))
-        case "/apis": return .full(APIResponse(status: 200, body: Discovery.groups(served)))
+        case "/api", "/apis":
+            if let version = Discovery.aggregatedVersion(accept: request.accept) {
+                var response = APIResponse(status: 200, body: Discovery.aggregated(core: request.path == "/api", version: version, served))
+                response.contentType = Discovery.aggregatedContentType(version)
+                return .full(response)
+            }
+            return .full(
+                APIResponse(
+                    status: 200,
+                    body: request.path == "/api" ? Discovery.coreVersions(serverAddress: "\(options.host):\(options.port)") : Discovery.groups(served)))
         case "/openapi/v3": return .full(APIResponse(status: 200, body: OpenAPI.v3Index(served)))
         case "/openapi/v2":
             // client-go asks for protobuf only; JSON clients get Swagger 2.0.
@@ -250,7 +258,9 @@ final class HTTPHandler: ChannelInboundHandler, @unchecked Sendable {
         let plain = response.status == 200 && response.encodedBody == nil && response.body == "ok"
         let bytes = plain ? Array("ok".utf8) : response.bytes
         var headers = HTTPHeaders()
-        headers.add(name: "Content-Type", value: plain ? "text/plain" : "application/json")
+        headers.add(name: "Content-Type", value: plain ? "text/plain" : response.contentType ?? "application/json")
+        // Discovery answers differ by Accept; caches between client and server must know.
+        headers.add(name: "Vary", value: "Accept")
         headers.add(name: "Content-Length", value: String(bytes.count))
         for w in response.warnings { headers.add(name: "Warning", value: "299 - \"\(w)\"") }
         if !keepAlive { headers.add(name: "Connection", value: "close") }

@@ -1,3 +1,4 @@
+import Foundation
 import KubeModel
 
 /// The discovery documents clients read before anything else: `/version`, `/api`, `/apis`,
@@ -40,13 +41,12 @@ enum Discovery {
         guard !matching.isEmpty else { return nil }
         var items: [JSONValue] = []
         for r in matching {
-            let verbs: JSONValue = r.review ? ["create"] : ["create", "delete", "get", "list", "patch", "update", "watch"]
             var o = JSONObject([
                 ("name", .string(r.plural)), ("singularName", .string(r.singular)), ("namespaced", .bool(r.namespaced)), ("kind", .string(r.kind)),
-                ("verbs", verbs),
+                ("verbs", verbs(r)),
             ])
             if !r.shortNames.isEmpty { o["shortNames"] = .array(r.shortNames.map(JSONValue.string)) }
-            if r.schema != nil { o["categories"] = ["all"] }
+            if !r.categories.isEmpty { o["categories"] = .array(r.categories.map(JSONValue.string)) }
             items.append(.object(o))
             if r.scalePaths != nil {
                 items.append(
@@ -70,5 +70,89 @@ enum Discovery {
                 ("kind", "APIResourceList"), ("apiVersion", "v1"), ("groupVersion", .string(group.isEmpty ? version : "\(group)/\(version)")),
                 ("resources", .array(items)),
             ]))
+    }
+
+    static func verbs(_ r: ServedResource) -> JSONValue {
+        r.review ? ["create"] : ["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"]
+    }
+
+    // MARK: Aggregated discovery
+
+    /// The `apidiscovery.k8s.io` version a client asked for in `Accept`, if it asked for the
+    /// aggregated form at all (kubectl 1.32 prefers v2, then v2beta1, then the legacy lists).
+    static func aggregatedVersion(accept: String?) -> String? {
+        guard let accept else { return nil }
+        for range in accept.split(separator: ",") {
+            let params = Set(range.split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces) })
+            guard params.contains("g=apidiscovery.k8s.io"), params.contains("as=APIGroupDiscoveryList") else { continue }
+            if params.contains("v=v2") { return "v2" }
+            if params.contains("v=v2beta1") { return "v2beta1" }
+        }
+        return nil
+    }
+
+    static func aggregatedContentType(_ version: String) -> String {
+        "application/json;g=apidiscovery.k8s.io;v=\(version);as=APIGroupDiscoveryList"
+    }
+
+    /// Every group and resource in one document: `/api` holds the core group (named ""),
+    /// `/apis` all others. Clients then need no request per group version.
+    static func aggregated(core: Bool, version: String, _ resources: [ServedResource]) -> JSONValue {
+        var order: [String] = []
+        var byGroup: [String: [ServedResource]] = [:]
+        for r in resources where r.group.isEmpty == core {
+            if byGroup[r.group] == nil { order.append(r.group) }
+            byGroup[r.group, default: []].append(r)
+        }
+        let items: [JSONValue] = order.map { group in
+            var versionOrder: [String] = []
+            for r in byGroup[group]! where !versionOrder.contains(r.version) { versionOrder.append(r.version) }
+            let versions: [JSONValue] = versionOrder.map { v in
+                .object(
+                    JSONObject([
+                        ("version", .string(v)),
+                        ("resources", .array(byGroup[group]!.filter { $0.version == v }.map(resourceDiscovery))),
+                        ("freshness", "Current"),
+                    ]))
+            }
+            return .object(JSONObject([("metadata", .object(JSONObject([("name", .string(group))]))), ("versions", .array(versions))]))
+        }
+        return .object(
+            JSONObject([
+                ("kind", "APIGroupDiscoveryList"), ("apiVersion", .string("apidiscovery.k8s.io/\(version)")), ("metadata", .object(JSONObject())),
+                ("items", .array(items)),
+            ]))
+    }
+
+    private static func kindRef(group: String, version: String, kind: String) -> JSONValue {
+        .object(JSONObject([("group", .string(group)), ("version", .string(version)), ("kind", .string(kind))]))
+    }
+
+    private static func resourceDiscovery(_ r: ServedResource) -> JSONValue {
+        var o = JSONObject([
+            ("resource", .string(r.plural)), ("responseKind", kindRef(group: r.group, version: r.version, kind: r.kind)),
+            ("scope", r.namespaced ? "Namespaced" : "Cluster"), ("singularResource", .string(r.singular)), ("verbs", verbs(r)),
+        ])
+        if !r.shortNames.isEmpty { o["shortNames"] = .array(r.shortNames.map(JSONValue.string)) }
+        if !r.categories.isEmpty { o["categories"] = .array(r.categories.map(JSONValue.string)) }
+        var subresources: [JSONValue] = []
+        if r.statusSubresource {
+            subresources.append(
+                .object(
+                    JSONObject([
+                        ("subresource", "status"), ("responseKind", kindRef(group: r.group, version: r.version, kind: r.kind)),
+                        ("verbs", ["get", "patch", "update"]),
+                    ])))
+        }
+        if r.scalePaths != nil {
+            subresources.append(
+                .object(
+                    JSONObject([
+                        ("subresource", "scale"), ("responseKind", kindRef(group: "autoscaling", version: "v1", kind: "Scale")),
+                        ("verbs", ["get", "patch", "update"]),
+                    ])))
+        }
+        if !subresources.isEmpty { o["subresources"] = .array(subresources) }
+        return .object(o)
     }
 }

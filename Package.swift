@@ -88,6 +88,8 @@ let package = Package(
             dependencies: [
                 "KubeModel", "LLMOpsAPI", "LLMOpsCore", "Simulator", "ControlPlane",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         // `hack/bench-runtime.sh`: a no-op controller, compared with kopf in the same run.

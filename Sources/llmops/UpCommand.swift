@@ -1,6 +1,8 @@
 import ArgumentParser
 import ControlPlane
 import Foundation
+import Logging
+import ServiceLifecycle
 
 /// `llmops up`: runs the embedded Kubernetes-compatible control plane until SIGINT or SIGTERM.
 struct UpCommand: AsyncParsableCommand {
@@ -46,41 +48,26 @@ struct UpCommand: AsyncParsableCommand {
             kubeconfig: \(kubeconfigPath)   (kubectl --kubeconfig \(kubeconfigPath) get namespaces)
 
             """.utf8))
-        await waitForTermination()
-        print("shutting down")
-        try await plane.shutdown()
-    }
-
-    /// Suspends until SIGINT or SIGTERM.
-    func waitForTermination() async {
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            let once = Once(continuation)
-            for sig in [SIGINT, SIGTERM] {
-                signal(sig, SIG_IGN)
-                let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
-                source.setEventHandler { once.fire() }
-                source.resume()
-                Once.keep(source)
-            }
-        }
+        // swift-service-lifecycle turns SIGTERM and SIGINT into a graceful shutdown, as it does
+        // for the operator's Manager, so both stop the same way.
+        var logger = Logger(label: "llmops.up")
+        logger.logLevel = .warning
+        let group = ServiceGroup(
+            configuration: .init(services: [ControlPlaneService(plane: plane)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await group.run()
     }
 }
 
-/// Resumes a continuation exactly once, from whichever signal arrives first.
-final class Once: @unchecked Sendable {
-    private let lock = NSLock()
-    private var continuation: CheckedContinuation<Void, Never>?
-    nonisolated(unsafe) private static var sources: [DispatchSourceSignal] = []
+/// The running control plane as a lifecycle service: it serves until shutdown is requested,
+/// then stops accepting requests and closes the store.
+struct ControlPlaneService: Service {
+    let plane: LocalControlPlane
 
-    init(_ c: CheckedContinuation<Void, Never>) { continuation = c }
-
-    static func keep(_ s: DispatchSourceSignal) { sources.append(s) }
-
-    func fire() {
-        lock.lock()
-        let c = continuation
-        continuation = nil
-        lock.unlock()
-        c?.resume()
+    func run() async throws {
+        // Returns at once when shutdown is requested, or with CancellationError when the group
+        // is cancelled; the plane is stopped either way.
+        try? await gracefulShutdown()
+        print("shutting down")
+        try await plane.shutdown()
     }
 }

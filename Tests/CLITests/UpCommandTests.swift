@@ -201,4 +201,16 @@ final class RunningControlPlane {
         #expect(try second.kubectl(["get", "crd", "llmdeployments.llmops.io", "-o", "name"]).status == 0)
         #expect(try second.kubectl(["get", "llmd", "-A"]).status == 0)
     }
+
+    /// SIGTERM and SIGINT are graceful: exit status 0, and the next start serves the data.
+    @Test(arguments: [SIGTERM, SIGINT])
+    func signalsStopGracefully(_ sig: Int32) throws {
+        let first = try RunningControlPlane()
+        #expect(try first.kubectl(["create", "namespace", "kept"]).status == 0)
+        first.stop(signal: sig)
+        #expect(first.process.terminationReason == .exit && first.process.terminationStatus == 0)
+        let second = try RunningControlPlane(dataDir: first.dataDir)
+        defer { second.stop() }
+        #expect(try second.kubectl(["get", "namespace", "kept", "-o", "name"]).stdout == "namespace/kept\n")
+    }
 }

@@ -225,3 +225,29 @@ def test_delete_finalizers_cascade_and_namespaces(cp):
     cp.kubectl("delete", "namespace", "gc", "--timeout=20s")
     assert cp.kubectl("get", "namespace", "gc", check=False).returncode != 0
     assert cp.kubectl("get", "cm", "-n", "gc", "-o", "name").stdout.strip() == ""
+
+
+def test_typed_create_commands_send_protobuf(cp):
+    """kubectl's generators (create deployment, run, create service, expose) send protobuf."""
+    cp.kubectl("create", "namespace", "typed")
+    out = cp.kubectl("create", "deployment", "web", "-n", "typed", "--image=nginx:1.27", "--replicas=3", "--port=80", "-v=8", "--", "sh", "-c", "echo hi")
+    assert "application/vnd.kubernetes.protobuf" in out.stderr and "deployment.apps/web created" in out.stdout
+    d = cp.get_json("deployment", "web", "-n", "typed")
+    assert d["spec"]["replicas"] == 3 and d["spec"]["selector"] == {"matchLabels": {"app": "web"}}
+    [c] = d["spec"]["template"]["spec"]["containers"]
+    assert c["image"] == "nginx:1.27" and c["command"] == ["sh", "-c", "echo hi"] and c["ports"] == [{"containerPort": 80}]
+    assert "creationTimestamp" not in d["spec"]["template"]["metadata"]
+    # kubectl scale works on the result, through the scale subresource.
+    cp.kubectl("scale", "deployment", "web", "-n", "typed", "--replicas=1")
+    assert cp.get_json("deployment", "web", "-n", "typed")["spec"]["replicas"] == 1
+
+    cp.kubectl("run", "box", "-n", "typed", "--image=busybox", "--env=A=1", "--restart=Never", "--port=8080", "--", "sleep", "3600")
+    pod = cp.get_json("pod", "box", "-n", "typed")
+    assert pod["metadata"]["labels"] == {"run": "box"} and pod["spec"]["restartPolicy"] == "Never"
+    assert pod["spec"]["containers"][0]["env"] == [{"name": "A", "value": "1"}] and pod["spec"]["containers"][0]["args"] == ["sleep", "3600"]
+
+    cp.kubectl("create", "service", "clusterip", "api", "-n", "typed", "--tcp=80:8080")
+    svc = cp.get_json("service", "api", "-n", "typed")
+    assert svc["spec"]["ports"] == [{"name": "80-8080", "port": 80, "protocol": "TCP", "targetPort": 8080}] and svc["spec"]["type"] == "ClusterIP"
+    cp.kubectl("expose", "deployment", "web", "-n", "typed", "--name=web-named", "--port=81", "--target-port=http")
+    assert cp.get_json("service", "web-named", "-n", "typed")["spec"]["ports"][0]["targetPort"] == "http"

@@ -1,4 +1,5 @@
 """The official Python client (`kubernetes` from PyPI) against `llmops up`."""
+import datetime
 import threading
 import time
 
@@ -135,3 +136,47 @@ def test_core_watch_and_paging(api):
         events.append((e["type"], e["object"].metadata.name))
         break
     assert events == [("DELETED", "page-0")]
+
+
+def test_events_are_one_resource_in_two_apis(api, cp):
+    """core/v1 and events.k8s.io/v1 Events share storage, each API in its own field names."""
+    core, events = client.CoreV1Api(api), client.EventsV1Api(api)
+    core.create_namespace(client.V1Namespace(metadata=client.V1ObjectMeta(name="ev")))
+    cm = core.create_namespaced_config_map("ev", client.V1ConfigMap(metadata=client.V1ObjectMeta(name="target")))
+    ref = client.V1ObjectReference(kind="ConfigMap", namespace="ev", name="target", uid=cm.metadata.uid, api_version="v1")
+    w = watch.Watch()
+    seen = []
+
+    def follow():
+        for e in w.stream(events.list_namespaced_event, "ev", timeout_seconds=10):
+            seen.append((e["type"], e["object"].note))
+            if len(seen) == 2:
+                w.stop()
+
+    t = threading.Thread(target=follow)
+    t.start()
+    time.sleep(0.5)
+    core.create_namespaced_event("ev", client.CoreV1Event(
+        metadata=client.V1ObjectMeta(name="from-core"), involved_object=ref, reason="Scaled", message="core says hi",
+        type="Normal", count=3, source=client.V1EventSource(component="llmops"),
+        # events.k8s.io requires eventTime, and this client refuses events without one.
+        event_time=datetime.datetime.now(datetime.timezone.utc)))
+    events.create_namespaced_event("ev", client.EventsV1Event(
+        metadata=client.V1ObjectMeta(name="from-events"), regarding=ref, reason="Promoted", note="events says hi",
+        type="Normal", action="Promote", reporting_controller="llmops.io/canary", reporting_instance="llmops-0",
+        event_time=datetime.datetime.now(datetime.timezone.utc)))
+    t.join(timeout=15)
+
+    as_events = events.read_namespaced_event("from-core", "ev")
+    assert as_events.note == "core says hi" and as_events.regarding.name == "target" and as_events.deprecated_count == 3
+    assert as_events.deprecated_source.component == "llmops"
+    as_core = core.read_namespaced_event("from-events", "ev")
+    assert as_core.message == "events says hi" and as_core.involved_object.uid == cm.metadata.uid
+    assert as_core.reporting_component == "llmops.io/canary" and as_core.action == "Promote"
+    assert sorted(e.metadata.name for e in core.list_namespaced_event("ev").items) == ["from-core", "from-events"]
+    assert seen == [("ADDED", "core says hi"), ("ADDED", "events says hi")]
+    # kubectl describe (core Events by involvedObject) shows the one written through events.k8s.io.
+    described = cp.kubectl("describe", "configmap", "target", "-n", "ev").stdout
+    assert "events says hi" in described and "core says hi" in described
+    events.delete_namespaced_event("from-core", "ev")
+    assert [e.metadata.name for e in core.list_namespaced_event("ev").items] == ["from-events"]

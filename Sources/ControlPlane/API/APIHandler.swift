@@ -128,7 +128,7 @@ public actor APIHandler {
         guard let found = await store.find(try key(resource, namespace, name)) else {
             throw APIError.notFound(resource.plural, name, group: resource.group)
         }
-        return withTypeMeta(found, resource)
+        return present(found, resource)
     }
 
     private func list(_ resource: ServedResource, _ path: ResourcePath, _ r: APIRequest) async throws -> APIResponse {
@@ -171,7 +171,7 @@ public actor APIHandler {
         let listRV = String(token?.rv ?? revision)
         let nextToken = next.map { ListPage.encode(.init(rv: token?.rv ?? revision, start: $0)) }
         if r.wantsTable {
-            return APIResponse(status: 200, body: TablePrinter.table(items.map(\.value), resource, resourceVersion: listRV, now: now(), continue: nextToken))
+            return APIResponse(status: 200, body: TablePrinter.table(items.map { resource.conversion.fromStored($0.value) }, resource, resourceVersion: listRV, now: now(), continue: nextToken))
         }
         var meta = JSONObject([("resourceVersion", .string(listRV))])
         if let nextToken {
@@ -193,10 +193,10 @@ public actor APIHandler {
         out.reserveCapacity(out.count + items.reduce(0) { $0 + $1.encoded.count + 1 } + 2)
         for (n, item) in items.enumerated() {
             if n > 0 { out.append(UInt8(ascii: ",")) }
-            if item.value["apiVersion"]?.stringValue == resource.apiVersion && item.value["kind"]?.stringValue == resource.kind {
+            if resource.conversion == .none && item.value["apiVersion"]?.stringValue == resource.apiVersion && item.value["kind"]?.stringValue == resource.kind {
                 out.append(contentsOf: item.encoded)
             } else {
-                JSONText.append(withTypeMeta(item.value, resource), to: &out)
+                JSONText.append(present(item.value, resource), to: &out)
             }
         }
         out.append(contentsOf: "]}".utf8)
@@ -222,6 +222,11 @@ public actor APIHandler {
         var out: [String: String] = [:]
         for (k, v) in o["metadata"]?["labels"]?.objectValue ?? JSONObject() { if let s = v.stringValue { out[k] = s } }
         return out
+    }
+
+    /// A stored object as `resource` serves it: converted from the stored form, with type meta.
+    func present(_ stored: JSONValue, _ resource: ServedResource) -> JSONValue {
+        withTypeMeta(resource.conversion.fromStored(stored), resource)
     }
 
     func withTypeMeta(_ o: JSONValue, _ resource: ServedResource) -> JSONValue {
@@ -361,11 +366,11 @@ public actor APIHandler {
             }
         }
         if r.isDryRun { return APIResponse(status: 201, body: withTypeMeta(value, resource), warnings: warnings) }
-        let stored = try await store.create(k, value)
+        let stored = try await store.create(k, resource.conversion.toStored(value))
         if resource.kind == "CustomResourceDefinition", case .success(let served) = ResourceRegistry.resources(fromCRD: stored) {
             for s in served { registry.add(s) }
         }
-        return APIResponse(status: 201, body: withTypeMeta(stored, resource), warnings: warnings)
+        return APIResponse(status: 201, body: present(stored, resource), warnings: warnings)
     }
 
     /// Accepts a CRD: validates what it defines and marks it Established and NamesAccepted.
@@ -487,7 +492,7 @@ public actor APIHandler {
             manager: manager, apiVersion: resource.apiVersion, time: now().rfc3339, subresource: path.subresource, rules: resource.listRules)
         let merged: JSONValue
         do {
-            switch try ManagedFields.apply(live: live.map { withTypeMeta($0, resource) }, applied: applied, force: ["true", "1"].contains(r.query["force"] ?? ""), context) {
+            switch try ManagedFields.apply(live: live.map { present($0, resource) }, applied: applied, force: ["true", "1"].contains(r.query["force"] ?? ""), context) {
             case .success(let m): merged = m
             case .failure(let conflicts): throw Self.conflictError(conflicts.conflicts, resource: resource, name: name)
             }
@@ -527,7 +532,7 @@ public actor APIHandler {
     func write(_ resource: ServedResource, _ path: ResourcePath, _ name: String, _ body: JSONValue, _ r: APIRequest, tracking: FieldTracking) async throws -> APIResponse {
         let subresource = path.subresource
         let k = try key(resource, path.namespace, name)
-        guard let current = await store.find(k) else { throw APIError.notFound(resource.plural, name, group: resource.group) }
+        guard let current = await store.find(k).map(resource.conversion.fromStored) else { throw APIError.notFound(resource.plural, name, group: resource.group) }
         var (value, warnings) = try admit(body, resource, namespace: path.namespace, strict: r.query["fieldValidation"] == "Strict")
         guard case .object(var o) = value, case .object(let old) = current else { throw APIError.badRequest("the body must be an object") }
         var meta = o["metadata"]?.objectValue ?? JSONObject()
@@ -561,10 +566,10 @@ public actor APIHandler {
         if r.isDryRun { return APIResponse(status: 200, body: withTypeMeta(value, resource), warnings: warnings) }
         if remove {
             let deleted = try await store.delete(k, expectedRevision: expected)
-            return APIResponse(status: 200, body: withTypeMeta(deleted, resource), warnings: warnings)
+            return APIResponse(status: 200, body: present(deleted, resource), warnings: warnings)
         }
-        let stored = try await store.update(k, value, expectedRevision: expected)
-        return APIResponse(status: 200, body: withTypeMeta(stored, resource), warnings: warnings)
+        let stored = try await store.update(k, resource.conversion.toStored(value), expectedRevision: expected)
+        return APIResponse(status: 200, body: present(stored, resource), warnings: warnings)
     }
 
     static func withoutBookkeeping(_ o: JSONObject) -> JSONObject {
@@ -619,20 +624,20 @@ public actor APIHandler {
             guard case .object(var o) = current else { throw APIError.badRequest("corrupt object") }
             var m = o["metadata"]?.objectValue ?? JSONObject()
             if m["deletionTimestamp"] != nil && m["finalizers"]?.arrayValue ?? [] == finalizers {
-                return APIResponse(status: 202, body: withTypeMeta(current, resource))
+                return APIResponse(status: 202, body: present(current, resource))
             }
             if m["deletionTimestamp"] == nil { m["deletionTimestamp"] = .string(now().rfc3339) }
             m["finalizers"] = finalizers.isEmpty ? nil : .array(finalizers)
             o["metadata"] = .object(m)
             if terminating { o["status"] = .object(JSONObject([("phase", "Terminating")])) }
-            if options.dryRun { return APIResponse(status: 202, body: withTypeMeta(.object(o), resource)) }
+            if options.dryRun { return APIResponse(status: 202, body: present(.object(o), resource)) }
             let stored = try await store.update(k, .object(o))
-            return APIResponse(status: 202, body: withTypeMeta(stored, resource))
+            return APIResponse(status: 202, body: present(stored, resource))
         }
-        if options.dryRun { return APIResponse(status: 200, body: withTypeMeta(current, resource)) }
+        if options.dryRun { return APIResponse(status: 200, body: present(current, resource)) }
         let deleted = try await store.delete(k)
         forget(resource, deleted)
-        return APIResponse(status: 200, body: withTypeMeta(deleted, resource))
+        return APIResponse(status: 200, body: present(deleted, resource))
     }
 
     /// A deleted CRD stops being served.

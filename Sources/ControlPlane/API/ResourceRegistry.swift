@@ -20,10 +20,13 @@ public struct ServedResource: Sendable {
     public var review = false
     /// Groups `kubectl get` accepts as a name (`all` for the workload kinds, a CRD's own).
     public var categories: [String] = []
+    /// Set when objects are stored under another resource, in its form (events.k8s.io Events).
+    public var storedAs: String?
+    public var conversion: StorageConversion = .none
 
     public var apiVersion: String { group.isEmpty ? version : "\(group)/\(version)" }
     /// The store's resource name: `group/plural`, with `core` for the core group.
-    public var storeResource: String { "\(group.isEmpty ? "core" : group)/\(plural)" }
+    public var storeResource: String { storedAs ?? "\(group.isEmpty ? "core" : group)/\(plural)" }
 
     public init(
         group: String, version: String, plural: String, singular: String, kind: String, namespaced: Bool, shortNames: [String] = [],
@@ -56,7 +59,12 @@ public struct ResourceRegistry: Sendable {
         .init(group: "", version: "v1", plural: "secrets", singular: "secret", kind: "Secret", namespaced: true),
         .init(group: "", version: "v1", plural: "serviceaccounts", singular: "serviceaccount", kind: "ServiceAccount", namespaced: true, shortNames: ["sa"]),
         .init(group: "", version: "v1", plural: "events", singular: "event", kind: "Event", namespaced: true, shortNames: ["ev"]),
-        .init(group: "events.k8s.io", version: "v1", plural: "events", singular: "event", kind: "Event", namespaced: true, shortNames: ["ev"]),
+        {
+            var r = ServedResource(group: "events.k8s.io", version: "v1", plural: "events", singular: "event", kind: "Event", namespaced: true, shortNames: ["ev"])
+            r.storedAs = "core/events"
+            r.conversion = .eventsV1
+            return r
+        }(),
         .init(group: "apps", version: "v1", plural: "deployments", singular: "deployment", kind: "Deployment", namespaced: true, shortNames: ["deploy"], statusSubresource: true, categories: ["all"]),
         .init(group: "apps", version: "v1", plural: "replicasets", singular: "replicaset", kind: "ReplicaSet", namespaced: true, shortNames: ["rs"], statusSubresource: true, categories: ["all"]),
         .init(group: "coordination.k8s.io", version: "v1", plural: "leases", singular: "lease", kind: "Lease", namespaced: true),

@@ -295,7 +295,7 @@ final class HTTPHandler: ChannelInboundHandler, @unchecked Sendable {
                 o = event.object["metadata"] != nil ? event.object.objectValue ?? JSONObject()
                     : JSONObject([("metadata", .object(JSONObject([("resourceVersion", .string(String(event.resourceVersion)))])))])
             } else {
-                guard case .object(let object) = event.object, options.filter(event.object) else { return true }
+                guard case .object(let object) = resource.conversion.fromStored(event.object), options.filter(event.object) else { return true }
                 o = object
             }
             o["apiVersion"] = .string(resource.apiVersion)

@@ -106,6 +106,46 @@ let deployments = "llmops.io/llmdeployments"
         try await check(try ObjectStore(path: path))
     }
 
+    /// Later pages of a list show the first page's revision: objects changed, deleted or
+    /// created since are shown as they were, also across a compaction up to that revision
+    /// (which must keep, or put back, the versions such a page needs) and a restart.
+    @Test func snapshotAtAnEarlierRevisionSurvivesChangesCompactionAndRestart() async throws {
+        let path = tempDB()
+        let prefix = StoreKey.prefix(resource: deployments, namespace: "s")
+        func key(_ n: String) -> StoreKey { StoreKey(resource: deployments, namespace: "s", name: n) }
+        var atR: [String: Int64] = [:]
+        let r: Int64
+        do {
+            let store = try ObjectStore(path: path)
+            for i in 0..<8 { _ = try await store.create(key("o\(i)"), object("o\(i)", Int64(i))) }
+            r = await store.revision
+            for i in 0..<8 { atR[key("o\(i)").path] = Int64(i) }
+            // o1 is written once before the compaction point is reached, o2..o5 only after.
+            _ = try await store.update(key("o1"), object("o1", 100))
+            try await store.compact(upTo: r)
+            _ = try await store.update(key("o2"), object("o2", 200))  // its log entry was compacted: put back
+            _ = try await store.update(key("o2"), object("o2", 201))
+            _ = try await store.delete(key("o3"))
+            _ = try await store.create(key("o3b"), object("o3b", 300))
+            _ = try await store.update(key("o1"), object("o1", 101))
+        }
+        let store = try ObjectStore(path: path)
+        func values(after: String?) async throws -> [String: Int64] {
+            var out: [String: Int64] = [:]
+            for e in try await store.entries(prefix: prefix, after: after, at: r) {
+                #expect(try JSONText.parse(e.encoded) == e.value)
+                out[e.key] = e.value["spec"]?["n"]?.intValue
+            }
+            return out
+        }
+        #expect(try await values(after: nil) == atR)
+        #expect(try await values(after: key("o2").path) == atR.filter { $0.key > key("o2").path })
+        // The current state is untouched by all this.
+        #expect(await store.list(prefix: prefix).items.compactMap { $0["spec"]?["n"]?.intValue } == [0, 101, 201, 300, 4, 5, 6, 7])
+        try await store.compact(upTo: r + 1)
+        await #expect(throws: StoreError.self) { try await store.entries(prefix: prefix, after: nil, at: r) }
+    }
+
     @Test func watchReplaysThenFollowsWithoutGapsOrDuplicates() async throws {
         let store = try ObjectStore(path: tempDB())
         let prefix = StoreKey.prefix(resource: deployments, namespace: "w")

@@ -180,3 +180,26 @@ def test_events_are_one_resource_in_two_apis(api, cp):
     assert "events says hi" in described and "core says hi" in described
     events.delete_namespaced_event("from-core", "ev")
     assert [e.metadata.name for e in core.list_namespaced_event("ev").items] == ["from-events"]
+
+
+def test_later_pages_show_the_first_pages_revision(api):
+    """continue pages are one snapshot, whatever changes between the requests."""
+    core = client.CoreV1Api(api)
+    core.create_namespace(client.V1Namespace(metadata=client.V1ObjectMeta(name="pages")))
+    for i in range(6):
+        core.create_namespaced_config_map("pages", client.V1ConfigMap(metadata=client.V1ObjectMeta(name=f"c{i}"), data={"v": "old"}))
+    first = core.list_namespaced_config_map("pages", limit=2)
+    assert [c.metadata.name for c in first.items] == ["c0", "c1"] and first.metadata.remaining_item_count == 4
+    core.patch_namespaced_config_map("c3", "pages", {"data": {"v": "new"}})
+    core.delete_namespaced_config_map("c4", "pages")
+    core.create_namespaced_config_map("pages", client.V1ConfigMap(metadata=client.V1ObjectMeta(name="c2a"), data={"v": "new"}))
+    rest, token = [], first.metadata._continue
+    while token:
+        page = core.list_namespaced_config_map("pages", limit=2, _continue=token)
+        assert page.metadata.resource_version == first.metadata.resource_version
+        rest += [(c.metadata.name, c.data["v"]) for c in page.items]
+        token = page.metadata._continue
+    assert rest == [("c2", "old"), ("c3", "old"), ("c4", "old"), ("c5", "old")]
+    # A fresh list sees the changes.
+    now = core.list_namespaced_config_map("pages")
+    assert [(c.metadata.name, c.data["v"]) for c in now.items] == [("c0", "old"), ("c1", "old"), ("c2", "old"), ("c2a", "new"), ("c3", "new"), ("c5", "old")]

@@ -144,8 +144,14 @@ public actor APIHandler {
             }
             token = t
         }
-        // Pages are read in batches from the store, so each page costs about its own size.
+        // The first page is the current state, read in batches (each page costs about its own
+        // size). Later pages show the first page's revision, as Kubernetes' continue does: if
+        // anything changed since, they come from the store's snapshot at that revision.
         let filtered = r.query["labelSelector"]?.isEmpty == false || r.query["fieldSelector"]?.isEmpty == false
+        var snapshot: [StoredObject]?
+        if let token, token.rv < (await store.revision) {
+            snapshot = try await store.entries(prefix: prefix, after: token.start, at: token.rv)
+        }
         var items: [StoredObject] = []
         var next: String?
         var remaining: Int?
@@ -153,19 +159,25 @@ public actor APIHandler {
         var revision: Int64 = 0
         let batch = limit.map { max($0 + 1, 256) }
         scan: while true {
-            let (entries, rev) = await store.entries(prefix: prefix, after: cursor, limit: batch)
-            if revision == 0 { revision = rev }
-            for e in entries {
+            let entries: [StoredObject]
+            if let snapshot {
+                entries = snapshot
+            } else {
+                let (current, rev) = await store.entries(prefix: prefix, after: cursor, limit: batch)
+                if revision == 0 { revision = rev }
+                entries = current
+            }
+            for (index, e) in entries.enumerated() {
                 guard !filtered || filter(e.value) else { continue }
                 if let limit, items.count == limit {
                     next = cursor
-                    if !filtered { remaining = await store.count(prefix: prefix, after: cursor) }
+                    if !filtered { remaining = snapshot != nil ? entries.count - index : await store.count(prefix: prefix, after: cursor) }
                     break scan
                 }
                 items.append(e)
                 cursor = e.key
             }
-            guard let batch, entries.count == batch else { break }
+            guard snapshot == nil, let batch, entries.count == batch else { break }
             cursor = entries.last?.key
         }
         let listRV = String(token?.rv ?? revision)

@@ -153,6 +153,36 @@ public actor ObjectStore {
         return (range.map { objects[sortedKeys[$0]]! }, revision)
     }
 
+    /// Objects under a prefix after a key as they were at `revision`, in key order: what the
+    /// later pages of a paged list return, so that all pages show one revision, as the API
+    /// server's `continue` promises. Unchanged objects come from memory; for the keys changed
+    /// since, the version at `revision` is read from the change log. Throws `gone` when that
+    /// revision was compacted away.
+    public func entries(prefix: String, after: String?, at revision: Int64) throws(StoreError) -> [StoredObject] {
+        guard revision < self.revision else { return entries(prefix: prefix, after: after).items }
+        if revision < compactedRevision { throw .gone(requested: revision, oldest: compactedRevision) }
+        do {
+            let changed = Set(
+                try db.query(
+                    "SELECT DISTINCT key FROM events WHERE rv > ? AND substr(key, 1, ?) = ? AND key > ?",
+                    [.int(revision), .int(Int64(prefix.utf8.count)), .text(prefix), .text(after ?? "")]
+                ) { $0.text(0) })
+            var items = entries(prefix: prefix, after: after).items.filter { !changed.contains($0.key) }
+            for key in changed where after.map({ key > $0 }) ?? true {
+                let old = try db.query(
+                    "SELECT type, value FROM events WHERE key = ? AND rv <= ? ORDER BY rv DESC LIMIT 1", [.text(key), .int(revision)]
+                ) { ($0.text(0), $0.blob(1)) }
+                guard let (type, blob) = old.first, type != WatchEventType.deleted.rawValue else { continue }
+                items.append(StoredObject(key: key, value: try JSONText.parse(blob), encoded: blob))
+            }
+            return items.sorted { $0.key < $1.key }
+        } catch let e as JSONText.ParseError {
+            throw .storage("corrupt object: \(e)")
+        } catch {
+            throw .storage("\(error)")
+        }
+    }
+
     /// How many objects lie under a prefix after a key (for `remainingItemCount`).
     public func count(prefix: String, after: String? = nil) -> Int {
         range(prefix: prefix, after: after).count
@@ -230,9 +260,18 @@ public actor ObjectStore {
             stored = .object(o)
         }
         let blob = JSONText.bytes(stored)
+        // The version being replaced may be needed by a paged list at an older revision; if
+        // compaction dropped its log entry, put it back (see `entries(prefix:after:at:)`).
+        let previous = objects[key.path].flatMap { p -> (Int64, [UInt8])? in
+            let prevRV = Self.resourceVersion(of: p.value)
+            return prevRV <= compactedRevision ? (prevRV, p.encoded) : nil
+        }
         do {
             try db.execute("BEGIN IMMEDIATE")
             do {
+                if let (prevRV, prevBlob) = previous {
+                    try db.run("INSERT OR IGNORE INTO events VALUES (?, ?, 'MODIFIED', ?)", [.int(prevRV), .text(key.path), .blob(prevBlob)])
+                }
                 try db.run("INSERT INTO events VALUES (?, ?, ?, ?)", [.int(rv), .text(key.path), .text(type.rawValue), .blob(blob)])
                 if type == .deleted {
                     try db.run("DELETE FROM objects WHERE key = ?", [.text(key.path)])
@@ -317,7 +356,14 @@ public actor ObjectStore {
         guard target > compactedRevision else { return }
         do {
             try db.execute("BEGIN IMMEDIATE")
-            try db.run("DELETE FROM events WHERE rv <= ?", [.int(target)])
+            // A key changed after the target keeps its last version at or before it, which a
+            // paged list at a revision between the two still needs; everything else goes.
+            try db.run(
+                """
+                DELETE FROM events WHERE rv <= ?1 AND NOT (
+                    rv = (SELECT max(e.rv) FROM events e WHERE e.key = events.key AND e.rv <= ?1)
+                    AND EXISTS (SELECT 1 FROM events l WHERE l.key = events.key AND l.rv > ?1))
+                """, [.int(target)])
             try db.run("UPDATE meta SET value = ? WHERE name = 'compacted'", [.int(target)])
             try db.execute("COMMIT")
         } catch {

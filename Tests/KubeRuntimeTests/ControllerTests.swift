@@ -25,6 +25,34 @@ import Testing
 }
 
 @Suite struct ControllerTests {
+    /// One change is one add to the work queue: an update's old and new versions map to the
+    /// same key, which must not be added twice (a worker taking it in between would reconcile
+    /// twice for one change).
+    @Test func oneChangeIsOneQueueAdd() async throws {
+        let cluster = try await TestCluster.start()
+        defer { Task { await cluster.shutdown() } }
+        let manager = Manager(client: cluster.client)
+        let reconciles = LockedValue(0)
+        manager.controller("adds").for(ConfigMap.self, options: .init(namespace: "default")).complete { request, _ in
+            if request.name == "counted" { reconciles.withLock { $0 += 1 } }
+            return .done
+        }
+        let run = Task { try await manager.run() }
+        defer { manager.stop() }
+        var cm = try await cluster.client.create(ConfigMap(metadata: ObjectMeta(name: "counted", namespace: "default"), data: ["n": "0"]))
+        #expect(await eventually { reconciles.withLock { $0 } == 1 })
+        for i in 1...20 {
+            cm.data = ["n": "\(i)"]
+            cm = try await cluster.client.update(cm)
+            #expect(await eventually { reconciles.withLock { $0 } == i + 1 })
+        }
+        let line = manager.metrics.exposition().split(separator: "\n").first { $0.hasPrefix("workqueue_adds_total") && $0.contains("name=\"adds\"") }
+        #expect(line.map { $0.split(separator: " ").last == "21" } == true, "\(line ?? "no workqueue_adds_total")")
+        #expect(reconciles.withLock { $0 } == 21)
+        manager.stop()
+        _ = try? await run.value
+    }
+
     @Test func reconcilesEveryObjectAndNeverOneKeyTwiceAtOnce() async throws {
         let cluster = try await TestCluster.start()
         defer { Task { await cluster.shutdown() } }

@@ -49,7 +49,10 @@ public struct ControllerBuilder: Sendable {
             informer.addHandler { event in
                 var requests = map(event.object)
                 if case .updated(let old, let new) = event, old.metadata.resourceVersion != new.metadata.resourceVersion {
-                    requests += map(old)  // e.g. a child moved to another owner: both hear of it
+                    // e.g. a child moved to another owner: both hear of it. A key both versions
+                    // map to is added once: a worker could take it between two adds and the
+                    // second would cost a second reconcile for one change.
+                    for r in map(old) where !requests.contains(r) { requests.append(r) }
                 }
                 for r in requests { queue.add(r) }
             }

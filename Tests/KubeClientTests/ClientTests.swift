@@ -1,5 +1,5 @@
 import Foundation
-import KubeClient
+@testable import KubeClient
 import KubeModel
 import KubeTestSupport
 import LLMOpsAPI
@@ -114,6 +114,31 @@ import Testing
             if seen.count == 3 { break }
         }
         #expect(seen == ["ADDED 1", "MODIFIED 2", "DELETED"])
+    }
+
+    /// A watch from an old version replays its backlog in large chunks, handed on as batches:
+    /// the events must still come out complete and in order.
+    @Test func watchBacklogArrivesCompleteAndInOrder() async throws {
+        let cluster = try await TestCluster.start()
+        defer { Task { await cluster.shutdown() } }
+        let c = cluster.client
+        let start = try await c.list(ConfigMap.self, namespace: "default").resourceVersion
+        for i in 0..<300 { _ = try await c.create(ConfigMap(metadata: ObjectMeta(name: "b\(i)", namespace: "default"), data: ["i": "\(i)"])) }
+        let stream = try await c.watch(ConfigMap.self, namespace: "default", options: .init(resourceVersion: start, timeoutSeconds: 30))
+        var seen: [Int] = []
+        var versions: [Int64] = []
+        for try await event in stream {
+            guard case .added(let o) = event else { continue }
+            seen.append(Int(o.data?["i"] ?? "") ?? -1)
+            versions.append(Int64(o.metadata.resourceVersion ?? "") ?? -1)
+            if seen.count == 300 { break }
+        }
+        #expect(seen == Array(0..<300))
+        #expect(versions == versions.sorted() && Set(versions).count == 300)
+        // The batch decoder itself.
+        let lines = (0..<40).map { i in Array(#"{"type":"ADDED","object":{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"x\#(i)"}}}"#.utf8) }
+        let events = try KubeClient.decodeWatchLines(ConfigMap.self, lines)
+        #expect(events.map { e -> String in if case .added(let o) = e { return o.metadata.name ?? "" } else { return "" } } == (0..<40).map { "x\($0)" })
     }
 
     @Test func wrongTokenIsUnauthorizedAndDeadServerIsATransportError() async throws {

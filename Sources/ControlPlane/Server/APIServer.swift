@@ -193,6 +193,8 @@ final class HTTPHandler: ChannelInboundHandler, @unchecked Sendable {
     private var head: HTTPRequestHead?
     private var body: [UInt8] = []
     private var tooLarge = false
+    /// A watch stream's flush is queued on the event loop (see `WatchWriter`).
+    var flushScheduled = false
 
     init(server: APIServer) { self.server = server }
 
@@ -300,15 +302,11 @@ final class HTTPHandler: ChannelInboundHandler, @unchecked Sendable {
             }
             o["apiVersion"] = .string(resource.apiVersion)
             o["kind"] = .string(resource.kind)
-            let line = JSONText.serialize(.object(JSONObject([("type", .string(event.type.rawValue)), ("object", .object(o))]))) + "\n"
-            let active = try? await loop.submit { () -> Bool in
-                let (handler, context) = bound.value
-                guard context.channel.isActive else { return false }
-                context.writeAndFlush(handler.wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(string: line)))), promise: nil)
-                return true
-            }.get()
-            return active == true
+            var line = JSONText.bytes(.object(JSONObject([("type", .string(event.type.rawValue)), ("object", .object(o))])))
+            line.append(0x0A)
+            return await writer.send(line)
         }
+        let writer = WatchWriter(bound: bound, loop: loop)
         await withTaskGroup(of: Void.self) { group in
             group.addTask {
                 if let (objects, revision) = options.initial {
@@ -330,5 +328,50 @@ final class HTTPHandler: ChannelInboundHandler, @unchecked Sendable {
             let (handler, context) = bound.value
             if context.channel.isActive { context.writeAndFlush(handler.wrapOutboundOut(.end(nil)), promise: nil) }
         }
+    }
+}
+
+/// Writes a watch stream's lines without a round trip to the event loop per event: each line is
+/// queued on the loop, and one flush follows whatever was queued before it ran, so a burst of
+/// changes leaves in a few large writes instead of one system call each. Bytes written but not
+/// yet sent are bounded: past `maxPending` the watch waits for the client to read.
+final class WatchWriter: Sendable {
+    static let maxPending = 8 << 20
+    private let bound: NIOLoopBound<(HTTPHandler, ChannelHandlerContext)>
+    private let loop: EventLoop
+    private let state = Mutex<(pending: Int, closed: Bool)>((0, false))
+
+    init(bound: NIOLoopBound<(HTTPHandler, ChannelHandlerContext)>, loop: EventLoop) {
+        self.bound = bound
+        self.loop = loop
+    }
+
+    /// Queues one line; false once the client is gone (the watch then ends).
+    func send(_ line: [UInt8]) async -> Bool {
+        while true {
+            let (pending, closed) = state.withLock { ($0.pending, $0.closed) }
+            if closed || Task.isCancelled { return false }
+            if pending < Self.maxPending { break }
+            try? await Task.sleep(for: .milliseconds(5))
+        }
+        state.withLock { $0.pending += line.count }
+        loop.execute { [self] in
+            let (handler, context) = bound.value
+            guard context.channel.isActive else {
+                state.withLock { $0 = (0, true) }
+                return
+            }
+            let written = loop.makePromise(of: Void.self)
+            written.futureResult.whenComplete { _ in self.state.withLock { $0.pending -= line.count } }
+            context.write(handler.wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(bytes: line)))), promise: written)
+            if !handler.flushScheduled {
+                handler.flushScheduled = true
+                loop.execute {
+                    handler.flushScheduled = false
+                    context.flush()
+                }
+            }
+        }
+        return true
     }
 }

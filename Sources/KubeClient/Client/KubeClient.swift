@@ -136,13 +136,12 @@ public final class KubeClient: Sendable {
     /// A watch stream. It ends when the server closes it (after `timeoutSeconds`, or when the
     /// connection drops); a `410 Gone` arrives as a thrown `KubeAPIError.gone`.
     public func watch<T: KubeResource>(_ type: T.Type = T.self, namespace: String? = nil, options: WatchOptions = .init()) async throws -> AsyncThrowingStream<WatchEvent<T>, Error> {
-        let lines = try await transport.stream(
-            T.resourceType.collectionPath(namespace: namespace), query: options.query, deadline: .seconds(options.timeoutSeconds + 30))
+        let batches = try await watchBatches(T.self, namespace: namespace, options: options)
         return AsyncThrowingStream { continuation in
             let task = Task {
                 do {
-                    for try await line in lines {
-                        continuation.yield(try WatchFrame.decode(T.self, line))
+                    for try await batch in batches {
+                        for event in batch { continuation.yield(event) }
                     }
                     continuation.finish()
                 } catch {
@@ -151,6 +150,34 @@ public final class KubeClient: Sendable {
             }
             continuation.onTermination = { _ in task.cancel() }
         }
+    }
+
+    /// A watch as batches of events: those that arrived together come as one element, so a
+    /// consumer handling a burst (an informer resuming after a pause) is woken once per batch
+    /// rather than once per event.
+    public func watchBatches<T: KubeResource>(
+        _ type: T.Type = T.self, namespace: String? = nil, options: WatchOptions = .init()
+    ) async throws -> AsyncThrowingStream<[WatchEvent<T>], Error> {
+        let lines = try await transport.stream(
+            T.resourceType.collectionPath(namespace: namespace), query: options.query, deadline: .seconds(options.timeoutSeconds + 30))
+        return AsyncThrowingStream { continuation in
+            let task = Task {
+                do {
+                    for try await batch in lines {
+                        continuation.yield(try Self.decodeWatchLines(T.self, batch))
+                    }
+                    continuation.finish()
+                } catch {
+                    continuation.finish(throwing: error)
+                }
+            }
+            continuation.onTermination = { _ in task.cancel() }
+        }
+    }
+
+    /// Decodes the lines of a watch that arrived together, in order.
+    static func decodeWatchLines<T: KubeResource>(_ type: T.Type, _ lines: [[UInt8]]) throws -> [WatchEvent<T>] {
+        try lines.map { try WatchFrame.decode(T.self, $0) }
     }
 
     // MARK: Raw

@@ -90,7 +90,9 @@ final class HTTPTransport: Sendable {
     }
 
     /// A streaming GET (watch): the response's body as newline-delimited frames.
-    func stream(_ path: String, query: [(String, String)], deadline: Duration) async throws -> AsyncThrowingStream<[UInt8], Error> {
+    /// A streamed response (a watch) as batches of lines: each batch holds the complete lines
+    /// that arrived together, so a consumer can handle a burst at once.
+    func stream(_ path: String, query: [(String, String)], deadline: Duration) async throws -> AsyncThrowingStream<[[UInt8]], Error> {
         try await throttle.acquire()
         let request = makeRequest(.GET, path, query: query, body: nil, contentType: nil)
         let response: HTTPClientResponse
@@ -111,13 +113,16 @@ final class HTTPTransport: Sendable {
                 do {
                     for try await chunk in response.body {
                         pending.append(contentsOf: chunk.readableBytesView)
-                        while let newline = pending.firstIndex(of: UInt8(ascii: "\n")) {
-                            let line = Array(pending[..<newline])
-                            pending.removeSubrange(...newline)
-                            if !line.isEmpty { continuation.yield(line) }
+                        var lines: [[UInt8]] = []
+                        var start = 0
+                        while let newline = pending[start...].firstIndex(of: UInt8(ascii: "\n")) {
+                            if newline > start { lines.append(Array(pending[start..<newline])) }
+                            start = newline + 1
                         }
+                        pending.removeFirst(start)
+                        if !lines.isEmpty { continuation.yield(lines) }
                     }
-                    if !pending.isEmpty { continuation.yield(pending) }
+                    if !pending.isEmpty { continuation.yield([pending]) }
                     continuation.finish()
                 } catch {
                     continuation.finish(throwing: KubeAPIError.transport("watch \(path) broke: \(error)"))

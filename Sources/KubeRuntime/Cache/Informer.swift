@@ -182,25 +182,29 @@ public final class Informer<Object: KubeResource>: Sendable {
         var version = version
         // Spread watch renewals as client-go does (5 to 10 minutes).
         let timeout = Int.random(in: 300...600)
-        let stream = try await client.watch(
+        let stream = try await client.watchBatches(
             Object.self, namespace: options.namespace,
             options: WatchOptions(
                 resourceVersion: version, labelSelector: options.labelSelector, fieldSelector: options.fieldSelector, timeoutSeconds: timeout))
-        for try await event in stream {
+        for try await batch in stream {
             backoff.reset()
-            switch event {
-            case .added(var o), .modified(var o):
-                options.transform(&o)
-                version = o.metadata.resourceVersion ?? version
-                if let old = cache.upsert(o) { deliver([.updated(old: old, new: o)]) } else { deliver([.added(o)]) }
-            case .deleted(var o):
-                options.transform(&o)
-                version = o.metadata.resourceVersion ?? version
-                let old = cache.remove(ObjectKey(o.metadata))
-                deliver([.deleted(old ?? o)])
-            case .bookmark(let rv):
-                if !rv.isEmpty { version = rv }
+            var events: [InformerEvent<Object>] = []
+            for event in batch {
+                switch event {
+                case .added(var o), .modified(var o):
+                    options.transform(&o)
+                    version = o.metadata.resourceVersion ?? version
+                    if let old = cache.upsert(o) { events.append(.updated(old: old, new: o)) } else { events.append(.added(o)) }
+                case .deleted(var o):
+                    options.transform(&o)
+                    version = o.metadata.resourceVersion ?? version
+                    let old = cache.remove(ObjectKey(o.metadata))
+                    events.append(.deleted(old ?? o))
+                case .bookmark(let rv):
+                    if !rv.isEmpty { version = rv }
+                }
             }
+            deliver(events)
         }
         return version
     }

@@ -75,6 +75,25 @@ import Testing
         #expect(stripped.cache.get(namespace: "default", name: "owned")?.metadata.managedFields == nil)
     }
 
+    /// The API server reports an expired version as an ERROR event inside a 200 watch; the
+    /// client must surface it as Gone (not as a broken stream) so the informer lists again.
+    @Test func listsAgainAfterA410InsideTheWatchStream() async throws {
+        let cluster = try await TestCluster.start()
+        defer { Task { await cluster.shutdown() } }
+        let proxy = try await FaultProxy.start(upstream: cluster.configuration.server, caPEM: cluster.configuration.certificateAuthorityPEM)
+        defer { Task { await proxy.stop() } }
+        let viaProxy = try cluster.client(server: proxy.server)
+        proxy.expireNextWatchesInStream(1)
+        let informer = Informer<ConfigMap>(client: viaProxy, options: .init(namespace: "default"))
+        let run = Task { await informer.run() }
+        defer { run.cancel() }
+        await informer.waitForSync()
+        #expect(await eventually { informer.lists >= 2 }, "relisted after the in-stream 410")
+        #expect(proxy.injected["goneInStream"] == 1)
+        _ = try await cluster.client.create(ConfigMap(metadata: ObjectMeta(name: "after-gone", namespace: "default")))
+        #expect(await eventually { informer.cache.get(namespace: "default", name: "after-gone") != nil })
+    }
+
     @Test func listsAgainAfterAForced410AndMissesNothing() async throws {
         let cluster = try await TestCluster.start()
         defer { Task { await cluster.shutdown() } }

@@ -28,7 +28,7 @@ public final class FaultProxy: Sendable {
     public let port: Int
     private let channel: Channel
     private let upstream: HTTPClient
-    private let state: Mutex<(plan: Plan, requests: Int, writes: Int, gonePending: Int, injected: [String: Int])>
+    private let state: Mutex<(plan: Plan, requests: Int, writes: Int, gonePending: Int, goneInStreamPending: Int, injected: [String: Int])>
 
     public var server: String { "http://127.0.0.1:\(port)" }
 
@@ -57,13 +57,17 @@ public final class FaultProxy: Sendable {
         self.channel = channel
         self.upstream = upstream
         self.target = target
-        self.state = Mutex((plan, 0, 0, 0, [:]))
+        self.state = Mutex((plan, 0, 0, 0, 0, [:]))
     }
 
     public func setPlan(_ plan: Plan) { state.withLock { $0.plan = plan } }
 
     /// The next `count` watch requests get 410 Gone.
     public func expireNextWatches(_ count: Int = 1) { state.withLock { $0.gonePending += count } }
+
+    /// The next `count` watch requests are answered 200 with a single `ERROR` event holding a
+    /// 410 Status, as the Kubernetes API server reports an expired version inside a watch.
+    public func expireNextWatchesInStream(_ count: Int = 1) { state.withLock { $0.goneInStreamPending += count } }
 
     /// How many of each fault were injected.
     public var injected: [String: Int] { state.withLock { $0.injected } }
@@ -76,6 +80,7 @@ public final class FaultProxy: Sendable {
     enum Decision {
         case forward(delay: Duration?, dropAfter: Duration?)
         case fail(code: Int, reason: String, retryAfter: Int?)
+        case goneInStream
     }
 
     func decide(method: HTTPMethod, uri: String) -> Decision {
@@ -86,6 +91,11 @@ public final class FaultProxy: Sendable {
             let p = s.plan
             func count(_ k: String) { s.injected[k, default: 0] += 1 }
             if isWatch {
+                if s.goneInStreamPending > 0 {
+                    s.goneInStreamPending -= 1
+                    count("goneInStream")
+                    return .goneInStream
+                }
                 if s.gonePending > 0 {
                     s.gonePending -= 1
                     count("gone")
@@ -119,6 +129,12 @@ public final class FaultProxy: Sendable {
 
     func handle(head: HTTPRequestHead, body: ByteBuffer?, channel: Channel) async {
         switch decide(method: head.method, uri: head.uri) {
+        case .goneInStream:
+            let frame = #"{"type":"ERROR","object":{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"too old resource version","reason":"Expired","code":410}}"# + "\n"
+            let headers = HTTPHeaders([("Content-Type", "application/json"), ("Transfer-Encoding", "chunked")])
+            channel.write(HTTPServerResponsePart.head(HTTPResponseHead(version: head.version, status: .ok, headers: headers)), promise: nil)
+            channel.write(HTTPServerResponsePart.body(.byteBuffer(ByteBuffer(string: frame))), promise: nil)
+            channel.writeAndFlush(HTTPServerResponsePart.end(nil), promise: nil)
         case .fail(let code, let reason, let retryAfter):
             let status = #"{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"injected by the fault proxy","reason":"\#(reason)","code":\#(code)}"#
             var headers = HTTPHeaders([("Content-Type", "application/json"), ("Content-Length", String(status.utf8.count))])

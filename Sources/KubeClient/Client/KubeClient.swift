@@ -158,21 +158,9 @@ public final class KubeClient: Sendable {
     public func watchBatches<T: KubeResource>(
         _ type: T.Type = T.self, namespace: String? = nil, options: WatchOptions = .init()
     ) async throws -> AsyncThrowingStream<[WatchEvent<T>], Error> {
-        let lines = try await transport.stream(
-            T.resourceType.collectionPath(namespace: namespace), query: options.query, deadline: .seconds(options.timeoutSeconds + 30))
-        return AsyncThrowingStream { continuation in
-            let task = Task {
-                do {
-                    for try await batch in lines {
-                        continuation.yield(try Self.decodeWatchLines(T.self, batch))
-                    }
-                    continuation.finish()
-                } catch {
-                    continuation.finish(throwing: error)
-                }
-            }
-            continuation.onTermination = { _ in task.cancel() }
-        }
+        try await transport.stream(
+            T.resourceType.collectionPath(namespace: namespace), query: options.query, deadline: .seconds(options.timeoutSeconds + 30)
+        ) { lines in try Self.decodeWatchLines(T.self, lines) }
     }
 
     /// Decodes the lines of a watch that arrived together, in order.

@@ -89,10 +89,13 @@ final class HTTPTransport: Sendable {
         }
     }
 
-    /// A streaming GET (watch): the response's body as newline-delimited frames.
-    /// A streamed response (a watch) as batches of lines: each batch holds the complete lines
-    /// that arrived together, so a consumer can handle a burst at once.
-    func stream(_ path: String, query: [(String, String)], deadline: Duration) async throws -> AsyncThrowingStream<[[UInt8]], Error> {
+    /// A streaming GET (watch), its newline-delimited body handed on in batches: the complete
+    /// lines that arrived together go through `transform` as one batch, in the task that reads
+    /// the body, so a burst costs one hand-off to the consumer rather than one per line.
+    /// Errors `transform` throws end the stream as they are.
+    func stream<Element: Sendable>(
+        _ path: String, query: [(String, String)], deadline: Duration, transform: @escaping @Sendable ([[UInt8]]) throws -> Element
+    ) async throws -> AsyncThrowingStream<Element, Error> {
         try await throttle.acquire()
         let request = makeRequest(.GET, path, query: query, body: nil, contentType: nil)
         let response: HTTPClientResponse
@@ -120,10 +123,12 @@ final class HTTPTransport: Sendable {
                             start = newline + 1
                         }
                         pending.removeFirst(start)
-                        if !lines.isEmpty { continuation.yield(lines) }
+                        if !lines.isEmpty { continuation.yield(try transform(lines)) }
                     }
-                    if !pending.isEmpty { continuation.yield([pending]) }
+                    if !pending.isEmpty { continuation.yield(try transform([pending])) }
                     continuation.finish()
+                } catch let error as KubeAPIError {
+                    continuation.finish(throwing: error)
                 } catch {
                     continuation.finish(throwing: KubeAPIError.transport("watch \(path) broke: \(error)"))
                 }

@@ -128,12 +128,11 @@ public actor APIHandler {
         guard let found = await store.find(try key(resource, namespace, name)) else {
             throw APIError.notFound(resource.plural, name, group: resource.group)
         }
-        return present(found, resource)
+        return resource.present(found)
     }
 
     private func list(_ resource: ServedResource, _ path: ResourcePath, _ r: APIRequest) async throws -> APIResponse {
-        let prefix = resource.namespaced && path.namespace != nil
-            ? StoreKey.prefix(resource: resource.storeResource, namespace: path.namespace) : resource.storeResource + "/"
+        let prefix = resource.storePrefix(namespace: path.namespace)
         let filter = try Self.filter(r, resource)
         let limit = try ListPage.limit(r.query["limit"])
         var token: ListPage.Token?
@@ -208,7 +207,7 @@ public actor APIHandler {
             if resource.conversion == .none && item.value["apiVersion"]?.stringValue == resource.apiVersion && item.value["kind"]?.stringValue == resource.kind {
                 out.append(contentsOf: item.encoded)
             } else {
-                JSONText.append(present(item.value, resource), to: &out)
+                JSONText.append(resource.present(item.value), to: &out)
             }
         }
         out.append(contentsOf: "]}".utf8)
@@ -236,17 +235,6 @@ public actor APIHandler {
         return out
     }
 
-    /// A stored object as `resource` serves it: converted from the stored form, with type meta.
-    func present(_ stored: JSONValue, _ resource: ServedResource) -> JSONValue {
-        withTypeMeta(resource.conversion.fromStored(stored), resource)
-    }
-
-    func withTypeMeta(_ o: JSONValue, _ resource: ServedResource) -> JSONValue {
-        guard case .object(var obj) = o else { return o }
-        obj["apiVersion"] = .string(resource.apiVersion)
-        obj["kind"] = .string(resource.kind)
-        return .object(obj)
-    }
 
     // MARK: Writes
 
@@ -377,12 +365,12 @@ public actor APIHandler {
                     message: "\(resource.plural) \"\(name)\" is forbidden: unable to create new content in namespace \(ns) because it is being terminated")
             }
         }
-        if r.isDryRun { return APIResponse(status: 201, body: withTypeMeta(value, resource), warnings: warnings) }
+        if r.isDryRun { return APIResponse(status: 201, body: resource.withTypeMeta(value), warnings: warnings) }
         let stored = try await store.create(k, resource.conversion.toStored(value))
         if resource.kind == "CustomResourceDefinition", case .success(let served) = ResourceRegistry.resources(fromCRD: stored) {
             for s in served { registry.add(s) }
         }
-        return APIResponse(status: 201, body: present(stored, resource), warnings: warnings)
+        return APIResponse(status: 201, body: resource.present(stored), warnings: warnings)
     }
 
     /// Accepts a CRD: validates what it defines and marks it Established and NamesAccepted.
@@ -504,7 +492,7 @@ public actor APIHandler {
             manager: manager, apiVersion: resource.apiVersion, time: now().rfc3339, subresource: path.subresource, rules: resource.listRules)
         let merged: JSONValue
         do {
-            switch try ManagedFields.apply(live: live.map { present($0, resource) }, applied: applied, force: ["true", "1"].contains(r.query["force"] ?? ""), context) {
+            switch try ManagedFields.apply(live: live.map { resource.present($0) }, applied: applied, force: ["true", "1"].contains(r.query["force"] ?? ""), context) {
             case .success(let m): merged = m
             case .failure(let conflicts): throw Self.conflictError(conflicts.conflicts, resource: resource, name: name)
             }
@@ -575,13 +563,13 @@ public actor APIHandler {
         o["metadata"] = .object(meta)
         value = .object(o)
         if tracking == .update { value = ManagedFields.recordUpdate(old: current, new: value, fieldContext(resource, r, subresource: subresource)) }
-        if r.isDryRun { return APIResponse(status: 200, body: withTypeMeta(value, resource), warnings: warnings) }
+        if r.isDryRun { return APIResponse(status: 200, body: resource.withTypeMeta(value), warnings: warnings) }
         if remove {
             let deleted = try await store.delete(k, expectedRevision: expected)
-            return APIResponse(status: 200, body: present(deleted, resource), warnings: warnings)
+            return APIResponse(status: 200, body: resource.present(deleted), warnings: warnings)
         }
         let stored = try await store.update(k, resource.conversion.toStored(value), expectedRevision: expected)
-        return APIResponse(status: 200, body: present(stored, resource), warnings: warnings)
+        return APIResponse(status: 200, body: resource.present(stored), warnings: warnings)
     }
 
     static func withoutBookkeeping(_ o: JSONObject) -> JSONObject {
@@ -594,8 +582,7 @@ public actor APIHandler {
     /// `deletecollection`: deletes every object the selectors match, each as a single delete
     /// would (finalizers, propagation), and answers with the list of what was deleted.
     private func deleteCollection(_ resource: ServedResource, _ path: ResourcePath, _ r: APIRequest) async throws -> APIResponse {
-        let prefix = resource.namespaced && path.namespace != nil
-            ? StoreKey.prefix(resource: resource.storeResource, namespace: path.namespace) : resource.storeResource + "/"
+        let prefix = resource.storePrefix(namespace: path.namespace)
         let filter = try Self.filter(r, resource)
         let options = try DeleteOptions(r)
         var deleted: [JSONValue] = []
@@ -636,20 +623,20 @@ public actor APIHandler {
             guard case .object(var o) = current else { throw APIError.badRequest("corrupt object") }
             var m = o["metadata"]?.objectValue ?? JSONObject()
             if m["deletionTimestamp"] != nil && m["finalizers"]?.arrayValue ?? [] == finalizers {
-                return APIResponse(status: 202, body: present(current, resource))
+                return APIResponse(status: 202, body: resource.present(current))
             }
             if m["deletionTimestamp"] == nil { m["deletionTimestamp"] = .string(now().rfc3339) }
             m["finalizers"] = finalizers.isEmpty ? nil : .array(finalizers)
             o["metadata"] = .object(m)
             if terminating { o["status"] = .object(JSONObject([("phase", "Terminating")])) }
-            if options.dryRun { return APIResponse(status: 202, body: present(.object(o), resource)) }
+            if options.dryRun { return APIResponse(status: 202, body: resource.present(.object(o))) }
             let stored = try await store.update(k, .object(o))
-            return APIResponse(status: 202, body: present(stored, resource))
+            return APIResponse(status: 202, body: resource.present(stored))
         }
-        if options.dryRun { return APIResponse(status: 200, body: present(current, resource)) }
+        if options.dryRun { return APIResponse(status: 200, body: resource.present(current)) }
         let deleted = try await store.delete(k)
         forget(resource, deleted)
-        return APIResponse(status: 200, body: present(deleted, resource))
+        return APIResponse(status: 200, body: resource.present(deleted))
     }
 
     /// A deleted CRD stops being served.

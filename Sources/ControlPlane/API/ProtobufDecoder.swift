@@ -55,7 +55,11 @@ enum ProtobufDecoder {
         1: ("matchLabels", .map(.string)),
         2: ("matchExpressions", .repeated(.message([1: ("key", .string), 2: ("operator", .string), 3: ("values", .repeated(.string))]))),
     ])
-    static let keySelector: Field = .message([1: ("", .inline([1: ("name", .string)])), 2: ("key", .string), 3: ("optional", .bool)])
+    /// `LocalObjectReference` embedded in a selector: its `name` shows in the parent.
+    static let inlineName: Field = .inline([1: ("name", .string)])
+    static let keySelector: Field = .message([1: ("", inlineName), 2: ("key", .string), 3: ("optional", .bool)])
+    /// `ConfigMapEnvSource` and `SecretEnvSource` share this shape.
+    static let envSource: Field = .message([1: ("", inlineName), 2: ("optional", .bool)])
     static let envVar: Field = .message([
         1: ("name", .string), 2: ("value", .string),
         3: (
@@ -69,8 +73,7 @@ enum ProtobufDecoder {
     ])
     static let envFromSource: Field = .message([
         1: ("prefix", .string),
-        2: ("configMapRef", .message([1: ("", .inline([1: ("name", .string)])), 2: ("optional", .bool)])),
-        3: ("secretRef", .message([1: ("", .inline([1: ("name", .string)])), 2: ("optional", .bool)])),
+        2: ("configMapRef", envSource), 3: ("secretRef", envSource),
     ])
     static let container: Field = .message([
         1: ("name", .string), 2: ("image", .string), 3: ("command", .repeated(.string)), 4: ("args", .repeated(.string)), 5: ("workingDir", .string),

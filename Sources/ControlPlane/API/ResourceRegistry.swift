@@ -28,6 +28,25 @@ public struct ServedResource: Sendable {
     /// The store's resource name: `group/plural`, with `core` for the core group.
     public var storeResource: String { storedAs ?? "\(group.isEmpty ? "core" : group)/\(plural)" }
 
+    /// The store prefix a list or watch covers: one namespace, or all of them when `namespace`
+    /// is nil or the kind is cluster-scoped.
+    public func storePrefix(namespace: String?) -> String {
+        namespaced && namespace != nil ? StoreKey.prefix(resource: storeResource, namespace: namespace) : storeResource + "/"
+    }
+
+    /// A stored object as this resource serves it: converted from the stored form, with type meta.
+    public func present(_ stored: JSONValue) -> JSONValue {
+        withTypeMeta(conversion.fromStored(stored))
+    }
+
+    /// `o` with this resource's apiVersion and kind.
+    public func withTypeMeta(_ o: JSONValue) -> JSONValue {
+        guard case .object(var obj) = o else { return o }
+        obj["apiVersion"] = .string(apiVersion)
+        obj["kind"] = .string(kind)
+        return .object(obj)
+    }
+
     public init(
         group: String, version: String, plural: String, singular: String, kind: String, namespaced: Bool, shortNames: [String] = [],
         schema: JSONSchemaProps? = nil, statusSubresource: Bool = false, scale: CustomResourceDefinition.ScalePaths? = nil, categories: [String] = []

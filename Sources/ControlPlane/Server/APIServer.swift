@@ -134,8 +134,7 @@ public final class APIServer: Sendable {
         if request.method == "GET", ["true", "1"].contains(request.query["watch"] ?? ""), let path = ResourcePath.parse(request.path), path.name == nil,
             let resource = served.first(where: { $0.group == path.group && $0.version == path.version && $0.plural == path.plural })
         {
-            let prefix = resource.namespaced && path.namespace != nil
-                ? StoreKey.prefix(resource: resource.storeResource, namespace: path.namespace) : resource.storeResource + "/"
+            let prefix = resource.storePrefix(namespace: path.namespace)
             // Watch-list (client-go's streaming list): the current objects as ADDED events, a
             // bookmark marking their end, then changes from that revision on.
             var initial: [JSONValue]?
@@ -290,19 +289,18 @@ final class HTTPHandler: ChannelInboundHandler, @unchecked Sendable {
         let resource = options.resource
         /// Writes one event line; false once the client is gone.
         @Sendable func send(_ event: StoredEvent, initial: Bool = false) async -> Bool {
-            var o: JSONObject
+            let object: JSONValue
             if event.type == .bookmark {
                 // The end-of-initial-events marker is always sent; periodic ones when asked for.
                 guard options.bookmarks || initial else { return true }
-                o = event.object["metadata"] != nil ? event.object.objectValue ?? JSONObject()
-                    : JSONObject([("metadata", .object(JSONObject([("resourceVersion", .string(String(event.resourceVersion)))])))])
+                object = resource.withTypeMeta(
+                    event.object["metadata"] != nil ? event.object
+                        : .object(JSONObject([("metadata", .object(JSONObject([("resourceVersion", .string(String(event.resourceVersion)))])))])))
             } else {
-                guard case .object(let object) = resource.conversion.fromStored(event.object), options.filter(event.object) else { return true }
-                o = object
+                guard case .object = event.object, options.filter(event.object) else { return true }
+                object = resource.present(event.object)
             }
-            o["apiVersion"] = .string(resource.apiVersion)
-            o["kind"] = .string(resource.kind)
-            var line = JSONText.bytes(.object(JSONObject([("type", .string(event.type.rawValue)), ("object", .object(o))])))
+            var line = JSONText.bytes(.object(JSONObject([("type", .string(event.type.rawValue)), ("object", object)])))
             line.append(0x0A)
             return await writer.send(line)
         }

@@ -12,17 +12,21 @@ public enum JSONText {
     /// Nesting deeper than this is rejected rather than risking the stack.
     public static let maxDepth = 512
 
-    public static func parse(_ text: String) throws(ParseError) -> JSONValue {
-        try parse(Array(text.utf8))
+    public static func parse(_ text: String, omitting: [String] = []) throws(ParseError) -> JSONValue {
+        try parse(Array(text.utf8), omitting: omitting)
     }
 
-    public static func parse(_ bytes: [UInt8]) throws(ParseError) -> JSONValue {
+    /// Parses a document. A value at the path `omitting` names (member names, `*` for any
+    /// array item, e.g. `["items", "*", "metadata", "managedFields"]`) is checked for
+    /// well-formed structure but not built, and its member is left out: a client that is going
+    /// to drop a large field anyway does not pay for its tree.
+    public static func parse(_ bytes: [UInt8], omitting: [String] = []) throws(ParseError) -> JSONValue {
         // Parsing over a raw buffer spares a bounds check and a retain per byte read.
         let result = bytes.withUnsafeBufferPointer { buffer -> Result<JSONValue, ParseError> in
-            var parser = Parser(bytes: buffer)
+            var parser = Parser(bytes: buffer, omitting: omitting)
             do throws(ParseError) {
                 parser.skipSpace()
-                let value = try parser.value(depth: 0)
+                let value = try parser.value(depth: 0, matched: omitting.isEmpty ? -1 : 0)
                 parser.skipSpace()
                 guard parser.index == buffer.count else { throw parser.error("unexpected trailing characters") }
                 return .success(value)
@@ -135,7 +139,13 @@ public enum JSONText {
         /// managedFields), and sharing one String each saves an allocation per occurrence.
         var longKeys: [UInt64: String] = [:]
 
-        init(bytes: UnsafeBufferPointer<UInt8>) { self.bytes = bytes }
+        /// The path whose value is skipped (see `parse(_:omitting:)`).
+        let omitting: [String]
+
+        init(bytes: UnsafeBufferPointer<UInt8>, omitting: [String] = []) {
+            self.bytes = bytes
+            self.omitting = omitting
+        }
 
         func error(_ message: String) -> ParseError { ParseError(offset: index, message: message) }
 
@@ -147,12 +157,14 @@ public enum JSONText {
             }
         }
 
-        mutating func value(depth: Int) throws(ParseError) -> JSONValue {
+        /// `matched`: how many leading components of `omitting` the path to this value
+        /// matches, or -1 once it has left that path.
+        mutating func value(depth: Int, matched: Int = -1) throws(ParseError) -> JSONValue {
             guard depth < JSONText.maxDepth else { throw error("nesting deeper than \(JSONText.maxDepth) levels") }
             guard index < bytes.count else { throw error("unexpected end of input") }
             switch bytes[index] {
-            case UInt8(ascii: "{"): return try object(depth: depth)
-            case UInt8(ascii: "["): return try array(depth: depth)
+            case UInt8(ascii: "{"): return try object(depth: depth, matched: matched)
+            case UInt8(ascii: "["): return try array(depth: depth, matched: matched)
             case UInt8(ascii: "\""): return .string(try string())
             case UInt8(ascii: "t"): try literal("true"); return .bool(true)
             case UInt8(ascii: "f"): try literal("false"); return .bool(false)
@@ -169,7 +181,13 @@ public enum JSONText {
             }
         }
 
-        mutating func object(depth: Int) throws(ParseError) -> JSONValue {
+        /// How far the path to a member's value matches `omitting`: `omitting.count` means
+        /// skip it.
+        func matchedMember(_ key: String, _ matched: Int) -> Int {
+            matched >= 0 && matched < omitting.count && omitting[matched] == key ? matched + 1 : -1
+        }
+
+        mutating func object(depth: Int, matched: Int) throws(ParseError) -> JSONValue {
             index += 1
             var object = JSONObject()
             skipSpace()
@@ -182,8 +200,13 @@ public enum JSONText {
                 guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { throw error("expected ':' after key") }
                 index += 1
                 skipSpace()
-                // Duplicate keys: the last one wins, as Go's encoding/json does.
-                object[key] = try value(depth: depth + 1)
+                let inner = matched < 0 ? -1 : matchedMember(key, matched)
+                if inner == omitting.count {
+                    try skip(depth: depth + 1)
+                } else {
+                    // Duplicate keys: the last one wins, as Go's encoding/json does.
+                    object[key] = try value(depth: depth + 1, matched: inner)
+                }
                 skipSpace()
                 guard index < bytes.count else { throw error("unterminated object") }
                 if bytes[index] == UInt8(ascii: ",") { index += 1; continue }
@@ -192,20 +215,75 @@ public enum JSONText {
             }
         }
 
-        mutating func array(depth: Int) throws(ParseError) -> JSONValue {
+        mutating func array(depth: Int, matched: Int) throws(ParseError) -> JSONValue {
             index += 1
             var items: [JSONValue] = []
             skipSpace()
             if index < bytes.count, bytes[index] == UInt8(ascii: "]") { index += 1; return .array(items) }
+            let inner = matched >= 0 && matched < omitting.count && omitting[matched] == "*" ? matched + 1 : -1
             while true {
                 skipSpace()
-                items.append(try value(depth: depth + 1))
+                if inner == omitting.count {
+                    try skip(depth: depth + 1)
+                } else {
+                    items.append(try value(depth: depth + 1, matched: inner))
+                }
                 skipSpace()
                 guard index < bytes.count else { throw error("unterminated array") }
                 if bytes[index] == UInt8(ascii: ",") { index += 1; continue }
                 if bytes[index] == UInt8(ascii: "]") { index += 1; return .array(items) }
                 throw error("expected ',' or ']' in array")
             }
+        }
+
+        /// Passes over one value, checking its structure (brackets, separators, string
+        /// escapes, literals, numbers) without building it. Skipped strings are not checked
+        /// for valid UTF-8.
+        mutating func skip(depth: Int) throws(ParseError) {
+            guard depth < JSONText.maxDepth else { throw error("nesting deeper than \(JSONText.maxDepth) levels") }
+            guard index < bytes.count else { throw error("unexpected end of input") }
+            switch bytes[index] {
+            case UInt8(ascii: "{"), UInt8(ascii: "["):
+                let isObject = bytes[index] == UInt8(ascii: "{")
+                let close = isObject ? UInt8(ascii: "}") : UInt8(ascii: "]")
+                index += 1
+                skipSpace()
+                if index < bytes.count, bytes[index] == close { index += 1; return }
+                while true {
+                    skipSpace()
+                    if isObject {
+                        guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else { throw error("expected a string key") }
+                        try skipString()
+                        skipSpace()
+                        guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { throw error("expected ':' after key") }
+                        index += 1
+                        skipSpace()
+                    }
+                    try skip(depth: depth + 1)
+                    skipSpace()
+                    guard index < bytes.count else { throw error(isObject ? "unterminated object" : "unterminated array") }
+                    if bytes[index] == UInt8(ascii: ",") { index += 1; continue }
+                    if bytes[index] == close { index += 1; return }
+                    throw error(isObject ? "expected ',' or '}' in object" : "expected ',' or ']' in array")
+                }
+            case UInt8(ascii: "\""): try skipString()
+            case UInt8(ascii: "t"): try literal("true")
+            case UInt8(ascii: "f"): try literal("false")
+            case UInt8(ascii: "n"): try literal("null")
+            case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): _ = try number()
+            default: throw error("unexpected character '\(Character(UnicodeScalar(bytes[index])))'")
+            }
+        }
+
+        mutating func skipString() throws(ParseError) {
+            index += 1
+            while index < bytes.count {
+                let c = bytes[index]
+                if c == UInt8(ascii: "\"") { index += 1; return }
+                if c < 0x20 { throw error("control character in string") }
+                index += c == UInt8(ascii: "\\") ? 2 : 1
+            }
+            throw error("unterminated string")
         }
 
         mutating func hex4() throws(ParseError) -> UInt32 {

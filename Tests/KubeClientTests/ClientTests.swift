@@ -135,10 +135,18 @@ import Testing
         }
         #expect(seen == Array(0..<300))
         #expect(versions == versions.sorted() && Set(versions).count == 300)
-        // The batch decoder itself.
-        let lines = (0..<40).map { i in Array(#"{"type":"ADDED","object":{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"x\#(i)"}}}"#.utf8) }
-        let events = try KubeClient.decodeWatchLines(ConfigMap.self, lines)
-        #expect(events.map { e -> String in if case .added(let o) = e { return o.metadata.name ?? "" } else { return "" } } == (0..<40).map { "x\($0)" })
+        // The batch decoder itself: a batch this long is decoded in parallel halves, and the
+        // order must survive; managedFields are skipped only when asked.
+        let lines = (0..<40).map { i in
+            Array(#"{"type":"ADDED","object":{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"x\#(i)","managedFields":[{"manager":"m","fieldsV1":{"f:data":{}}}]}}}"#.utf8)
+        }
+        #expect(lines.count >= KubeClient.parallelDecodeThreshold)
+        for omit in [false, true] {
+            let events = try await KubeClient.decodeWatchLines(ConfigMap.self, lines[...], omitManagedFields: omit)
+            let objects = events.compactMap { e -> ConfigMap? in if case .added(let o) = e { return o } else { return nil } }
+            #expect(objects.map { $0.metadata.name ?? "" } == (0..<40).map { "x\($0)" })
+            #expect(objects.allSatisfy { ($0.metadata.managedFields == nil) == omit })
+        }
     }
 
     @Test func wrongTokenIsUnauthorizedAndDeadServerIsATransportError() async throws {

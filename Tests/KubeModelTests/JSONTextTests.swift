@@ -38,9 +38,41 @@ import Testing
         #expect(v.arrayValue?[0]["stabilizationWindowSecondz"] == .int(2))
     }
 
+    /// An omitted value is left out and nothing else changes, wherever the path leads
+    /// (objects, arrays, the same name at other depths).
+    @Test func omittingLeavesOutExactlyThePath() throws {
+        for seed in UInt64(0)..<200 {
+            var rng = SeededGenerator(seed: seed)
+            let skipped = randomJSON(&rng, depth: 0)
+            let kept = randomJSON(&rng, depth: 0)
+            let item: JSONValue = ["metadata": ["name": "a", "managedFields": skipped, "labels": ["managedFields": kept]], "managedFields": kept]
+            let list: JSONValue = ["kind": "List", "items": [item, ["metadata": ["name": "b"]], item], "managedFields": kept]
+            let parsed = try JSONText.parse(JSONText.serialize(list, pretty: seed % 2 == 0), omitting: ["items", "*", "metadata", "managedFields"])
+            var metadata = try #require(item["metadata"]?.objectValue)
+            metadata["managedFields"] = nil
+            var expectedItem = try #require(item.objectValue)
+            expectedItem["metadata"] = .object(metadata)
+            let expected: JSONValue = ["kind": "List", "items": [.object(expectedItem), ["metadata": ["name": "b"]], .object(expectedItem)], "managedFields": kept]
+            #expect(parsed == expected)
+        }
+        // A path that does not match (an object where it expects an array) omits nothing.
+        let text = #"{"items": {"x": {"metadata": {"managedFields": [1]}}}}"#
+        #expect(try JSONText.parse(text, omitting: ["items", "*", "metadata", "managedFields"]) == JSONText.parse(text))
+    }
+
+    /// Skipping does not build the value, but malformed JSON inside it is still refused.
+    @Test(arguments: [
+        #"{"a": {"b": [1, 2}}"#, #"{"a": {"b": "open}}"#, #"{"a": {"b": {"k" 1}}}"#, #"{"a": {"b": tru}}"#, #"{"a": {"b": [1,]}}"#,
+        #"{"a": {"b": 01x}}"#, "{\"a\": {\"b\": \"\u{01}\"}}", #"{"a": {"b": }}"#, #"{"a": {"b": [{"c": 1} {"d": 2}]}}"#, #"{"a": {"b": "x\"#,
+    ])
+    func omittedValuesMustStillBeWellFormed(_ text: String) {
+        #expect(throws: JSONText.ParseError.self) { try JSONText.parse(text, omitting: ["a", "b"]) }
+    }
+
     @Test func rejectsDeepNestingWithoutCrashing() {
         let deep = String(repeating: "[", count: 100_000) + String(repeating: "]", count: 100_000)
         #expect(throws: JSONText.ParseError.self) { try JSONText.parse(deep) }
+        #expect(throws: JSONText.ParseError.self) { try JSONText.parse(#"{"a": "# + deep + "}", omitting: ["a"]) }
     }
 
     @Test func decodesSurrogatePairs() throws {

@@ -47,8 +47,8 @@ import Testing
         #expect(informer.cache.list(namespace: "kube-system").isEmpty)
     }
 
-    /// The default transform drops managedFields from the cache (memory), and writing a cached
-    /// object back must not lose the server's record of who owns what.
+    /// By default the cache holds no managedFields (memory), and writing a cached object back
+    /// must not lose the server's record of who owns what.
     @Test func cacheDropsManagedFieldsAndWritesKeepThem() async throws {
         let cluster = try await TestCluster.start()
         defer { Task { await cluster.shutdown() } }
@@ -56,7 +56,7 @@ import Testing
         _ = try await c.apply(ConfigMap(metadata: ObjectMeta(name: "owned", namespace: "default"), data: ["a": "1"]), fieldManager: "gitops")
         let stripped = Informer<ConfigMap>(client: c, options: .init(namespace: "default"))
         var keepOptions = Informer<ConfigMap>.Options(namespace: "default")
-        keepOptions.transform = { _ in }
+        keepOptions.keepManagedFields = true
         let whole = Informer<ConfigMap>(client: c, options: keepOptions)
         let runs = [Task { await stripped.run() }, Task { await whole.run() }]
         defer { runs.forEach { $0.cancel() } }
@@ -70,7 +70,7 @@ import Testing
         _ = try await c.update(cached, fieldManager: "controller")
         let managers = try await c.get(ConfigMap.self, name: "owned", namespace: "default").metadata.managedFields?.compactMap { $0["manager"]?.stringValue }
         #expect(managers == ["gitops", "controller"])
-        // Watched changes go through the transform too.
+        // Watched changes arrive without them too.
         #expect(await eventually { stripped.cache.get(namespace: "default", name: "owned")?.data?["b"] == "2" })
         #expect(stripped.cache.get(namespace: "default", name: "owned")?.metadata.managedFields == nil)
     }

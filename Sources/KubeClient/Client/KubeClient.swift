@@ -59,7 +59,9 @@ public final class KubeClient: Sendable {
             try await withTaskCancellationHandler { try await task.value } onCancel: { task.cancel() }
         }
         repeat {
-            let value = try parse(try await transport.send(.GET, path, query: options.query), as: "a list of \(T.self)")
+            let value = try parse(
+                try await transport.send(.GET, path, query: options.query), as: "a list of \(T.self)",
+                omitting: options.omitManagedFields ? ["items", "*", "metadata", "managedFields"] : [])
             options.continueToken = listContinue(value)
             let next = Task { try decodeList(T.self, from: value) }
             if let decoding { try await body(try await decoded(decoding)) }
@@ -160,12 +162,20 @@ public final class KubeClient: Sendable {
     ) async throws -> AsyncThrowingStream<[WatchEvent<T>], Error> {
         try await transport.stream(
             T.resourceType.collectionPath(namespace: namespace), query: options.query, deadline: .seconds(options.timeoutSeconds + 30)
-        ) { lines in try Self.decodeWatchLines(T.self, lines) }
+        ) { [omit = options.omitManagedFields] lines in try await Self.decodeWatchLines(T.self, lines[...], omitManagedFields: omit) }
     }
 
-    /// Decodes the lines of a watch that arrived together, in order.
-    static func decodeWatchLines<T: KubeResource>(_ type: T.Type, _ lines: [[UInt8]]) throws -> [WatchEvent<T>] {
-        try lines.map { try WatchFrame.decode(T.self, $0) }
+    /// A batch at least this long is decoded in two halves at once.
+    static let parallelDecodeThreshold = 32
+
+    /// Decodes the lines of a watch that arrived together, in order. A large batch (a burst,
+    /// or a consumer catching up) is split so that both halves decode on separate cores.
+    static func decodeWatchLines<T: KubeResource>(_ type: T.Type, _ lines: ArraySlice<[UInt8]>, omitManagedFields: Bool) async throws -> [WatchEvent<T>] {
+        guard lines.count >= parallelDecodeThreshold else { return try lines.map { try WatchFrame.decode(T.self, $0, omitManagedFields: omitManagedFields) } }
+        let middle = lines.startIndex + lines.count / 2
+        async let first = decodeWatchLines(T.self, lines[..<middle], omitManagedFields: omitManagedFields)
+        let second = try await decodeWatchLines(T.self, lines[middle...], omitManagedFields: omitManagedFields)
+        return try await first + second
     }
 
     // MARK: Raw
@@ -218,9 +228,9 @@ private func encode<T: Encodable>(_ value: T) throws -> [UInt8] {
 }
 
 /// Parses a response body; the error names what was expected.
-private func parse(_ bytes: [UInt8], as what: @autoclosure () -> String) throws -> JSONValue {
+private func parse(_ bytes: [UInt8], as what: @autoclosure () -> String, omitting: [String] = []) throws -> JSONValue {
     do {
-        return try JSONText.parse(bytes)
+        return try JSONText.parse(bytes, omitting: omitting)
     } catch {
         throw KubeAPIError.decoding("cannot decode \(what()): \(error)")
     }
@@ -276,8 +286,8 @@ private func withTypeMeta<T: KubeResource>(_ type: T.Type, _ value: JSONValue) -
 
 /// Decoding of one watch line: `{"type": ..., "object": ...}`.
 enum WatchFrame {
-    static func decode<T: KubeResource>(_ type: T.Type, _ line: [UInt8]) throws -> WatchEvent<T> {
-        let frame = try parse(line, as: "a watch event")
+    static func decode<T: KubeResource>(_ type: T.Type, _ line: [UInt8], omitManagedFields: Bool = false) throws -> WatchEvent<T> {
+        let frame = try parse(line, as: "a watch event", omitting: omitManagedFields ? ["object", "metadata", "managedFields"] : [])
         guard let kind = frame["type"]?.stringValue else { throw KubeAPIError.decoding("watch event without a type") }
         let object = frame["object"] ?? .null
         switch kind {

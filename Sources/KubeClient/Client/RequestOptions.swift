@@ -9,13 +9,21 @@ public struct ListOptions: Sendable, Equatable {
     public var continueToken: String?
     /// "0" lets the server answer from its cache; nil asks for the latest state.
     public var resourceVersion: String?
+    /// Client side, not sent: the items' `metadata.managedFields` are skipped while the
+    /// response is parsed, for callers that would drop them anyway (informer caches). They
+    /// are often the largest part of an object.
+    public var omitManagedFields = false
 
-    public init(labelSelector: String? = nil, fieldSelector: String? = nil, limit: Int? = nil, continueToken: String? = nil, resourceVersion: String? = nil) {
+    public init(
+        labelSelector: String? = nil, fieldSelector: String? = nil, limit: Int? = nil, continueToken: String? = nil, resourceVersion: String? = nil,
+        omitManagedFields: Bool = false
+    ) {
         self.labelSelector = labelSelector
         self.fieldSelector = fieldSelector
         self.limit = limit
         self.continueToken = continueToken
         self.resourceVersion = resourceVersion
+        self.omitManagedFields = omitManagedFields
     }
 
     var query: [(String, String)] {
@@ -39,13 +47,20 @@ public struct WatchOptions: Sendable, Equatable {
     public var allowBookmarks = true
     /// The server ends the watch after this long; clients then resume from the last version.
     public var timeoutSeconds = 300
+    /// Client side, not sent: each event's `metadata.managedFields` are skipped while it is
+    /// parsed (see `ListOptions.omitManagedFields`).
+    public var omitManagedFields = false
 
-    public init(resourceVersion: String? = nil, labelSelector: String? = nil, fieldSelector: String? = nil, allowBookmarks: Bool = true, timeoutSeconds: Int = 300) {
+    public init(
+        resourceVersion: String? = nil, labelSelector: String? = nil, fieldSelector: String? = nil, allowBookmarks: Bool = true, timeoutSeconds: Int = 300,
+        omitManagedFields: Bool = false
+    ) {
         self.resourceVersion = resourceVersion
         self.labelSelector = labelSelector
         self.fieldSelector = fieldSelector
         self.allowBookmarks = allowBookmarks
         self.timeoutSeconds = timeoutSeconds
+        self.omitManagedFields = omitManagedFields
     }
 
     var query: [(String, String)] {

@@ -89,12 +89,13 @@ final class HTTPTransport: Sendable {
         }
     }
 
-    /// A streaming GET (watch), its newline-delimited body handed on in batches: the complete
-    /// lines that arrived together go through `transform` as one batch, in the task that reads
-    /// the body, so a burst costs one hand-off to the consumer rather than one per line.
-    /// Errors `transform` throws end the stream as they are.
+    /// A streaming GET (watch), its newline-delimited body handed on in batches. One task
+    /// reads the body and splits it into lines; another takes all the lines that arrived
+    /// meanwhile and passes them through `transform` as one batch (see `LineBatches`), so a
+    /// burst is decoded and handed to the consumer in a few large steps rather than one per
+    /// line. Errors `transform` throws end the stream as they are.
     func stream<Element: Sendable>(
-        _ path: String, query: [(String, String)], deadline: Duration, transform: @escaping @Sendable ([[UInt8]]) throws -> Element
+        _ path: String, query: [(String, String)], deadline: Duration, transform: @escaping @Sendable ([[UInt8]]) async throws -> Element
     ) async throws -> AsyncThrowingStream<Element, Error> {
         try await throttle.acquire()
         let request = makeRequest(.GET, path, query: query, body: nil, contentType: nil)
@@ -110,30 +111,45 @@ final class HTTPTransport: Sendable {
             let body = (try? await response.body.collect(upTo: 1 << 20)).map { Array($0.readableBytesView) } ?? []
             throw KubeAPIError.from(statusCode: Int(response.status.code), body: body, retryAfterHeader: response.headers.first(name: "Retry-After"))
         }
+        let lines = LineBatches()
         return AsyncThrowingStream { continuation in
-            let task = Task {
+            let reader = Task {
                 var pending: [UInt8] = []
                 do {
                     for try await chunk in response.body {
                         pending.append(contentsOf: chunk.readableBytesView)
-                        var lines: [[UInt8]] = []
+                        var complete: [[UInt8]] = []
                         var start = 0
                         while let newline = pending[start...].firstIndex(of: UInt8(ascii: "\n")) {
-                            if newline > start { lines.append(Array(pending[start..<newline])) }
+                            if newline > start { complete.append(Array(pending[start..<newline])) }
                             start = newline + 1
                         }
                         pending.removeFirst(start)
-                        if !lines.isEmpty { continuation.yield(try transform(lines)) }
+                        await lines.append(complete)
                     }
-                    if !pending.isEmpty { continuation.yield(try transform([pending])) }
-                    continuation.finish()
-                } catch let error as KubeAPIError {
-                    continuation.finish(throwing: error)
+                    if !pending.isEmpty { await lines.append([pending]) }
+                    lines.finish(nil)
+                } catch is CancellationError {
+                    lines.finish(CancellationError())
                 } catch {
-                    continuation.finish(throwing: KubeAPIError.transport("watch \(path) broke: \(error)"))
+                    lines.finish(KubeAPIError.transport("watch \(path) broke: \(error)"))
                 }
             }
-            continuation.onTermination = { _ in task.cancel() }
+            let decoder = Task {
+                do {
+                    while let batch = try await lines.take() {
+                        continuation.yield(try await transform(batch))
+                    }
+                    continuation.finish()
+                } catch {
+                    reader.cancel()
+                    continuation.finish(throwing: error)
+                }
+            }
+            continuation.onTermination = { _ in
+                reader.cancel()
+                decoder.cancel()
+            }
         }
     }
 }

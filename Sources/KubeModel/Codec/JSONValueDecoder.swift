@@ -24,7 +24,7 @@ private struct ValueDecoder: Decoder {
     }
 
     func unwrap<T: Decodable>(_ type: T.Type) throws -> T {
-        if T.self == JSONValue.self { return value as! T }
+        if let direct = try decodeDirectly(value, T.self, codingPath) { return direct }
         return try T(from: self)
     }
 
@@ -57,6 +57,56 @@ private func scalar<T>(_ value: JSONValue, _ path: @autoclosure () -> [any Codin
     default: break
     }
     throw mismatch(type, value, path())
+}
+
+/// The types most fields of Kubernetes objects have, decoded straight from the value: no
+/// nested decoder, no container, and the coding path (an allocation per level) is built only
+/// for an error. nil when `T` is not one of them.
+@inline(__always)
+private func decodeDirectly<T>(_ value: JSONValue, _ type: T.Type, _ path: @autoclosure () -> [any CodingKey]) throws -> T? {
+    if T.self == JSONValue.self { return value as? T }
+    if T.self == String.self {
+        guard case .string(let s) = value else { throw mismatch(type, value, path()) }
+        return s as? T
+    }
+    if T.self == Int32.self { return try integer(value, path(), as: Int32.self) as? T }
+    if T.self == Int64.self { return try integer(value, path(), as: Int64.self) as? T }
+    if T.self == Int.self { return try integer(value, path(), as: Int.self) as? T }
+    if T.self == Bool.self {
+        guard case .bool(let b) = value else { throw mismatch(type, value, path()) }
+        return b as? T
+    }
+    if T.self == Double.self { return try scalar(value, path(), as: Double.self) as? T }
+    if T.self == [String: String].self {
+        guard case .object(let object) = value else { throw mismatch(type, value, path()) }
+        var map = [String: String](minimumCapacity: object.count)
+        for (k, v) in object {
+            guard case .string(let s) = v else {
+                throw mismatch(String.self, v, path() + [DictionaryKey(k)])
+            }
+            map[k] = s
+        }
+        return map as? T
+    }
+    if T.self == [String].self {
+        guard case .array(let items) = value else { throw mismatch(type, value, path()) }
+        var strings: [String] = []
+        strings.reserveCapacity(items.count)
+        for (i, item) in items.enumerated() {
+            guard case .string(let s) = item else { throw mismatch(String.self, item, path() + [Index(i)]) }
+            strings.append(s)
+        }
+        return strings as? T
+    }
+    return nil
+}
+
+private struct DictionaryKey: CodingKey {
+    var stringValue: String
+    var intValue: Int? { nil }
+    init(_ s: String) { stringValue = s }
+    init?(stringValue: String) { self.stringValue = stringValue }
+    init?(intValue: Int) { return nil }
 }
 
 private func integer<T: FixedWidthInteger>(_ value: JSONValue, _ path: @autoclosure () -> [any CodingKey], as type: T.Type) throws -> T {
@@ -105,14 +155,18 @@ private struct KeyedContainer<Key: CodingKey>: KeyedDecodingContainerProtocol {
     func decode(_ type: UInt32.Type, forKey key: Key) throws -> UInt32 { try integer(member(key), codingPath + [key], as: type) }
     func decode(_ type: UInt64.Type, forKey key: Key) throws -> UInt64 { try integer(member(key), codingPath + [key], as: type) }
     func decode<T: Decodable>(_ type: T.Type, forKey key: Key) throws -> T {
-        try ValueDecoder(member(key), path: codingPath + [key]).unwrap(type)
+        let v = try member(key)
+        if let direct = try decodeDirectly(v, T.self, codingPath + [key]) { return direct }
+        return try T(from: ValueDecoder(v, path: codingPath + [key]))
     }
 
     /// Absent and null both decode as nil, as with `JSONDecoder`; this is the common case for
     /// optional Kubernetes fields, so it skips the generic contains/decodeNil/decode sequence.
     func decodeIfPresent<T: Decodable>(_ type: T.Type, forKey key: Key) throws -> T? {
-        guard let v = object[key.stringValue], v != .null else { return nil }
-        return try ValueDecoder(v, path: codingPath + [key]).unwrap(type)
+        guard let v = object[key.stringValue] else { return nil }
+        if case .null = v { return nil }
+        if let direct = try decodeDirectly(v, T.self, codingPath + [key]) { return direct }
+        return try T(from: ValueDecoder(v, path: codingPath + [key]))
     }
 
     func nestedContainer<NestedKey: CodingKey>(keyedBy type: NestedKey.Type, forKey key: Key) throws -> KeyedDecodingContainer<NestedKey> {
@@ -140,52 +194,56 @@ private struct UnkeyedContainer: UnkeyedDecodingContainer {
     var count: Int? { items.count }
     var isAtEnd: Bool { currentIndex >= items.count }
 
-    private mutating func next() throws -> (JSONValue, [any CodingKey]) {
+    /// The next item and its index; the index becomes a coding path only for an error.
+    private mutating func next() throws -> (JSONValue, Int) {
         guard !isAtEnd else {
             throw DecodingError.valueNotFound(JSONValue.self, .init(codingPath: codingPath + [Index(currentIndex)], debugDescription: "unkeyed container is at its end"))
         }
         defer { currentIndex += 1 }
-        return (items[currentIndex], codingPath + [Index(currentIndex)])
+        return (items[currentIndex], currentIndex)
     }
 
+    private func path(_ i: Int) -> [any CodingKey] { codingPath + [Index(i)] }
+
     mutating func decodeNil() throws -> Bool {
-        guard !isAtEnd, items[currentIndex] == .null else { return false }
+        guard !isAtEnd, case .null = items[currentIndex] else { return false }
         currentIndex += 1
         return true
     }
 
-    mutating func decode(_ type: Bool.Type) throws -> Bool { let (v, p) = try next(); return try scalar(v, p, as: type) }
-    mutating func decode(_ type: String.Type) throws -> String { let (v, p) = try next(); return try scalar(v, p, as: type) }
-    mutating func decode(_ type: Double.Type) throws -> Double { let (v, p) = try next(); return try scalar(v, p, as: type) }
-    mutating func decode(_ type: Float.Type) throws -> Float { let (v, p) = try next(); return try scalar(v, p, as: type) }
-    mutating func decode(_ type: Int.Type) throws -> Int { let (v, p) = try next(); return try integer(v, p, as: type) }
-    mutating func decode(_ type: Int8.Type) throws -> Int8 { let (v, p) = try next(); return try integer(v, p, as: type) }
-    mutating func decode(_ type: Int16.Type) throws -> Int16 { let (v, p) = try next(); return try integer(v, p, as: type) }
-    mutating func decode(_ type: Int32.Type) throws -> Int32 { let (v, p) = try next(); return try integer(v, p, as: type) }
-    mutating func decode(_ type: Int64.Type) throws -> Int64 { let (v, p) = try next(); return try integer(v, p, as: type) }
-    mutating func decode(_ type: UInt.Type) throws -> UInt { let (v, p) = try next(); return try integer(v, p, as: type) }
-    mutating func decode(_ type: UInt8.Type) throws -> UInt8 { let (v, p) = try next(); return try integer(v, p, as: type) }
-    mutating func decode(_ type: UInt16.Type) throws -> UInt16 { let (v, p) = try next(); return try integer(v, p, as: type) }
-    mutating func decode(_ type: UInt32.Type) throws -> UInt32 { let (v, p) = try next(); return try integer(v, p, as: type) }
-    mutating func decode(_ type: UInt64.Type) throws -> UInt64 { let (v, p) = try next(); return try integer(v, p, as: type) }
+    mutating func decode(_ type: Bool.Type) throws -> Bool { let (v, i) = try next(); return try scalar(v, path(i), as: type) }
+    mutating func decode(_ type: String.Type) throws -> String { let (v, i) = try next(); return try scalar(v, path(i), as: type) }
+    mutating func decode(_ type: Double.Type) throws -> Double { let (v, i) = try next(); return try scalar(v, path(i), as: type) }
+    mutating func decode(_ type: Float.Type) throws -> Float { let (v, i) = try next(); return try scalar(v, path(i), as: type) }
+    mutating func decode(_ type: Int.Type) throws -> Int { let (v, i) = try next(); return try integer(v, path(i), as: type) }
+    mutating func decode(_ type: Int8.Type) throws -> Int8 { let (v, i) = try next(); return try integer(v, path(i), as: type) }
+    mutating func decode(_ type: Int16.Type) throws -> Int16 { let (v, i) = try next(); return try integer(v, path(i), as: type) }
+    mutating func decode(_ type: Int32.Type) throws -> Int32 { let (v, i) = try next(); return try integer(v, path(i), as: type) }
+    mutating func decode(_ type: Int64.Type) throws -> Int64 { let (v, i) = try next(); return try integer(v, path(i), as: type) }
+    mutating func decode(_ type: UInt.Type) throws -> UInt { let (v, i) = try next(); return try integer(v, path(i), as: type) }
+    mutating func decode(_ type: UInt8.Type) throws -> UInt8 { let (v, i) = try next(); return try integer(v, path(i), as: type) }
+    mutating func decode(_ type: UInt16.Type) throws -> UInt16 { let (v, i) = try next(); return try integer(v, path(i), as: type) }
+    mutating func decode(_ type: UInt32.Type) throws -> UInt32 { let (v, i) = try next(); return try integer(v, path(i), as: type) }
+    mutating func decode(_ type: UInt64.Type) throws -> UInt64 { let (v, i) = try next(); return try integer(v, path(i), as: type) }
     mutating func decode<T: Decodable>(_ type: T.Type) throws -> T {
-        let (v, p) = try next()
-        return try ValueDecoder(v, path: p).unwrap(type)
+        let (v, i) = try next()
+        if let direct = try decodeDirectly(v, T.self, path(i)) { return direct }
+        return try T(from: ValueDecoder(v, path: path(i)))
     }
 
     mutating func nestedContainer<NestedKey: CodingKey>(keyedBy type: NestedKey.Type) throws -> KeyedDecodingContainer<NestedKey> {
-        let (v, p) = try next()
-        return try ValueDecoder(v, path: p).container(keyedBy: type)
+        let (v, i) = try next()
+        return try ValueDecoder(v, path: path(i)).container(keyedBy: type)
     }
 
     mutating func nestedUnkeyedContainer() throws -> any UnkeyedDecodingContainer {
-        let (v, p) = try next()
-        return try ValueDecoder(v, path: p).unkeyedContainer()
+        let (v, i) = try next()
+        return try ValueDecoder(v, path: path(i)).unkeyedContainer()
     }
 
     mutating func superDecoder() throws -> any Decoder {
-        let (v, p) = try next()
-        return ValueDecoder(v, path: p)
+        let (v, i) = try next()
+        return ValueDecoder(v, path: path(i))
     }
 }
 

@@ -33,12 +33,15 @@ public final class Informer<Object: KubeResource>: Sendable {
         public var pageSize = 500
         /// Indexes beyond namespace and owner.
         public var indexers: [String: ObjectCache<Object>.IndexFunction] = [:]
-        /// Applied to every object before it is cached and handed to handlers. By default it
-        /// drops `metadata.managedFields`, which controllers do not read and which is often
-        /// the largest part of an object (controller-runtime offers the same transform). The
-        /// API server keeps the stored managedFields when an update omits them, so writing a
-        /// cached object back loses nothing. Set to `{ _ in }` to cache objects whole.
-        public var transform: @Sendable (inout Object) -> Void = { $0.metadata.managedFields = nil }
+        /// Applied to every object before it is cached and handed to handlers.
+        public var transform: @Sendable (inout Object) -> Void = { _ in }
+        /// By default `metadata.managedFields` is not kept: controllers do not read it and it
+        /// is often the largest part of an object (controller-runtime offers the same as a
+        /// cache transform). It is skipped while list and watch responses are parsed, so it
+        /// costs neither memory nor decoding time. The API server keeps the stored
+        /// managedFields when an update omits them, so writing a cached object back loses
+        /// nothing.
+        public var keepManagedFields = false
         public init(namespace: String? = nil, labelSelector: String? = nil, fieldSelector: String? = nil, resyncPeriod: Duration? = nil) {
             self.namespace = namespace
             self.labelSelector = labelSelector
@@ -119,6 +122,8 @@ public final class Informer<Object: KubeResource>: Sendable {
                     } catch is CancellationError {
                         return
                     } catch {
+                        // A stream cut by our own shutdown is not a failure worth a warning.
+                        if Task.isCancelled { return }
                         logger.warning("watch failed, resuming from \(version): \(error)")
                         if await !backoff.sleep() { return }
                     }
@@ -144,7 +149,9 @@ public final class Informer<Object: KubeResource>: Sendable {
         var version = ""
         try await client.forEachPage(
             Object.self, namespace: options.namespace,
-            options: ListOptions(labelSelector: options.labelSelector, fieldSelector: options.fieldSelector, limit: options.pageSize)
+            options: ListOptions(
+                labelSelector: options.labelSelector, fieldSelector: options.fieldSelector, limit: options.pageSize,
+                omitManagedFields: !options.keepManagedFields)
         ) { page in
             var events: [InformerEvent<Object>] = []
             for var item in page.items {
@@ -185,7 +192,8 @@ public final class Informer<Object: KubeResource>: Sendable {
         let stream = try await client.watchBatches(
             Object.self, namespace: options.namespace,
             options: WatchOptions(
-                resourceVersion: version, labelSelector: options.labelSelector, fieldSelector: options.fieldSelector, timeoutSeconds: timeout))
+                resourceVersion: version, labelSelector: options.labelSelector, fieldSelector: options.fieldSelector, timeoutSeconds: timeout,
+                omitManagedFields: !options.keepManagedFields))
         for try await batch in stream {
             backoff.reset()
             var events: [InformerEvent<Object>] = []

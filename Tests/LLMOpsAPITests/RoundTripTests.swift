@@ -77,5 +77,11 @@ func roundTrips<R: CustomResource>(_ resource: R) throws {
         #expect(try defaulted.decode(as: LLMDeployment.self) == d)
         #expect(defaulted["spec"]?["replicas"] == .int(1))
         #expect(defaulted["spec"]?["engine"]?["kind"] == .string("vllm"))
+        // An explicit null defaults too, through Foundation and through the client's decoder.
+        let withNull = try YAMLDocuments.read(yaml + "\n  replicas: null\n")[0].value
+        #expect(withNull["spec"]?["replicas"] == .null)
+        #expect(try withNull.decode(as: LLMDeployment.self) == d)
+        #expect(try JSONValueDecoder().decode(LLMDeployment.self, from: withNull) == d)
+        #expect(try JSONValueDecoder().decode(LLMDeployment.self, from: defaulted) == d)
     }
 }

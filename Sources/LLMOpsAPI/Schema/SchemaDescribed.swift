@@ -122,7 +122,10 @@ public struct Defaulted<P: DefaultProvider>: Codable, Sendable, Hashable {
 
 extension KeyedDecodingContainer {
     public func decode<P>(_ type: Defaulted<P>.Type, forKey key: Key) throws -> Defaulted<P> {
-        try decodeIfPresent(type, forKey: key) ?? Defaulted()
+        // The value itself, not the wrapper: a decoder can take scalars directly, and the
+        // wrapper's own decoding layer is skipped.
+        guard let value = try decodeIfPresent(P.Value.self, forKey: key) else { return Defaulted() }
+        return Defaulted(wrappedValue: value)
     }
 }
 

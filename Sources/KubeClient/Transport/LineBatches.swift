@@ -28,26 +28,25 @@ final class LineBatches: Sendable {
     func append(_ lines: [[UInt8]]) async {
         guard !lines.isEmpty else { return }
         let size = lines.reduce(0) { $0 + $1.count }
-        let taker = state.withLock { s -> CheckedContinuation<[[UInt8]]?, any Error>? in
+        let (taker, full) = state.withLock { s -> (CheckedContinuation<[[UInt8]]?, any Error>?, Bool) in
             if let t = s.taker {
                 s.taker = nil
-                return t
+                return (t, false)
             }
             s.lines.append(contentsOf: lines)
             s.bytes += size
-            return nil
+            return (nil, s.bytes > limit)
         }
-        if let taker {
-            taker.resume(returning: lines)
-            return
-        }
+        taker?.resume(returning: lines)
+        // Suspending costs a trip through the executor, so only a full buffer does it.
+        guard full else { return }
         await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
-            let full = state.withLock { s -> Bool in
+            let wait = state.withLock { s -> Bool in
                 guard s.bytes > limit, s.end == nil else { return false }
                 s.readers.append(c)
                 return true
             }
-            if !full { c.resume() }
+            if !wait { c.resume() }
         }
     }
 

@@ -74,9 +74,7 @@ final class HTTPTransport: Sendable {
             let response = try await http.execute(request, deadline: deadline)
             let buffer = try await response.body.collect(upTo: Self.maxResponseBytes)
             let bytes = Array(buffer.readableBytesView)
-            guard (200..<300).contains(Int(response.status.code)) else {
-                throw KubeAPIError.from(statusCode: Int(response.status.code), body: bytes, retryAfterHeader: response.headers.first(name: "Retry-After"))
-            }
+            guard (200..<300).contains(Int(response.status.code)) else { throw Self.error(response, body: bytes) }
             return bytes
         } catch let error as KubeAPIError {
             throw error
@@ -87,6 +85,11 @@ final class HTTPTransport: Sendable {
         } catch {
             throw KubeAPIError.transport("\(method) \(path): \(error)")
         }
+    }
+
+    /// A non-2xx answer as the typed error its `Status` body (and Retry-After) describes.
+    private static func error(_ response: HTTPClientResponse, body: [UInt8]) -> KubeAPIError {
+        KubeAPIError.from(statusCode: Int(response.status.code), body: body, retryAfterHeader: response.headers.first(name: "Retry-After"))
     }
 
     /// A streaming GET (watch), its newline-delimited body handed on in batches. One task
@@ -108,8 +111,7 @@ final class HTTPTransport: Sendable {
             throw KubeAPIError.transport("watch \(path): \(error)")
         }
         guard (200..<300).contains(Int(response.status.code)) else {
-            let body = (try? await response.body.collect(upTo: 1 << 20)).map { Array($0.readableBytesView) } ?? []
-            throw KubeAPIError.from(statusCode: Int(response.status.code), body: body, retryAfterHeader: response.headers.first(name: "Retry-After"))
+            throw Self.error(response, body: (try? await response.body.collect(upTo: 1 << 20)).map { Array($0.readableBytesView) } ?? [])
         }
         let lines = LineBatches()
         return AsyncThrowingStream { continuation in

@@ -154,15 +154,10 @@ public final class Informer<Object: KubeResource>: Sendable {
                 omitManagedFields: !options.keepManagedFields)
         ) { page in
             var events: [InformerEvent<Object>] = []
-            for var item in page.items {
-                options.transform(&item)
-                let key = ObjectKey(item.metadata)
-                seen.insert(key)
-                if let old = cache.upsert(item) {
-                    if old.metadata.resourceVersion != item.metadata.resourceVersion { events.append(.updated(old: old, new: item)) }
-                } else {
-                    events.append(.added(item))
-                }
+            for item in page.items {
+                seen.insert(ObjectKey(item.metadata))
+                // A list repeats what the cache already has; only differences are events.
+                if let event = store(item, skippingUnchanged: true) { events.append(event) }
             }
             count += page.items.count
             version = page.resourceVersion
@@ -199,10 +194,9 @@ public final class Informer<Object: KubeResource>: Sendable {
             var events: [InformerEvent<Object>] = []
             for event in batch {
                 switch event {
-                case .added(var o), .modified(var o):
-                    options.transform(&o)
+                case .added(let o), .modified(let o):
                     version = o.metadata.resourceVersion ?? version
-                    if let old = cache.upsert(o) { events.append(.updated(old: old, new: o)) } else { events.append(.added(o)) }
+                    if let event = store(o, skippingUnchanged: false) { events.append(event) }
                 case .deleted(var o):
                     options.transform(&o)
                     version = o.metadata.resourceVersion ?? version
@@ -215,6 +209,16 @@ public final class Informer<Object: KubeResource>: Sendable {
             deliver(events)
         }
         return version
+    }
+
+    /// Transforms and caches an object, and returns the event for handlers: nil when
+    /// `skippingUnchanged` and the cache already held this resourceVersion.
+    private func store(_ object: Object, skippingUnchanged: Bool) -> InformerEvent<Object>? {
+        var object = object
+        options.transform(&object)
+        guard let old = cache.upsert(object) else { return .added(object) }
+        if skippingUnchanged, old.metadata.resourceVersion == object.metadata.resourceVersion { return nil }
+        return .updated(old: old, new: object)
     }
 
     private func resync(every period: Duration) async {

@@ -149,6 +149,9 @@ final class HTTPTransport: Sendable {
                 }
             }
             continuation.onTermination = { _ in
+                // Cancellation does not resume a continuation: finishing releases a reader
+                // waiting for room and a decoder waiting for lines.
+                lines.finish(CancellationError())
                 reader.cancel()
                 decoder.cancel()
             }

@@ -178,6 +178,22 @@ def test_events_are_one_resource_in_two_apis(api, cp):
     # kubectl describe (core Events by involvedObject) shows the one written through events.k8s.io.
     described = cp.kubectl("describe", "configmap", "target", "-n", "ev").stdout
     assert "events says hi" in described and "core says hi" in described
+    # Field selectors in each API's own names (Kubernetes' events.k8s.io/v1 label table); the
+    # other API's spelling is refused rather than silently matching nothing.
+    def names(listing):
+        return sorted(e.metadata.name for e in listing.items)
+    assert names(events.list_namespaced_event("ev", field_selector="regarding.name=target")) == ["from-core", "from-events"]
+    assert names(events.list_namespaced_event("ev", field_selector="reportingController=llmops.io/canary,regarding.kind=ConfigMap")) == ["from-events"]
+    assert names(events.list_namespaced_event("ev", field_selector="regarding.uid!=" + cm.metadata.uid)) == []
+    assert names(core.list_namespaced_event("ev", field_selector="involvedObject.name=target,reason=Scaled")) == ["from-core"]
+    for api_list, label in ((events.list_namespaced_event, "involvedObject.name"), (core.list_namespaced_event, "regarding.name")):
+        try:
+            api_list("ev", field_selector=label + "=target")
+            raise AssertionError(f"{label} was accepted")
+        except client.ApiException as e:
+            assert e.status == 400 and f"field label not supported: {label}" in e.body
+    got = cp.kubectl("get", "events.v1.events.k8s.io", "-n", "ev", "--field-selector", "regarding.name=target", "-o", "name").stdout.split()
+    assert sorted(got) == ["event.events.k8s.io/from-core", "event.events.k8s.io/from-events"]
     events.delete_namespaced_event("from-core", "ev")
     assert [e.metadata.name for e in core.list_namespaced_event("ev").items] == ["from-events"]
 

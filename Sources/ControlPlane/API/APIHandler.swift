@@ -225,7 +225,7 @@ public actor APIHandler {
             }
         }
         var field: FieldSelector?
-        if let text = r.query["fieldSelector"], !text.isEmpty { field = try FieldSelector(parsing: text, kind: resource.kind) }
+        if let text = r.query["fieldSelector"], !text.isEmpty { field = try FieldSelector(parsing: text, kind: resource.kind, conversion: resource.conversion) }
         return { [label, field] o in (label?.matches(labels(o)) ?? true) && (field?.matches(o) ?? true) }
     }
 

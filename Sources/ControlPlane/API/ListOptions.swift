@@ -11,9 +11,12 @@ struct FieldSelector: Sendable {
         var negated: Bool
     }
 
+    /// Each requirement's `field` is the stored object's field: a resource served in another
+    /// form (events.k8s.io) takes its own field names, translated as Kubernetes does.
     var requirements: [Requirement]
 
-    init(parsing text: String, kind: String) throws(APIError) {
+    init(parsing text: String, kind: String, conversion: StorageConversion = .none) throws(APIError) {
+        let labels = Self.labels(kind, conversion)
         var out: [Requirement] = []
         for term in text.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) where !term.isEmpty {
             let (field, value, negated): (Substring, Substring, Bool)
@@ -25,12 +28,20 @@ struct FieldSelector: Sendable {
                 throw APIError.badRequest("invalid field selector \"\(term)\": expected field=value, field==value or field!=value")
             }
             let name = field.trimmingCharacters(in: .whitespaces)
-            guard Self.selectable(kind).contains(name) else {
-                throw APIError.badRequest("field label not supported: \(name) (\(kind) supports \(Self.selectable(kind).sorted().joined(separator: ", ")))")
+            guard let stored = labels[name] else {
+                throw APIError.badRequest("field label not supported: \(name) (\(kind) supports \(labels.keys.sorted().joined(separator: ", ")))")
             }
-            out.append(Requirement(field: name, value: value.trimmingCharacters(in: .whitespaces), negated: negated))
+            out.append(Requirement(field: stored, value: value.trimmingCharacters(in: .whitespaces), negated: negated))
         }
         requirements = out
+    }
+
+    /// The field labels a resource accepts, each with the stored field it selects on.
+    static func labels(_ kind: String, _ conversion: StorageConversion) -> [String: String] {
+        switch conversion {
+        case .none: return Dictionary(uniqueKeysWithValues: selectable(kind).map { ($0, $0) })
+        case .eventsV1: return StorageConversion.eventsV1FieldLabels
+        }
     }
 
     /// The fields each kind can be selected by (metadata ones for all kinds).
@@ -38,7 +49,7 @@ struct FieldSelector: Sendable {
         let common: Set<String> = ["metadata.name", "metadata.namespace"]
         switch kind {
         case "Pod": return common.union(["spec.nodeName", "spec.restartPolicy", "spec.schedulerName", "spec.serviceAccountName", "status.phase", "status.podIP", "status.nominatedNodeName"])
-        case "Event": return common.union(["involvedObject.kind", "involvedObject.namespace", "involvedObject.name", "involvedObject.uid", "involvedObject.apiVersion", "involvedObject.resourceVersion", "involvedObject.fieldPath", "reason", "reportingComponent", "source", "type", "regarding.kind", "regarding.name", "regarding.namespace", "regarding.uid"])
+        case "Event": return common.union(["involvedObject.kind", "involvedObject.namespace", "involvedObject.name", "involvedObject.uid", "involvedObject.apiVersion", "involvedObject.resourceVersion", "involvedObject.fieldPath", "reason", "reportingComponent", "source", "type"])
         case "Secret": return common.union(["type"])
         case "Node": return common.union(["spec.unschedulable"])
         case "Namespace": return common.union(["status.phase"])

@@ -16,6 +16,18 @@ public enum StorageConversion: Sendable, Equatable {
         ("lastTimestamp", "deprecatedLastTimestamp"), ("count", "deprecatedCount"),
     ]
 
+    /// The field selector labels `events.k8s.io/v1` accepts, each with the stored core field it
+    /// selects on: Kubernetes' own table (`pkg/apis/events/v1/conversion.go`). The core
+    /// spellings (`involvedObject.name`) are not accepted there, as in Kubernetes.
+    static let eventsV1FieldLabels: [String: String] = {
+        var labels = ["reason": "reason", "reportingController": "reportingComponent", "source": "source", "type": "type",
+                      "metadata.name": "metadata.name", "metadata.namespace": "metadata.namespace"]
+        for field in ["kind", "namespace", "name", "uid", "apiVersion", "resourceVersion", "fieldPath"] {
+            labels["regarding.\(field)"] = "involvedObject.\(field)"
+        }
+        return labels
+    }()
+
     /// The stored object as this resource shows it (type meta is set by the caller).
     public func fromStored(_ stored: JSONValue) -> JSONValue {
         switch self {

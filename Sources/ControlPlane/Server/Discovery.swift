@@ -48,21 +48,16 @@ enum Discovery {
             if !r.shortNames.isEmpty { o["shortNames"] = .array(r.shortNames.map(JSONValue.string)) }
             if !r.categories.isEmpty { o["categories"] = .array(r.categories.map(JSONValue.string)) }
             items.append(.object(o))
-            if r.scalePaths != nil {
-                items.append(
-                    .object(
-                        JSONObject([
-                            ("name", .string("\(r.plural)/scale")), ("singularName", ""), ("namespaced", .bool(r.namespaced)), ("group", "autoscaling"),
-                            ("version", "v1"), ("kind", "Scale"), ("verbs", ["get", "patch", "update"]),
-                        ])))
-            }
-            if r.statusSubresource {
-                items.append(
-                    .object(
-                        JSONObject([
-                            ("name", .string("\(r.plural)/status")), ("singularName", ""), ("namespaced", .bool(r.namespaced)), ("kind", .string(r.kind)),
-                            ("verbs", ["get", "patch", "update"]),
-                        ])))
+            for sub in subresources(of: r) {
+                var entry = JSONObject([("name", .string("\(r.plural)/\(sub.name)")), ("singularName", ""), ("namespaced", .bool(r.namespaced))])
+                // The legacy list names another group only when the subresource answers with one.
+                if sub.group != r.group || sub.version != r.version {
+                    entry["group"] = .string(sub.group)
+                    entry["version"] = .string(sub.version)
+                }
+                entry["kind"] = .string(sub.kind)
+                entry["verbs"] = sub.verbs
+                items.append(.object(entry))
             }
         }
         return .object(
@@ -124,6 +119,23 @@ enum Discovery {
             ]))
     }
 
+    /// A subresource as both discovery formats describe it: its name and the kind it answers with.
+    private struct Subresource {
+        var name: String
+        var group: String
+        var version: String
+        var kind: String
+        var verbs: JSONValue = ["get", "patch", "update"]
+    }
+
+    /// One source for the legacy lists and the aggregated documents, so the two cannot disagree.
+    private static func subresources(of r: ServedResource) -> [Subresource] {
+        var subs: [Subresource] = []
+        if r.scalePaths != nil { subs.append(Subresource(name: "scale", group: "autoscaling", version: "v1", kind: "Scale")) }
+        if r.statusSubresource { subs.append(Subresource(name: "status", group: r.group, version: r.version, kind: r.kind)) }
+        return subs
+    }
+
     private static func kindRef(group: String, version: String, kind: String) -> JSONValue {
         .object(JSONObject([("group", .string(group)), ("version", .string(version)), ("kind", .string(kind))]))
     }
@@ -135,22 +147,12 @@ enum Discovery {
         ])
         if !r.shortNames.isEmpty { o["shortNames"] = .array(r.shortNames.map(JSONValue.string)) }
         if !r.categories.isEmpty { o["categories"] = .array(r.categories.map(JSONValue.string)) }
-        var subresources: [JSONValue] = []
-        if r.statusSubresource {
-            subresources.append(
-                .object(
-                    JSONObject([
-                        ("subresource", "status"), ("responseKind", kindRef(group: r.group, version: r.version, kind: r.kind)),
-                        ("verbs", ["get", "patch", "update"]),
-                    ])))
-        }
-        if r.scalePaths != nil {
-            subresources.append(
-                .object(
-                    JSONObject([
-                        ("subresource", "scale"), ("responseKind", kindRef(group: "autoscaling", version: "v1", kind: "Scale")),
-                        ("verbs", ["get", "patch", "update"]),
-                    ])))
+        let subresources: [JSONValue] = subresources(of: r).map { sub in
+            .object(
+                JSONObject([
+                    ("subresource", .string(sub.name)), ("responseKind", kindRef(group: sub.group, version: sub.version, kind: sub.kind)),
+                    ("verbs", sub.verbs),
+                ]))
         }
         if !subresources.isEmpty { o["subresources"] = .array(subresources) }
         return .object(o)

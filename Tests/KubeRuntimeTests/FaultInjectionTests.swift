@@ -20,8 +20,7 @@ import Testing
         plan.slowEvery = 13
         plan.slowBy = .milliseconds(200)
         plan.dropWatchesAfter = .milliseconds(700)
-        let proxy = try await FaultProxy.start(upstream: cluster.configuration.server, caPEM: cluster.configuration.certificateAuthorityPEM, plan: plan)
-        defer { Task { await proxy.stop() } }
+        let proxy = try await cluster.faultProxy(plan: plan)
         let client = try cluster.client(server: proxy.server, timeout: .seconds(5))
         let manager = Manager(client: client)
         manager.controller("copier").for(ConfigMap.self, options: .init(namespace: "default")).concurrency(4)

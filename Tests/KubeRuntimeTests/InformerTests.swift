@@ -80,8 +80,7 @@ import Testing
     @Test func listsAgainAfterA410InsideTheWatchStream() async throws {
         let cluster = try await TestCluster.start()
         defer { Task { await cluster.shutdown() } }
-        let proxy = try await FaultProxy.start(upstream: cluster.configuration.server, caPEM: cluster.configuration.certificateAuthorityPEM)
-        defer { Task { await proxy.stop() } }
+        let proxy = try await cluster.faultProxy()
         let viaProxy = try cluster.client(server: proxy.server)
         proxy.expireNextWatchesInStream(1)
         let informer = Informer<ConfigMap>(client: viaProxy, options: .init(namespace: "default"))
@@ -97,8 +96,7 @@ import Testing
     @Test func listsAgainAfterAForced410AndMissesNothing() async throws {
         let cluster = try await TestCluster.start()
         defer { Task { await cluster.shutdown() } }
-        let proxy = try await FaultProxy.start(upstream: cluster.configuration.server, caPEM: cluster.configuration.certificateAuthorityPEM)
-        defer { Task { await proxy.stop() } }
+        let proxy = try await cluster.faultProxy()
         let viaProxy = try cluster.client(server: proxy.server)
         let informer = Informer<ConfigMap>(client: viaProxy, options: .init(namespace: "default"))
         let run = Task { await informer.run() }

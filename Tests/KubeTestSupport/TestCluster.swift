@@ -12,6 +12,8 @@ public final class TestCluster: Sendable {
     public let directory: URL
     /// Extra clients handed out; shut down with the cluster (async-http-client insists).
     private let extra = LockedValue<[KubeClient]>([])
+    /// Fault proxies handed out; stopped with the cluster.
+    private let proxies = LockedValue<[FaultProxy]>([])
 
     public static func start(qps: Double = 1000, burst: Int = 1000) async throws -> TestCluster {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("kube-test-\(UUID().uuidString)")
@@ -41,6 +43,13 @@ public final class TestCluster: Sendable {
         return client
     }
 
+    /// A fault-injecting proxy in front of this cluster's server; stopped with the cluster.
+    public func faultProxy(plan: FaultProxy.Plan = FaultProxy.Plan()) async throws -> FaultProxy {
+        let proxy = try await FaultProxy.start(upstream: configuration.server, caPEM: configuration.certificateAuthorityPEM, plan: plan)
+        proxies.withLock { $0.append(proxy) }
+        return proxy
+    }
+
     /// Installs the repository's CRDs (from `crds/`).
     public func installCRDs() async throws {
         let root = repositoryRoot
@@ -52,6 +61,7 @@ public final class TestCluster: Sendable {
     }
 
     public func shutdown() async {
+        for p in proxies.value { await p.stop() }
         for c in extra.value { await c.shutdown() }
         await client.shutdown()
         try? await plane.shutdown()

@@ -142,7 +142,7 @@ public enum JSONText {
         /// The path whose value is skipped (see `parse(_:omitting:)`).
         let omitting: [String]
 
-        init(bytes: UnsafeBufferPointer<UInt8>, omitting: [String] = []) {
+        init(bytes: UnsafeBufferPointer<UInt8>, omitting: [String]) {
             self.bytes = bytes
             self.omitting = omitting
         }
@@ -181,10 +181,11 @@ public enum JSONText {
             }
         }
 
-        /// How far the path to a member's value matches `omitting`: `omitting.count` means
+        /// How far the path to a child value matches `omitting`, given its parent's match and
+        /// its own component (a member name, or `*` for an array item): `omitting.count` means
         /// skip it.
-        func matchedMember(_ key: String, _ matched: Int) -> Int {
-            matched >= 0 && matched < omitting.count && omitting[matched] == key ? matched + 1 : -1
+        func matchedComponent(_ component: String, _ matched: Int) -> Int {
+            matched >= 0 && matched < omitting.count && omitting[matched] == component ? matched + 1 : -1
         }
 
         mutating func object(depth: Int, matched: Int) throws(ParseError) -> JSONValue {
@@ -200,7 +201,7 @@ public enum JSONText {
                 guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { throw error("expected ':' after key") }
                 index += 1
                 skipSpace()
-                let inner = matched < 0 ? -1 : matchedMember(key, matched)
+                let inner = matchedComponent(key, matched)
                 if inner == omitting.count {
                     try skip(depth: depth + 1)
                 } else {
@@ -220,7 +221,7 @@ public enum JSONText {
             var items: [JSONValue] = []
             skipSpace()
             if index < bytes.count, bytes[index] == UInt8(ascii: "]") { index += 1; return .array(items) }
-            let inner = matched >= 0 && matched < omitting.count && omitting[matched] == "*" ? matched + 1 : -1
+            let inner = matchedComponent("*", matched)
             while true {
                 skipSpace()
                 if inner == omitting.count {

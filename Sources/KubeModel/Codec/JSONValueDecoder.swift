@@ -24,8 +24,7 @@ private struct ValueDecoder: Decoder {
     }
 
     func unwrap<T: Decodable>(_ type: T.Type) throws -> T {
-        if let direct = try decodeDirectly(value, T.self, codingPath) { return direct }
-        return try T(from: self)
+        try decodeValue(value, T.self, codingPath)
     }
 
     func container<Key: CodingKey>(keyedBy type: Key.Type) throws -> KeyedDecodingContainer<Key> {
@@ -57,6 +56,15 @@ private func scalar<T>(_ value: JSONValue, _ path: @autoclosure () -> [any Codin
     default: break
     }
     throw mismatch(type, value, path())
+}
+
+/// Decodes one value: directly if it has one of the common types, else through a nested
+/// decoder. The containers call this rather than `ValueDecoder.unwrap` so that the coding
+/// path, an allocation per level, is built only when a nested decoder or an error needs it.
+@inline(__always)
+private func decodeValue<T: Decodable>(_ value: JSONValue, _ type: T.Type, _ path: @autoclosure () -> [any CodingKey]) throws -> T {
+    if let direct = try decodeDirectly(value, T.self, path()) { return direct }
+    return try T(from: ValueDecoder(value, path: path()))
 }
 
 /// The types most fields of Kubernetes objects have, decoded straight from the value: no
@@ -155,9 +163,7 @@ private struct KeyedContainer<Key: CodingKey>: KeyedDecodingContainerProtocol {
     func decode(_ type: UInt32.Type, forKey key: Key) throws -> UInt32 { try integer(member(key), codingPath + [key], as: type) }
     func decode(_ type: UInt64.Type, forKey key: Key) throws -> UInt64 { try integer(member(key), codingPath + [key], as: type) }
     func decode<T: Decodable>(_ type: T.Type, forKey key: Key) throws -> T {
-        let v = try member(key)
-        if let direct = try decodeDirectly(v, T.self, codingPath + [key]) { return direct }
-        return try T(from: ValueDecoder(v, path: codingPath + [key]))
+        try decodeValue(member(key), T.self, codingPath + [key])
     }
 
     /// Absent and null both decode as nil, as with `JSONDecoder`; this is the common case for
@@ -165,8 +171,7 @@ private struct KeyedContainer<Key: CodingKey>: KeyedDecodingContainerProtocol {
     func decodeIfPresent<T: Decodable>(_ type: T.Type, forKey key: Key) throws -> T? {
         guard let v = object[key.stringValue] else { return nil }
         if case .null = v { return nil }
-        if let direct = try decodeDirectly(v, T.self, codingPath + [key]) { return direct }
-        return try T(from: ValueDecoder(v, path: codingPath + [key]))
+        return try decodeValue(v, T.self, codingPath + [key])
     }
 
     func nestedContainer<NestedKey: CodingKey>(keyedBy type: NestedKey.Type, forKey key: Key) throws -> KeyedDecodingContainer<NestedKey> {
@@ -227,8 +232,7 @@ private struct UnkeyedContainer: UnkeyedDecodingContainer {
     mutating func decode(_ type: UInt64.Type) throws -> UInt64 { let (v, i) = try next(); return try integer(v, path(i), as: type) }
     mutating func decode<T: Decodable>(_ type: T.Type) throws -> T {
         let (v, i) = try next()
-        if let direct = try decodeDirectly(v, T.self, path(i)) { return direct }
-        return try T(from: ValueDecoder(v, path: path(i)))
+        return try decodeValue(v, T.self, path(i))
     }
 
     mutating func nestedContainer<NestedKey: CodingKey>(keyedBy type: NestedKey.Type) throws -> KeyedDecodingContainer<NestedKey> {

@@ -83,10 +83,23 @@ let package = Package(
         .executableTarget(name: "StoreCrashWriter", dependencies: ["ControlPlane", "KubeModel"]),
         // Trace-driven discrete-event serving simulator and the autoscaling evaluation.
         .target(name: "Simulator", dependencies: ["LLMOpsCore", "KubeModel"]),
+        // What `llmops up --gpus` adds around the API server: simulated GPU nodes, kubelets with
+        // simulated vLLM servers, scheduler, workload controllers. Every part is an API client.
+        .target(
+            name: "LocalCluster",
+            dependencies: [
+                "KubeModel", "KubeClient", "KubeRuntime", "LLMOpsCore", "Simulator",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
         .executableTarget(
             name: "llmops",
             dependencies: [
-                "KubeModel", "LLMOpsAPI", "LLMOpsCore", "Simulator", "ControlPlane",
+                "KubeModel", "LLMOpsAPI", "LLMOpsCore", "Simulator", "ControlPlane", "KubeClient", "KubeRuntime", "LocalCluster",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),

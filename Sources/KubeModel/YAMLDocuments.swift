@@ -59,7 +59,7 @@ public enum YAMLDocuments {
         var documents: [LocatedDocument] = []
         var budget = maxNodes
         while true {
-            let node: Node?
+            let node: Yams.Node?
             do {
                 node = try parser.nextRoot()
             } catch {
@@ -103,7 +103,7 @@ public enum YAMLDocuments {
     }
 
     private static func convert(
-        _ node: Node, path: String, depth: Int, positions: inout [String: SourcePosition], budget: inout Int
+        _ node: Yams.Node, path: String, depth: Int, positions: inout [String: SourcePosition], budget: inout Int
     ) throws(YAMLReadError) -> JSONValue {
         budget -= 1
         guard budget >= 0 else {
@@ -140,7 +140,7 @@ public enum YAMLDocuments {
         }
     }
 
-    private static func describe(_ node: Node) -> String {
+    private static func describe(_ node: Yams.Node) -> String {
         switch node {
         case .mapping: return "mapping"
         case .sequence: return "sequence"
@@ -149,7 +149,7 @@ public enum YAMLDocuments {
         }
     }
 
-    private static func scalarValue(_ scalar: Node.Scalar) -> JSONValue {
+    private static func scalarValue(_ scalar: Yams.Node.Scalar) -> JSONValue {
         // Quoted and block scalars are always strings; plain ones are typed by their text.
         let tag: Tag.Name = scalar.style == .plain || scalar.style == .any ? Resolver.default.resolveTag(of: .scalar(scalar)) : .str
         switch tag {
@@ -177,25 +177,25 @@ public enum YAMLDocuments {
         }
     }
 
-    private static func node(for value: JSONValue) -> Node {
+    private static func node(for value: JSONValue) -> Yams.Node {
         switch value {
-        case .null: return Node("null", Tag(.null))
-        case .bool(let b): return Node(b ? "true" : "false", Tag(.bool))
-        case .int(let i): return Node(String(i), Tag(.int))
-        case .double(let d): return Node(formatDouble(d), Tag(.float))
+        case .null: return Yams.Node("null", Tag(.null))
+        case .bool(let b): return Yams.Node(b ? "true" : "false", Tag(.bool))
+        case .int(let i): return Yams.Node(String(i), Tag(.int))
+        case .double(let d): return Yams.Node(formatDouble(d), Tag(.float))
         case .string(let s):
             // Quote anything the resolver would read back as another type.
-            let plain = Node(s, Tag(.str))
-            let style: Node.Scalar.Style =
+            let plain = Yams.Node(s, Tag(.str))
+            let style: Yams.Node.Scalar.Style =
                 s.contains("\n") ? .literal
-                : (Resolver.default.resolveTag(of: Node(s)) == .str && !s.isEmpty && s.trimmingSpaces == s ? .any : .doubleQuoted)
+                : (Resolver.default.resolveTag(of: Yams.Node(s)) == .str && !s.isEmpty && s.trimmingSpaces == s ? .any : .doubleQuoted)
             if case .scalar(var scalar) = plain {
                 scalar.style = style
                 return .scalar(scalar)
             }
             return plain
-        case .array(let items): return Node(items.map(node(for:)), Tag(.seq), .block)
-        case .object(let o): return Node(o.map { (Node($0.key, Tag(.str)), node(for: $0.value)) }, Tag(.map), .block)
+        case .array(let items): return Yams.Node(items.map(node(for:)), Tag(.seq), .block)
+        case .object(let o): return Yams.Node(o.map { (Yams.Node($0.key, Tag(.str)), node(for: $0.value)) }, Tag(.map), .block)
         }
     }
 }

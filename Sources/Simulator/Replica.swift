@@ -27,7 +27,11 @@ final class SimReplica {
     private var prefillHead = 0
     private var completions = MinHeap()
     private(set) var running = 0
-    private var steps = 0
+    private(set) var steps = 0
+    /// The step each decoding request's completion falls on, for callers that stream tokens.
+    private(set) var completionStep: [Int: Int] = [:]
+    /// Whether to keep `completionStep` (live serving); batch simulation does without it.
+    var tracksProgress = false
     private var kvReserved = 0
     /// Sum of current context lengths of decoding sequences, for the step's KV reads.
     private var context = 0.0
@@ -139,6 +143,7 @@ final class SimReplica {
                 running += 1
                 context += Double(requests[i].inputTokens + 1)
                 completions.push(step: steps + remaining, request: i)
+                if tracksProgress { completionStep[i] = steps + remaining }
             }
         }
         finishCompleted(requests, &records)
@@ -149,6 +154,7 @@ final class SimReplica {
             _ = completions.pop()
             let r = requests[top.request]
             records[top.request].finish = clock
+            if tracksProgress { completionStep[top.request] = nil }
             running -= 1
             kvReserved -= r.inputTokens + r.outputTokens
             context -= Double(r.inputTokens + r.outputTokens)

@@ -1,6 +1,9 @@
 import ArgumentParser
 import ControlPlane
 import Foundation
+import KubeClient
+import KubeModel
+import LocalCluster
 import Logging
 import ServiceLifecycle
 
@@ -8,12 +11,17 @@ import ServiceLifecycle
 struct UpCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "up",
-        abstract: "Run the embedded Kubernetes-compatible control plane (no cluster needed).",
+        abstract: "Run a local GPU cluster: the embedded Kubernetes-compatible control plane with simulated GPU nodes.",
         discussion: """
             State lives in SQLite under --data-dir and survives restarts. The API is served over \
             HTTPS with a CA and serving certificate generated into --data-dir/pki, and an admin \
             bearer token; the kubeconfig written to --kubeconfig holds both, so \
             `kubectl --kubeconfig FILE get ns` works at once.
+
+            Around the API server run simulated GPU nodes (--gpus), their kubelets, a scheduler \
+            and the Deployment, ReplicaSet, EndpointSlice and node lifecycle controllers, all as \
+            API clients. Pods of a vLLM image serve a simulated vLLM on their own loopback \
+            address, port 8000. --gpus none runs the API server alone.
             """
     )
 
@@ -26,8 +34,35 @@ struct UpCommand: AsyncParsableCommand {
     @Option(help: "Where to write the kubeconfig (default: DATA_DIR/kubeconfig).")
     var kubeconfig: String?
 
+    @Option(
+        help: ArgumentHelp(
+            "GPU nodes as TYPE:NODESxGPUS groups, comma-separated (e.g. h100:2x8,l40s:4x4), @FILE to read them from a file, or none.",
+            valueName: "spec"))
+    var gpus = ClusterTopology.defaultSpec
+
+    @Option(help: "Divide every modelled delay (model loading, serving) by this factor; 1 is real time.")
+    var timeScale = 1.0
+
     func validate() throws {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be between 0 and 65535") }
+        guard timeScale > 0 && timeScale <= 100_000 && timeScale.isFinite else { throw ValidationError("--time-scale must be a number above 0 and at most 100000") }
+        _ = try topology()
+    }
+
+    /// The nodes to simulate, or nil for the API server alone.
+    func topology() throws -> ClusterTopology? {
+        if gpus == "none" { return nil }
+        var text = gpus
+        if gpus.hasPrefix("@") {
+            let path = String(gpus.dropFirst())
+            guard let contents = try? String(contentsOfFile: path, encoding: .utf8) else { throw ValidationError("--gpus: cannot read \(path)") }
+            text = contents
+        }
+        do {
+            return try ClusterTopology.parse(text)
+        } catch {
+            throw ValidationError(error.description)
+        }
     }
 
     func run() async throws {
@@ -49,18 +84,31 @@ struct UpCommand: AsyncParsableCommand {
 
             """.utf8))
         // swift-service-lifecycle turns SIGTERM and SIGINT into a graceful shutdown, as it does
-        // for the operator's Manager, so both stop the same way.
+        // for the operator's Manager, so both stop the same way. The cluster stops before the
+        // API server it talks to.
         var logger = Logger(label: "llmops.up")
         logger.logLevel = .warning
-        let group = ServiceGroup(
-            configuration: .init(services: [ControlPlaneService(plane: plane)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: ControlPlaneService(plane: plane))]
+        if let topology = try topology() {
+            var config = try ClientConfiguration.from(try KubeConfig(yaml: plane.kubeconfig, source: kubeconfigPath))
+            // One process stands in for a scheduler, kubelets and controller managers.
+            config.qps = 500
+            config.burst = 1000
+            config.userAgent = "llmops-local-cluster"
+            let client = try KubeClient(config)
+            let cluster = LocalCluster(client: client, options: .init(topology: topology, clock: SimulationClock(speedup: timeScale)), logger: logger)
+            services.append(.init(service: cluster))
+            let summary = topology.groups.map { "\($0.nodes)×\($0.gpuType)x\($0.gpusPerNode)" }.joined(separator: ", ")
+            FileHandle.standardOutput.write(Data("simulated nodes: \(summary), \(topology.cpuNodes) CPU node\(topology.cpuNodes == 1 ? "" : "s")\(timeScale == 1 ? "" : " (time ×\(timeScale))")\n".utf8))
+        }
+        let group = ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
     }
 }
 
 /// The running control plane as a lifecycle service: it serves until shutdown is requested,
 /// then stops accepting requests and closes the store.
-struct ControlPlaneService: Service {
+struct ControlPlaneService: ServiceLifecycle.Service {
     let plane: LocalControlPlane
 
     func run() async throws {

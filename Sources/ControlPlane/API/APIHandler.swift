@@ -68,6 +68,10 @@ public actor APIHandler {
             guard let paths = resource.scalePaths else { throw APIError(code: 404, reason: "NotFound", message: "\(resource.plural) has no scale subresource") }
             return try await scale(resource, path, name, paths, r)
         }
+        if path.subresource == "binding", resource.kind == "Pod", resource.schema == nil, let name = path.name {
+            guard r.method == "POST" else { throw APIError(code: 405, reason: "MethodNotAllowed", message: "bindings can only be created") }
+            return try await bind(path, name, r)
+        }
         if let sub = path.subresource, sub != "status" {
             throw APIError(code: 404, reason: "NotFound", message: "\(resource.plural) has no subresource \"\(sub)\" here")
         }
@@ -83,7 +87,8 @@ public actor APIHandler {
             }
             return APIResponse(status: 200, body: object)
         case ("POST", nil):
-            let (value, warnings) = try admit(try decodeBody(r), resource, namespace: path.namespace, strict: r.query["fieldValidation"] == "Strict")
+            var (value, warnings) = try admit(try decodeBody(r), resource, namespace: path.namespace, strict: r.query["fieldValidation"] == "Strict")
+            if resource.kind == "Pod" && resource.schema == nil { value = PodAdmission.admit(value) }
             return try await create(resource, path, value, warnings: warnings, r, tracking: .update)
         case ("PUT", let name?): return try await replace(resource, path, name, r)
         case ("PATCH", let name?): return try await patch(resource, path, name, r)
@@ -540,7 +545,7 @@ public actor APIHandler {
         if meta["resourceVersion"]?.stringValue == "" { meta["resourceVersion"] = nil }  // unset, as protobuf clients send it
         let expected = meta["resourceVersion"]?.stringValue.flatMap { Int64($0) }
         if meta["resourceVersion"] != nil && expected == nil { throw APIError.badRequest("metadata.resourceVersion must be a decimal string") }
-        for immutable in ["uid", "creationTimestamp", "deletionTimestamp", "generation", "namespace", "name"] { meta[immutable] = oldMeta[immutable] }
+        for immutable in ["uid", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds", "generation", "namespace", "name"] { meta[immutable] = oldMeta[immutable] }
         if resource.statusSubresource {
             if subresource == "status" {
                 // Only status changes through /status.
@@ -557,9 +562,10 @@ public actor APIHandler {
         }
         let specChanged = subresource != "status" && (o["spec"] != old["spec"] || (old["spec"] == nil && Self.withoutBookkeeping(o) != Self.withoutBookkeeping(old)))
         if specChanged { meta["generation"] = .int((oldMeta["generation"]?.intValue ?? 0) + 1) }
-        // A deleted object whose last finalizer is removed goes away.
+        // A deleted object whose last finalizer is removed goes away, unless it is a Pod still
+        // in its grace period (its kubelet deletes it once the containers have stopped).
         let finalizers = meta["finalizers"]?.arrayValue ?? []
-        let remove = oldMeta["deletionTimestamp"] != nil && finalizers.isEmpty
+        let remove = oldMeta["deletionTimestamp"] != nil && finalizers.isEmpty && (oldMeta["deletionGracePeriodSeconds"]?.intValue ?? 0) == 0
         o["metadata"] = .object(meta)
         value = .object(o)
         if tracking == .update { value = ManagedFields.recordUpdate(old: current, new: value, fieldContext(resource, r, subresource: subresource)) }
@@ -619,19 +625,28 @@ public actor APIHandler {
         }
         // Namespaces empty first: the garbage collector removes their contents, then them.
         let terminating = resource.kind == "Namespace"
-        if !finalizers.isEmpty || terminating {
+        let grace = Self.podGracePeriod(resource, current, options)
+        if !finalizers.isEmpty || terminating || grace.map({ $0 > 0 }) == true {
             guard case .object(var o) = current else { throw APIError.badRequest("corrupt object") }
             var m = o["metadata"]?.objectValue ?? JSONObject()
-            if m["deletionTimestamp"] != nil && m["finalizers"]?.arrayValue ?? [] == finalizers {
-                return APIResponse(status: 202, body: resource.present(current))
+            let currentGrace = m["deletionGracePeriodSeconds"]?.intValue
+            // A shorter grace period than the one running replaces it, as kube-apiserver does.
+            let shortens = grace.map { g in currentGrace.map { g < $0 } ?? true } ?? false
+            if m["deletionTimestamp"] != nil && m["finalizers"]?.arrayValue ?? [] == finalizers && !shortens {
+                return APIResponse(status: grace == nil ? 202 : 200, body: resource.present(current))
+            }
+            if let grace, shortens {
+                m["deletionTimestamp"] = .string(now().adding(seconds: grace).rfc3339)
+                m["deletionGracePeriodSeconds"] = .int(grace)
             }
             if m["deletionTimestamp"] == nil { m["deletionTimestamp"] = .string(now().rfc3339) }
             m["finalizers"] = finalizers.isEmpty ? nil : .array(finalizers)
             o["metadata"] = .object(m)
             if terminating { o["status"] = .object(JSONObject([("phase", "Terminating")])) }
-            if options.dryRun { return APIResponse(status: 202, body: resource.present(.object(o))) }
+            let code = grace.map { $0 > 0 } == true && finalizers.isEmpty ? 200 : 202
+            if options.dryRun { return APIResponse(status: code, body: resource.present(.object(o))) }
             let stored = try await store.update(k, .object(o))
-            return APIResponse(status: 202, body: resource.present(stored))
+            return APIResponse(status: code, body: resource.present(stored))
         }
         if options.dryRun { return APIResponse(status: 200, body: resource.present(current)) }
         let deleted = try await store.delete(k)
@@ -646,5 +661,46 @@ public actor APIHandler {
         {
             registry.remove(group: group, plural: plural)
         }
+    }
+
+    /// The grace period a Pod's deletion gets: nil for other kinds; 0 for a Pod no node has
+    /// taken (nothing runs to stop); otherwise the request's, else the Pod's own
+    /// `terminationGracePeriodSeconds`, else 30 s. A Pod in its grace period stays, marked
+    /// with `deletionTimestamp`, until its kubelet deletes it with a grace period of 0.
+    static func podGracePeriod(_ resource: ServedResource, _ pod: JSONValue, _ options: DeleteOptions) -> Int64? {
+        guard resource.kind == "Pod", resource.schema == nil else { return nil }
+        guard let node = pod["spec"]?["nodeName"]?.stringValue, !node.isEmpty else { return 0 }
+        if let phase = pod["status"]?["phase"]?.stringValue, phase == "Succeeded" || phase == "Failed" { return 0 }
+        return options.gracePeriodSeconds ?? pod["spec"]?["terminationGracePeriodSeconds"]?.intValue ?? 30
+    }
+
+    static let bindingSuccess: JSONValue = .object(
+        JSONObject([("kind", "Status"), ("apiVersion", "v1"), ("metadata", .object(JSONObject())), ("status", "Success"), ("code", .int(201))]))
+
+    /// `POST pods/{name}/binding`: what a scheduler writes to put a Pod on a Node. A Pod is
+    /// bound once; binding it again is a conflict, as in Kubernetes.
+    func bind(_ path: ResourcePath, _ name: String, _ r: APIRequest) async throws -> APIResponse {
+        let body = try decodeBody(r)
+        guard let node = body["target"]?["name"]?.stringValue, !node.isEmpty else {
+            throw APIError.invalid(kind: "Binding", name: name, group: "", [FieldError(.required, "target.name", "the node to bind to is required")])
+        }
+        if let kind = body["target"]?["kind"]?.stringValue, !kind.isEmpty, kind != "Node" {
+            throw APIError.invalid(kind: "Binding", name: name, group: "", [FieldError(.notSupported, "target.kind", value: .string(kind), "supported values: \"Node\"")])
+        }
+        let pods = registry.lookup(group: "", version: "v1", plural: "pods")!
+        let k = try key(pods, path.namespace, name)
+        guard let current = await store.find(k), case .object(var o) = current else { throw APIError.notFound("pods", name) }
+        if current["metadata"]?["deletionTimestamp"] != nil {
+            throw APIError(code: 409, reason: "Conflict", message: "Operation cannot be fulfilled on pods/binding \"\(name)\": pod \(name) is being deleted, cannot be assigned to a host")
+        }
+        if let bound = current["spec"]?["nodeName"]?.stringValue, !bound.isEmpty {
+            throw APIError(code: 409, reason: "Conflict", message: "Operation cannot be fulfilled on pods/binding \"\(name)\": pod \(name) is already assigned to node \"\(bound)\"")
+        }
+        var spec = o["spec"]?.objectValue ?? JSONObject()
+        spec["nodeName"] = .string(node)
+        o["spec"] = .object(spec)
+        if r.isDryRun { return APIResponse(status: 201, body: Self.bindingSuccess) }
+        _ = try await store.update(k, .object(o), expectedRevision: ObjectStore.resourceVersion(of: current))
+        return APIResponse(status: 201, body: Self.bindingSuccess)
     }
 }

@@ -10,6 +10,8 @@ struct DeleteOptions: Sendable {
     var uid: String?
     var resourceVersion: String?
     var dryRun = false
+    /// Seconds a Pod gets to shut down; nil takes the Pod's own terminationGracePeriodSeconds.
+    var gracePeriodSeconds: Int64?
 
     init(propagation: Propagation? = nil) { self.propagation = propagation }
 
@@ -37,5 +39,12 @@ struct DeleteOptions: Sendable {
         uid = body["preconditions"]?["uid"]?.stringValue
         resourceVersion = body["preconditions"]?["resourceVersion"]?.stringValue
         dryRun = r.query["dryRun"] == "All" || body["dryRun"]?.arrayValue?.contains("All") == true
+        if let text = r.query["gracePeriodSeconds"] {
+            guard let g = Int64(text), g >= 0 else { throw APIError.badRequest("gracePeriodSeconds must be a non-negative integer, not \"\(text)\"") }
+            gracePeriodSeconds = g
+        } else if let v = body["gracePeriodSeconds"] {
+            guard let g = v.intValue, g >= 0 else { throw APIError.badRequest("gracePeriodSeconds must be a non-negative integer") }
+            gracePeriodSeconds = g
+        }
     }
 }

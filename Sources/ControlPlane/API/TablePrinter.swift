@@ -4,6 +4,14 @@ import KubeModel
 /// columns (a CRD's `additionalPrinterColumns`), and Age, which is what `kubectl get` shows.
 enum TablePrinter {
     static func table(_ objects: [JSONValue], _ resource: ServedResource, resourceVersion: String?, now: Timestamp, continue token: String? = nil) -> JSONValue {
+        if let builtIn = BuiltInTable.forResource(resource) {
+            let name: JSONValue = .object(JSONObject([("name", "Name"), ("type", "string"), ("format", "name"), ("description", "Name must be unique within a namespace."), ("priority", .int(0))]))
+            let definitions = [name] + builtIn.columns.map { c in
+                JSONValue.object(JSONObject([("name", .string(c.name)), ("type", .string(c.type)), ("format", ""), ("description", .string(c.description)), ("priority", .int(Int64(c.priority)))]))
+            }
+            let rows = objects.map { obj in row([obj["metadata"]?["name"] ?? .null] + builtIn.cells(obj, now), obj) }
+            return document(definitions, rows, resourceVersion: resourceVersion, continue: token)
+        }
         var columns: [CustomResourceDefinition.PrinterColumn] = [
             .init(name: "Name", type: "string", jsonPath: ".metadata.name", description: "Name must be unique within a namespace.", format: "name")
         ]
@@ -24,13 +32,21 @@ enum TablePrinter {
                 if c.type == "date", let s = v?.stringValue, let t = Timestamp(rfc3339: s) { return .string(age(now.secondsSinceEpoch - t.secondsSinceEpoch)) }
                 return v ?? .null
             }
-            let meta = obj["metadata"] ?? .object(JSONObject())
-            return .object(
-                JSONObject([
-                    ("cells", .array(cells)),
-                    ("object", .object(JSONObject([("kind", "PartialObjectMetadata"), ("apiVersion", "meta.k8s.io/v1"), ("metadata", meta)]))),
-                ]))
+            return row(cells, obj)
         }
+        return document(definitions, rows, resourceVersion: resourceVersion, continue: token)
+    }
+
+    static func row(_ cells: [JSONValue], _ obj: JSONValue) -> JSONValue {
+        let meta = obj["metadata"] ?? .object(JSONObject())
+        return .object(
+            JSONObject([
+                ("cells", .array(cells)),
+                ("object", .object(JSONObject([("kind", "PartialObjectMetadata"), ("apiVersion", "meta.k8s.io/v1"), ("metadata", meta)]))),
+            ]))
+    }
+
+    static func document(_ definitions: [JSONValue], _ rows: [JSONValue], resourceVersion: String?, continue token: String?) -> JSONValue {
         var metadata = JSONObject()
         if let resourceVersion { metadata["resourceVersion"] = .string(resourceVersion) }
         if let token { metadata["continue"] = .string(token) }

@@ -133,6 +133,7 @@ enum Discovery {
         var subs: [Subresource] = []
         if r.scalePaths != nil { subs.append(Subresource(name: "scale", group: "autoscaling", version: "v1", kind: "Scale")) }
         if r.statusSubresource { subs.append(Subresource(name: "status", group: r.group, version: r.version, kind: r.kind)) }
+        if r.kind == "Pod" && r.schema == nil { subs.append(Subresource(name: "binding", group: "", version: "v1", kind: "Binding", verbs: ["create"])) }
         return subs
     }
 

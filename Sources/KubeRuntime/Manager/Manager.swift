@@ -10,7 +10,7 @@ import Synchronization
 /// is on), `/metrics` `/healthz` `/readyz` are served, and a graceful shutdown (SIGTERM
 /// through swift-service-lifecycle, or `stop()`) lets in-flight reconciles finish within
 /// `shutdownTimeout`, then releases the lease.
-public final class Manager: Service, Sendable {
+public final class Manager: ServiceLifecycle.Service, Sendable {
     public struct Options: Sendable {
         /// nil: no leader election (a single replica).
         public var leaderElection: LeaderElector.Configuration?

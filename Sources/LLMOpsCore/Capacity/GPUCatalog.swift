@@ -92,3 +92,23 @@ public enum CoreError: Error, Sendable, Equatable, CustomStringConvertible {
         }
     }
 }
+
+extension GPUCatalog {
+    /// The product names NVIDIA's driver reports for each GPU type, with spaces as dashes: the
+    /// value GPU feature discovery writes to a node's `nvidia.com/gpu.product` label. The first
+    /// is the usual server part; the others are variants of the same type.
+    public static let productLabels: [String: [String]] = [
+        "H100": ["NVIDIA-H100-80GB-HBM3", "NVIDIA-H100-SXM5-80GB", "NVIDIA-H100-PCIe", "NVIDIA-H100-NVL"],
+        "H200": ["NVIDIA-H200", "NVIDIA-H200-141GB-HBM3e"],
+        "A100-80GB": ["NVIDIA-A100-SXM4-80GB", "NVIDIA-A100-80GB-PCIe"],
+        "A100-40GB": ["NVIDIA-A100-SXM4-40GB", "NVIDIA-A100-PCIE-40GB"],
+        "L40S": ["NVIDIA-L40S"],
+        "L4": ["NVIDIA-L4"],
+        "A10G": ["NVIDIA-A10G"],
+    ]
+
+    /// The GPU type a `nvidia.com/gpu.product` label names, or nil.
+    public static func gpuType(forProduct product: String) -> String? {
+        productLabels.first { $0.value.contains(product) }?.key
+    }
+}

@@ -1,0 +1,107 @@
+import Foundation
+import KubeClient
+import KubeModel
+import KubeRuntime
+import Logging
+
+/// The node-status half of every simulated kubelet: registers its Node (labels, taints,
+/// capacity), keeps the Ready condition and renews the node's Lease in `kube-node-lease`, as
+/// kubelets heartbeat. A node carrying the failure annotation stops heartbeating, as a dead
+/// machine would; the node lifecycle controller notices.
+final class NodeAgent: Sendable {
+    let client: KubeClient
+    let nodes: [SimulatedNode]
+    let clock: SimulationClock
+    let nodeCache: ObjectCache<Node>
+    let logger: Logger
+    static let fieldManager = "llmops-kubelet"
+
+    init(client: KubeClient, nodes: [SimulatedNode], clock: SimulationClock, nodeCache: ObjectCache<Node>, logger: Logger) {
+        self.client = client
+        self.nodes = nodes
+        self.clock = clock
+        self.nodeCache = nodeCache
+        self.logger = logger
+    }
+
+    /// Registers every node (idempotent: labels, taints and capacity are applied, user
+    /// changes such as cordoning are kept).
+    func register() async throws {
+        for n in nodes {
+            var node = Node(metadata: ObjectMeta(name: n.name, labels: n.labels), spec: Node.Spec(taints: n.taints))
+            node.status = nil
+            _ = try await client.apply(node, fieldManager: Self.fieldManager, force: true)
+            try await postStatus(n, ready: true)
+        }
+    }
+
+    func isFailed(_ name: String) -> Bool {
+        nodeCache.get(namespace: nil, name: name)?.metadata.annotations?[SimulatedNode.failureAnnotation] == "true"
+    }
+
+    /// Heartbeats until cancelled: the Lease every `leaseRenew` (10 s in real time), the Ready
+    /// condition when it changes.
+    func run() async {
+        var lastReady: [String: Bool] = [:]
+        while !Task.isCancelled {
+            for n in nodes {
+                let failed = isFailed(n.name)
+                do {
+                    if !failed { try await renewLease(n.name) }
+                    if lastReady[n.name] != !failed && !failed {
+                        try await postStatus(n, ready: true)
+                    }
+                    lastReady[n.name] = !failed
+                } catch {
+                    logger.warning("node \(n.name): heartbeat failed: \(error)")
+                }
+            }
+            try? await Task.sleep(for: clock.scaled(seconds: 10, minimum: 0.2))
+        }
+    }
+
+    private func renewLease(_ node: String) async throws {
+        let now = MicroTime(secondsSinceEpoch: Date().timeIntervalSince1970)
+        do {
+            var lease = try await client.get(Lease.self, name: node, namespace: "kube-node-lease")
+            lease.spec = lease.spec ?? Lease.Spec()
+            lease.spec?.holderIdentity = node
+            lease.spec?.leaseDurationSeconds = 40
+            lease.spec?.renewTime = now
+            _ = try await client.update(lease)
+        } catch let e as KubeAPIError where e.isNotFound {
+            let lease = Lease(metadata: ObjectMeta(name: node, namespace: "kube-node-lease"), spec: .init(holderIdentity: node, leaseDurationSeconds: 40, renewTime: now))
+            _ = try await client.create(lease)
+        }
+    }
+
+    func postStatus(_ n: SimulatedNode, ready: Bool) async throws {
+        let now = Timestamp(secondsSinceEpoch: Int64(Date().timeIntervalSince1970))
+        _ = try await client.updateStatus(Node.self, name: n.name, namespace: nil) { node in
+            var status = node.status ?? Node.Status()
+            status.capacity = n.capacity
+            status.allocatable = n.capacity
+            status.addresses = [.init(type: "InternalIP", address: "127.0.0.1"), .init(type: "Hostname", address: n.name)]
+            status.nodeInfo = [
+                "kubeletVersion": "v1.32.0-llmops", "containerRuntimeVersion": "llmops-sim://1", "operatingSystem": "linux", "architecture": "amd64",
+                "osImage": "llmops simulated node", "kernelVersion": "", "kubeProxyVersion": "", "machineID": .string(n.name), "systemUUID": .string(n.name)
+            ]
+            var conditions = status.conditions ?? []
+            let current = conditions.first { $0.type == "Ready" }
+            let want = ready ? "True" : "Unknown"
+            if current?.status != want || current == nil {
+                conditions.removeAll { $0.type == "Ready" }
+                conditions.append(
+                    Node.Condition(
+                        type: "Ready", status: want, reason: ready ? "KubeletReady" : "NodeStatusUnknown",
+                        message: ready ? "kubelet is posting ready status" : "Kubelet stopped posting node status.", lastHeartbeatTime: now,
+                        lastTransitionTime: now))
+            }
+            for pressure in ["MemoryPressure", "DiskPressure", "PIDPressure"] where !conditions.contains(where: { $0.type == pressure }) {
+                conditions.append(Node.Condition(type: pressure, status: "False", reason: "KubeletHas\(pressure == "PIDPressure" ? "SufficientPID" : "No\(pressure)")", message: "", lastHeartbeatTime: now, lastTransitionTime: now))
+            }
+            status.conditions = conditions
+            node.status = status
+        }
+    }
+}

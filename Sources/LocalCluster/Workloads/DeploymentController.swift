@@ -44,6 +44,29 @@ final class DeploymentController: Sendable {
         return out
     }
 
+    /// A template as Kubernetes compares templates (semantic equality of typed objects):
+    /// nulls, empty objects and empty lists are the same as absent fields, so a template a
+    /// client wrote back from a ReplicaSet (`kubectl rollout undo` sends
+    /// `creationTimestamp: null` and `resources: {}`) matches the original.
+    static func normalized(_ v: JSONValue) -> JSONValue {
+        switch v {
+        case .object(let o):
+            var out = JSONObject()
+            for (k, value) in o {
+                let n = normalized(value)
+                switch n {
+                case .null: continue
+                case .object(let inner) where inner.isEmpty: continue
+                case .array(let items) where items.isEmpty: continue
+                default: out[k] = n
+                }
+            }
+            return .object(out)
+        case .array(let items): return .array(items.map(normalized))
+        default: return v
+        }
+    }
+
     /// A ReplicaSet's template without the hash label, to compare with the Deployment's.
     static func withoutHash(_ template: JSONValue) -> JSONValue {
         guard case .object(var t) = template, case .object(var meta)? = t["metadata"], case .object(var labels)? = meta["labels"] else { return template }
@@ -71,7 +94,8 @@ final class DeploymentController: Sendable {
         let replicas = Int(spec.replicas ?? 1)
         let template = spec.template
         let maxRevision = owned.map(Self.revision).max() ?? 0
-        var newRS = owned.first { Self.withoutHash($0.spec?.template ?? .null) == template }
+        let wanted = Self.normalized(template)
+        var newRS = owned.first { Self.normalized(Self.withoutHash($0.spec?.template ?? .null)) == wanted }
         let olds = owned.filter { $0.metadata.uid != newRS?.metadata.uid }.sorted { Self.revision($0) < Self.revision($1) }
         if spec.paused == true {
             try await writeStatus(d, newRS, owned, paused: true)
@@ -87,6 +111,11 @@ final class DeploymentController: Sendable {
             await events.record(d, reason: "DeploymentRollback", message: "Rolled back deployment \"\(key.name)\" to revision \(maxRevision + 1)")
         }
         guard let current = newRS else { return .done }
+        // The Deployment carries its current revision too (`kubectl rollout undo` patches it).
+        let revision = String(Self.revision(current))
+        if d.metadata.annotations?[Self.revisionAnnotation] != revision {
+            _ = try await client.patch(Deployment.self, name: key.name, namespace: key.namespace, .merge(["metadata": ["annotations": [.init(stringLiteral: Self.revisionAnnotation): .string(revision)]]]))
+        }
         let strategy = spec.strategy?["type"]?.stringValue ?? "RollingUpdate"
         let newCount = Int(current.spec?.replicas ?? 0)
         let oldTotal = olds.reduce(0) { $0 + Int($1.spec?.replicas ?? 0) }
@@ -126,7 +155,7 @@ final class DeploymentController: Sendable {
     }
 
     private func createReplicaSet(_ d: Deployment, _ spec: Deployment.Spec, revision: Int, initial: Int) async throws -> ReplicaSet {
-        let hash = Self.templateHash(spec.template)
+        let hash = Self.templateHash(Self.normalized(spec.template))
         var template = spec.template
         if case .object(var t) = template {
             var meta = t["metadata"]?.objectValue ?? JSONObject()
@@ -140,7 +169,9 @@ final class DeploymentController: Sendable {
         selector.matchLabels = (selector.matchLabels ?? [:]).merging([Self.hashLabel: hash]) { $1 }
         var labels = template["metadata"]?["labels"]?.objectValue.map { o in Dictionary(uniqueKeysWithValues: o.compactMap { k, v in v.stringValue.map { (k, $0) } }) } ?? [:]
         labels[Self.hashLabel] = hash
-        var meta = ObjectMeta(name: "\(d.metadata.name ?? "deploy")-\(hash)", namespace: d.metadata.namespace, labels: labels, annotations: [Self.revisionAnnotation: String(revision)])
+        var annotations = [Self.revisionAnnotation: String(revision)]
+        if let cause = d.metadata.annotations?["kubernetes.io/change-cause"] { annotations["kubernetes.io/change-cause"] = cause }
+        var meta = ObjectMeta(name: "\(d.metadata.name ?? "deploy")-\(hash)", namespace: d.metadata.namespace, labels: labels, annotations: annotations)
         meta.ownerReferences = d.controllerReference().map { [$0] }
         var rs = ReplicaSet(metadata: meta, spec: ReplicaSet.Spec(replicas: Int32(initial), selector: selector, template: template))
         rs.spec?.minReadySeconds = spec.minReadySeconds

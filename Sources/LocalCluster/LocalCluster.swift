@@ -14,9 +14,12 @@ public final class LocalCluster: ServiceLifecycle.Service, Sendable {
     public struct Options: Sendable {
         public var topology: ClusterTopology
         public var clock: SimulationClock
-        public init(topology: ClusterTopology, clock: SimulationClock = .init()) {
+        /// Called once every node is registered.
+        public var onRegistered: @Sendable () -> Void
+        public init(topology: ClusterTopology, clock: SimulationClock = .init(), onRegistered: @escaping @Sendable () -> Void = {}) {
             self.topology = topology
             self.clock = clock
+            self.onRegistered = onRegistered
         }
     }
 
@@ -94,6 +97,7 @@ public final class LocalCluster: ServiceLifecycle.Service, Sendable {
             }
         }
         logger.info("registered \(options.topology.nodes.count) nodes")
+        options.onRegistered()
         let heartbeat = Task { await nodeAgent.run() }
         defer { heartbeat.cancel() }
         try await manager.run()

@@ -96,10 +96,11 @@ struct UpCommand: AsyncParsableCommand {
             config.burst = 1000
             config.userAgent = "llmops-local-cluster"
             let client = try KubeClient(config)
-            let cluster = LocalCluster(client: client, options: .init(topology: topology, clock: SimulationClock(speedup: timeScale)), logger: logger)
-            services.append(.init(service: cluster))
             let summary = topology.groups.map { "\($0.nodes)×\($0.gpuType)x\($0.gpusPerNode)" }.joined(separator: ", ")
-            FileHandle.standardOutput.write(Data("simulated nodes: \(summary), \(topology.cpuNodes) CPU node\(topology.cpuNodes == 1 ? "" : "s")\(timeScale == 1 ? "" : " (time ×\(timeScale))")\n".utf8))
+            let line = "simulated nodes ready: \(summary), \(topology.cpuNodes) CPU node\(topology.cpuNodes == 1 ? "" : "s")\(timeScale == 1 ? "" : " (time ×\(timeScale))")\n"
+            let options = LocalCluster.Options(topology: topology, clock: SimulationClock(speedup: timeScale)) { FileHandle.standardOutput.write(Data(line.utf8)) }
+            let cluster = LocalCluster(client: client, options: options, logger: logger)
+            services.append(.init(service: cluster))
         }
         let group = ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()

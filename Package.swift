@@ -96,10 +96,20 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
+        // The operator's controllers: read caches, call the core, apply children, write status.
+        .target(
+            name: "Controllers",
+            dependencies: [
+                "KubeModel", "KubeClient", "KubeRuntime", "LLMOpsAPI", "LLMOpsCore",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
         .executableTarget(
             name: "llmops",
             dependencies: [
-                "KubeModel", "LLMOpsAPI", "LLMOpsCore", "Simulator", "ControlPlane", "KubeClient", "KubeRuntime", "LocalCluster",
+                "KubeModel", "LLMOpsAPI", "LLMOpsCore", "Simulator", "ControlPlane", "KubeClient", "KubeRuntime", "LocalCluster", "Controllers",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),

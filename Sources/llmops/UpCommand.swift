@@ -1,8 +1,10 @@
 import ArgumentParser
 import ControlPlane
+import Controllers
 import Foundation
 import KubeClient
 import KubeModel
+import LLMOpsAPI
 import LocalCluster
 import Logging
 import ServiceLifecycle
@@ -42,6 +44,9 @@ struct UpCommand: AsyncParsableCommand {
 
     @Option(help: "Divide every modelled delay (model loading, serving) by this factor; 1 is real time.")
     var timeScale = 1.0
+
+    @Flag(inversion: .prefixedNo, help: "Install the llmops CRDs and run the operator in-process, so applied LLMDeployments reconcile at once.")
+    var `operator` = true
 
     func validate() throws {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be between 0 and 65535") }
@@ -90,17 +95,22 @@ struct UpCommand: AsyncParsableCommand {
         logger.logLevel = .warning
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: ControlPlaneService(plane: plane))]
         if let topology = try topology() {
-            var config = try ClientConfiguration.from(try KubeConfig(yaml: plane.kubeconfig, source: kubeconfigPath))
-            // One process stands in for a scheduler, kubelets and controller managers.
-            config.qps = 500
-            config.burst = 1000
-            config.userAgent = "llmops-local-cluster"
-            let client = try KubeClient(config)
+            let client = try localClient(plane, kubeconfigPath, agent: "llmops-local-cluster")
             let summary = topology.groups.map { "\($0.nodes)×\($0.gpuType)x\($0.gpusPerNode)" }.joined(separator: ", ")
             let line = "simulated nodes ready: \(summary), \(topology.cpuNodes) CPU node\(topology.cpuNodes == 1 ? "" : "s")\(timeScale == 1 ? "" : " (time ×\(timeScale))")\n"
             let options = LocalCluster.Options(topology: topology, clock: SimulationClock(speedup: timeScale)) { FileHandle.standardOutput.write(Data(line.utf8)) }
             let cluster = LocalCluster(client: client, options: options, logger: logger)
             services.append(.init(service: cluster))
+        }
+        if `operator` {
+            let client = try localClient(plane, kubeconfigPath, agent: "llmops-operator")
+            try await installCRDs(client)
+            var opLogger = Logger(label: "llmops.operator")
+            opLogger.logLevel = .warning
+            var options = Operator.Options()
+            options.healthPort = nil
+            services.append(.init(service: Operator(client: client, options: options, logger: opLogger)))
+            FileHandle.standardOutput.write(Data("operator: running in-process (LLMDeployment controller)\n".utf8))
         }
         let group = ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
@@ -118,5 +128,27 @@ struct ControlPlaneService: ServiceLifecycle.Service {
         try? await gracefulShutdown()
         print("shutting down")
         try await plane.shutdown()
+    }
+}
+
+extension UpCommand {
+    /// A client of the local API server for in-process components. One process stands in for a
+    /// scheduler, kubelets and controller managers, so it is not held to client-go's 5 QPS.
+    func localClient(_ plane: LocalControlPlane, _ path: String, agent: String) throws -> KubeClient {
+        var config = try ClientConfiguration.from(try KubeConfig(yaml: plane.kubeconfig, source: path))
+        config.qps = 500
+        config.burst = 1000
+        config.userAgent = agent
+        return try KubeClient(config)
+    }
+
+    /// Server-side applies the generated CRDs (kept current across upgrades of the binary).
+    func installCRDs(_ client: KubeClient) async throws {
+        for e in ResourceCatalog.entries {
+            let name = "\(e.crd.names.plural).\(e.crd.group)"
+            _ = try await client.request(
+                "PATCH", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions/\(name)", query: [("fieldManager", "llmops-up"), ("force", "true")],
+                body: e.crd.jsonValue, contentType: "application/apply-patch+yaml")
+        }
     }
 }

@@ -99,7 +99,7 @@ def cp():
     data = Path(tempfile.mkdtemp(prefix="llmops-e2e-"))
     # The API server alone: these suites check what is stored, which live controllers would
     # change under them. test_60 runs the simulated cluster.
-    plane = ControlPlane(data, args=["--gpus", "none"])
+    plane = ControlPlane(data, args=["--gpus", "none", "--no-operator"])
     yield plane
     plane.stop()
     shutil.rmtree(data, ignore_errors=True)

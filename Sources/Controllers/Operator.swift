@@ -1,0 +1,62 @@
+import Foundation
+import KubeClient
+import KubeModel
+import KubeRuntime
+import LLMOpsAPI
+import LLMOpsCore
+import Logging
+import ServiceLifecycle
+
+/// The llmops operator: the LLMDeployment, ScalingPolicy and CanaryRun controllers on one
+/// `KubeRuntime` manager. It sees only the API server and the serving Pods' metrics (or
+/// Prometheus), so it runs the same on a real cluster and on `llmops up`.
+public final class Operator: ServiceLifecycle.Service, Sendable {
+    public struct Options: Sendable {
+        /// Namespaces to watch; empty watches all.
+        public var watchNamespaces: [String] = []
+        public var catalog: GPUCatalog = .standard
+        public var leaderElection: LeaderElector.Configuration?
+        public var healthPort: Int?
+        public var healthHost = "127.0.0.1"
+        /// Prometheus' base URL; nil scrapes the serving Pods' `/metrics` directly.
+        public var prometheusURL: String?
+        public init() {}
+    }
+
+    public let manager: Manager
+    let options: Options
+
+    public init(client: KubeClient, options: Options, logger: Logger) {
+        self.options = options
+        var managerOptions = Manager.Options(leaderElection: options.leaderElection, healthPort: options.healthPort)
+        managerOptions.healthHost = options.healthHost
+        let manager = Manager(client: client, options: managerOptions, logger: logger)
+        self.manager = manager
+        let namespaces = Set(options.watchNamespaces)
+        // One namespace narrows the informers; several are filtered per event.
+        let informerNamespace = namespaces.count == 1 ? namespaces.first : nil
+        let watched: @Sendable (String?) -> Bool = { ns in namespaces.isEmpty || namespaces.contains(ns ?? "") }
+        let events = EventRecorder(client: client, component: "llmops-operator", logger: logger)
+        let llmds = manager.informer(LLMDeployment.self, options: .init(namespace: informerNamespace))
+        let children = manager.informer(Deployment.self, options: .init(namespace: informerNamespace, labelSelector: "app.kubernetes.io/managed-by=llmops"))
+        let podOptions = Informer<Pod>.Options(namespace: informerNamespace, labelSelector: "app.kubernetes.io/managed-by=llmops")
+        let pods = manager.informer(Pod.self, options: podOptions)
+
+        let llmdController = LLMDeploymentController(
+            client: client, deployments: llmds.cache, children: children.cache, pods: pods.cache, catalog: options.catalog, events: events, logger: logger)
+        manager.controller("llmdeployment")
+            .for(LLMDeployment.self, options: .init(namespace: informerNamespace))
+            .owns(Deployment.self, options: .init(namespace: informerNamespace, labelSelector: "app.kubernetes.io/managed-by=llmops"))
+            .watches(Pod.self, options: podOptions) { pod in
+                guard let owner = pod.metadata.labels?[ServingWorkload.nameLabel] else { return [] }
+                return [ReconcileRequest(namespace: pod.metadata.namespace, name: owner)]
+            }
+            .concurrency(4)
+            .complete { request, _ in
+                guard watched(request.namespace) else { return .done }
+                return try await llmdController.reconcile(request)
+            }
+    }
+
+    public func run() async throws { try await manager.run() }
+}

@@ -1,0 +1,132 @@
+import ArgumentParser
+import Controllers
+import Foundation
+import KubeClient
+import KubeRuntime
+import LLMOpsCore
+import Logging
+import ServiceLifecycle
+
+/// `llmops operator`: the controllers, against any Kubernetes API server.
+struct OperatorCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "operator",
+        abstract: "Run the llmops operator (LLMDeployment, ScalingPolicy and CanaryRun controllers).",
+        discussion: """
+            Connects with --kubeconfig, else $KUBECONFIG, else the in-cluster service account, \
+            else ~/.kube/config, as controller-runtime does. Serves /metrics, /healthz and /readyz \
+            on --health-probe-bind-address. SIGTERM drains in-flight reconciles and releases the \
+            leader lease.
+            """)
+
+    @OptionGroup var settings: OperatorSettings
+
+    func run() async throws {
+        let logger = settings.makeLogger()
+        let client: KubeClient
+        do {
+            client = try KubeClient(try ClientConfiguration.load(kubeconfig: settings.kubeconfig))
+        } catch {
+            printError("operator: \(error)")
+            throw ExitCode(1)
+        }
+        let op = Operator(client: client, options: try settings.operatorOptions(), logger: logger)
+        let group = ServiceGroup(configuration: .init(services: [op], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await group.run()
+    }
+}
+
+/// Every setting an admin can change, shared by `llmops operator` and `llmops up --operator`.
+struct OperatorSettings: ParsableArguments {
+    @Option(help: "Path to a kubeconfig (default: $KUBECONFIG, in-cluster, ~/.kube/config).")
+    var kubeconfig: String?
+
+    @Flag(help: "Elect a leader on a Lease so only one replica acts.")
+    var leaderElect = false
+
+    @Option(help: "Namespace of the leader-election Lease.")
+    var leaderElectionNamespace = "llmops-system"
+
+    @Option(help: "Where to serve /metrics (HOST:PORT, or 0 to disable); served with the probes.")
+    var metricsBindAddress = ":8080"
+
+    @Option(help: "Where to serve /healthz and /readyz (HOST:PORT).")
+    var healthProbeBindAddress = ":8081"
+
+    @Option(help: "Watch only this namespace (repeatable; default: all namespaces).")
+    var watchNamespace: [String] = []
+
+    @Option(help: "Prometheus base URL for serving metrics (default: scrape the serving Pods' /metrics).")
+    var prometheusURL: String?
+
+    @Option(help: "YAML or JSON map of GPU type to dollars per GPU-hour, overriding the built-in prices.")
+    var gpuPrices: String?
+
+    @Option(help: "Minimum log level: trace, debug, info, notice, warning, error, critical.")
+    var logLevel: String = "info"
+
+    @Option(help: "Log format: text or json.")
+    var logFormat: String = "text"
+
+    func validate() throws {
+        guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("--log-level must be one of trace, debug, info, notice, warning, error, critical") }
+        guard ["text", "json"].contains(logFormat) else { throw ValidationError("--log-format must be text or json") }
+        _ = try Self.parseAddress(healthProbeBindAddress, flag: "--health-probe-bind-address")
+        if let url = prometheusURL, URL(string: url)?.scheme == nil { throw ValidationError("--prometheus-url must be an http(s) URL, not \"\(url)\"") }
+    }
+
+    static func parseAddress(_ text: String, flag: String) throws -> (host: String, port: Int)? {
+        if text == "0" { return nil }
+        guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]), (0...65535).contains(port) else {
+            throw ValidationError("\(flag) must be HOST:PORT or :PORT, not \"\(text)\"")
+        }
+        let host = String(text[..<colon])
+        return (host.isEmpty ? "0.0.0.0" : host, port)
+    }
+
+    func makeLogger() -> Logger {
+        let level = Logger.Level(rawValue: logLevel) ?? .info
+        let json = logFormat == "json"
+        var logger = Logger(label: "llmops.operator") { label in
+            json ? JSONLogHandler(label: label) as any LogHandler : StreamLogHandler.standardError(label: label)
+        }
+        logger.logLevel = level
+        return logger
+    }
+
+    func operatorOptions() throws -> Operator.Options {
+        var o = Operator.Options()
+        o.watchNamespaces = watchNamespace
+        o.prometheusURL = prometheusURL
+        if let probe = try Self.parseAddress(healthProbeBindAddress, flag: "--health-probe-bind-address") {
+            o.healthHost = probe.host
+            o.healthPort = probe.port
+        }
+        if leaderElect {
+            let host = ProcessInfo.processInfo.environment["POD_NAME"] ?? ProcessInfo.processInfo.hostName
+            o.leaderElection = .init(leaseName: "llmops-operator", namespace: leaderElectionNamespace, identity: "\(host)_\(UUID().uuidString.prefix(8).lowercased())")
+        }
+        if let path = gpuPrices {
+            o.catalog = try Self.loadPrices(path)
+        }
+        return o
+    }
+
+    static func loadPrices(_ path: String) throws -> GPUCatalog {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { throw ValidationError("--gpu-prices: cannot read \(path)") }
+        var prices: [String: Double] = [:]
+        for (n, raw) in text.split(separator: "\n").enumerated() {
+            let line = raw.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init)?.trimmingCharacters(in: .whitespaces) ?? ""
+            if line.isEmpty || line == "{" || line == "}" { continue }
+            let parts = line.split(separator: ":", maxSplits: 1).map { $0.trimmingCharacters(in: CharacterSet(charactersIn: " \",")) }
+            guard parts.count == 2, let price = Double(parts[1]) else {
+                throw ValidationError("--gpu-prices: \(path):\(n + 1): expected \"TYPE: DOLLARS_PER_GPU_HOUR\", got \"\(line)\"")
+            }
+            prices[parts[0]] = price
+        }
+        switch GPUCatalog.standard.overridingPrices(prices) {
+        case .success(let c): return c
+        case .failure(let e): throw ValidationError("--gpu-prices: \(path): \(e)")
+        }
+    }
+}

@@ -20,6 +20,8 @@ public final class Operator: ServiceLifecycle.Service, Sendable {
         public var healthHost = "127.0.0.1"
         /// Prometheus' base URL; nil scrapes the serving Pods' `/metrics` directly.
         public var prometheusURL: String?
+        /// The operator's clock (fast-forwarded only against a time-scaled simulation).
+        public var clock = OperatorClock()
         public init() {}
     }
 
@@ -55,6 +57,20 @@ public final class Operator: ServiceLifecycle.Service, Sendable {
             .complete { request, _ in
                 guard watched(request.namespace) else { return .done }
                 return try await llmdController.reconcile(request)
+            }
+
+        let policies = manager.informer(ScalingPolicy.self, options: .init(namespace: informerNamespace))
+        let metrics: any ServingMetricsSource = options.prometheusURL.map { PrometheusMetricsSource(baseURL: $0, speedup: options.clock.speedup) } ?? PodMetricsScraper()
+        let scaler = ScalingPolicyController(
+            client: client, policies: policies.cache, deployments: llmds.cache, pods: pods.cache, metrics: metrics, catalog: options.catalog, clock: options.clock,
+            events: events, logger: logger)
+        manager.controller("scalingpolicy")
+            .for(ScalingPolicy.self, options: .init(namespace: informerNamespace))
+            .watches(LLMDeployment.self, options: .init(namespace: informerNamespace)) { scaler.policiesFor($0) }
+            .concurrency(4)
+            .complete { request, _ in
+                guard watched(request.namespace) else { return .done }
+                return try await scaler.reconcile(request)
             }
     }
 

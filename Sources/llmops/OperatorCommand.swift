@@ -68,6 +68,9 @@ struct OperatorSettings: ParsableArguments {
     @Option(help: "Log format: text or json.")
     var logFormat: String = "text"
 
+    @Option(help: .hidden)
+    var timeScale: Double = 1
+
     func validate() throws {
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("--log-level must be one of trace, debug, info, notice, warning, error, critical") }
         guard ["text", "json"].contains(logFormat) else { throw ValidationError("--log-format must be text or json") }
@@ -98,6 +101,7 @@ struct OperatorSettings: ParsableArguments {
         var o = Operator.Options()
         o.watchNamespaces = watchNamespace
         o.prometheusURL = prometheusURL
+        o.clock = OperatorClock(speedup: timeScale)
         if let probe = try Self.parseAddress(healthProbeBindAddress, flag: "--health-probe-bind-address") {
             o.healthHost = probe.host
             o.healthPort = probe.port

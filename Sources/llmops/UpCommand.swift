@@ -109,8 +109,9 @@ struct UpCommand: AsyncParsableCommand {
             opLogger.logLevel = .warning
             var options = Operator.Options()
             options.healthPort = nil
+            options.clock = OperatorClock(speedup: timeScale)
             services.append(.init(service: Operator(client: client, options: options, logger: opLogger)))
-            FileHandle.standardOutput.write(Data("operator: running in-process (LLMDeployment controller)\n".utf8))
+            FileHandle.standardOutput.write(Data("operator: running in-process (LLMDeployment and ScalingPolicy controllers)\n".utf8))
         }
         let group = ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()

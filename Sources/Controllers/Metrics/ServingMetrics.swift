@@ -1,0 +1,119 @@
+import AsyncHTTPClient
+import Foundation
+import KubeModel
+import NIOCore
+
+/// Load on one LLMDeployment, aggregated over its serving Pods, from vLLM's metrics.
+public struct ServingSnapshot: Sendable, Equatable {
+    public var requestsPerSecond: Double
+    public var inputTokensPerSecond: Double
+    public var outputTokensPerSecond: Double
+    public var queueDepth: Double
+    public var running: Double
+    public var kvCacheUtilization: Double
+    public var ttftP95Seconds: Double?
+    /// Pods that answered, of those asked.
+    public var podsScraped: Int
+    public var podsAsked: Int
+    public var observedAt: Double
+}
+
+/// Where serving metrics come from: the Pods' own `/metrics` or Prometheus.
+public protocol ServingMetricsSource: Sendable {
+    /// nil when nothing could be measured (no Pod answered, or no earlier sample to take a
+    /// rate against yet).
+    func snapshot(namespace: String, deployment: String, pods: [Pod], now: Double) async -> ServingSnapshot?
+}
+
+/// Scrapes every ready serving Pod's `/metrics` (vLLM's names) and turns counters into rates
+/// between consecutive scrapes, per Pod, as Prometheus' `rate()` would. A Pod seen for the
+/// first time or after a counter reset contributes gauges but no rate until its next scrape.
+public actor PodMetricsScraper: ServingMetricsSource {
+    struct Sample {
+        var time: Double
+        var success: Double
+        var prompt: Double
+        var generation: Double
+        var ttft: CumulativeHistogram?
+    }
+
+    private let http: HTTPClient
+    private var previous: [String: Sample] = [:]  // by Pod uid
+    let timeout: TimeAmount
+
+    public init(timeout: TimeAmount = .seconds(2)) {
+        http = HTTPClient(eventLoopGroupProvider: .singleton)
+        self.timeout = timeout
+    }
+
+    public func shutdown() async { try? await http.shutdown() }
+
+    public func snapshot(namespace: String, deployment: String, pods: [Pod], now: Double) async -> ServingSnapshot? {
+        let targets = pods.compactMap { p -> (String, String)? in
+            guard let ip = p.status?.podIP, !ip.isEmpty, let uid = p.metadata.uid, p.metadata.deletionTimestamp == nil else { return nil }
+            let ready = (p.status?.conditions ?? []).contains { $0["type"]?.stringValue == "Ready" && $0["status"]?.stringValue == "True" }
+            return ready ? (uid, "http://\(ip):\(Self.port(p))/metrics") : nil
+        }
+        let http = self.http
+        let timeout = self.timeout
+        let texts = await withTaskGroup(of: (String, String?).self) { group in
+            for (uid, url) in targets {
+                group.addTask {
+                    var request = HTTPClientRequest(url: url)
+                    request.method = .GET
+                    guard let response = try? await http.execute(request, timeout: timeout), response.status == .ok,
+                        let body = try? await response.body.collect(upTo: 8 << 20)
+                    else { return (uid, nil) }
+                    return (uid, String(buffer: body))
+                }
+            }
+            var out: [(String, String?)] = []
+            for await r in group { out.append(r) }
+            return out
+        }
+        var rps = 0.0, inTok = 0.0, outTok = 0.0, waiting = 0.0, running = 0.0, kv = 0.0
+        var answered = 0
+        var rated = 0
+        var ttft: CumulativeHistogram?
+        var seen = Set<String>()
+        for (uid, text) in texts {
+            guard let text else { continue }
+            seen.insert(uid)
+            let samples = PrometheusText.parse(text)
+            func sum(_ name: String) -> Double { samples.filter { $0.name == name && !$0.value.isNaN }.reduce(0) { $0 + $1.value } }
+            answered += 1
+            waiting += sum("vllm:num_requests_waiting")
+            running += sum("vllm:num_requests_running")
+            kv += sum("vllm:gpu_cache_usage_perc")
+            let current = Sample(
+                time: now, success: sum("vllm:request_success_total"), prompt: sum("vllm:prompt_tokens_total"),
+                generation: sum("vllm:generation_tokens_total"), ttft: CumulativeHistogram.from(samples, name: "vllm:time_to_first_token_seconds"))
+            if let before = previous[uid], now > before.time, current.success >= before.success {
+                let dt = now - before.time
+                rps += (current.success - before.success) / dt
+                inTok += max(0, current.prompt - before.prompt) / dt
+                outTok += max(0, current.generation - before.generation) / dt
+                if let a = current.ttft, let b = before.ttft, let d = a.minus(b) { ttft = ttft.map { $0.plus(d) } ?? d }
+                rated += 1
+            }
+            previous[uid] = current
+        }
+        // Forget Pods that are gone.
+        let live = Set(targets.map(\.0))
+        previous = previous.filter { live.contains($0.key) }
+        guard answered > 0, rated > 0 || targets.isEmpty else { return nil }
+        return ServingSnapshot(
+            requestsPerSecond: rps, inputTokensPerSecond: inTok, outputTokensPerSecond: outTok, queueDepth: waiting, running: running,
+            kvCacheUtilization: answered > 0 ? min(1, kv / Double(answered)) : 0, ttftP95Seconds: ttft?.quantile(0.95), podsScraped: answered,
+            podsAsked: targets.count, observedAt: now)
+    }
+
+    static func port(_ pod: Pod) -> Int {
+        for c in pod.spec?["containers"]?.arrayValue ?? [] {
+            for p in c["ports"]?.arrayValue ?? [] where p["name"]?.stringValue == "http" {
+                if let n = p["containerPort"]?.intValue { return Int(n) }
+            }
+        }
+        return 8000
+    }
+}

@@ -1,0 +1,224 @@
+import Foundation
+import KubeClient
+import KubeModel
+import KubeRuntime
+import LLMOpsAPI
+import LLMOpsCore
+import Logging
+import Synchronization
+
+/// Scales an LLMDeployment as its ScalingPolicy says: reads serving metrics, feeds the
+/// forecaster, asks the core's `DynamicScaler` (reactive signals, forecast over the cold-start
+/// lead, measured capacity, stabilisation, step limits, cool-downs), and writes the replica
+/// count through the LLMDeployment's `scale` subresource, so it owns only `spec.replicas`.
+/// Status says what it measured, forecast and recommended, and keeps the last decisions with
+/// their reasons. Missing or stale metrics hold the count (never scale down). When two
+/// policies target one LLMDeployment the older one governs; the other reports the conflict and
+/// does nothing.
+final class ScalingPolicyController: Sendable {
+    static let fieldManager = "llmops-scaler"
+
+    /// What the scaler remembers between evaluations of one policy.
+    struct Memory: Sendable {
+        var state = ScalerState()
+        var forecaster: any Forecaster
+        var forecasterName: String
+        var lastObserved: Double?
+    }
+
+    let client: KubeClient
+    let policies: ObjectCache<ScalingPolicy>
+    let deployments: ObjectCache<LLMDeployment>
+    let pods: ObjectCache<Pod>
+    let metrics: any ServingMetricsSource
+    let catalog: GPUCatalog
+    let clock: OperatorClock
+    let events: EventRecorder
+    let logger: Logger
+    private let memory = Mutex<[String: Memory]>([:])
+
+    init(
+        client: KubeClient, policies: ObjectCache<ScalingPolicy>, deployments: ObjectCache<LLMDeployment>, pods: ObjectCache<Pod>, metrics: any ServingMetricsSource,
+        catalog: GPUCatalog, clock: OperatorClock, events: EventRecorder, logger: Logger
+    ) {
+        self.client = client
+        self.policies = policies
+        self.deployments = deployments
+        self.pods = pods
+        self.metrics = metrics
+        self.catalog = catalog
+        self.clock = clock
+        self.events = events
+        self.logger = logger
+    }
+
+    /// Policies that target an LLMDeployment, for mapping its events.
+    func policiesFor(_ llmd: LLMDeployment) -> [ReconcileRequest] {
+        policies.list(namespace: llmd.metadata.namespace).filter { $0.spec.targetRef.name == llmd.metadata.name }.map { ReconcileRequest($0.metadata) }
+    }
+
+    static func forecaster(_ spec: ForecastSpec, period: Double) -> (any Forecaster, String) {
+        let season = max(1, Int((Double(spec.seasonSeconds) / max(period, 1)).rounded()))
+        switch spec.forecaster {
+        case .lastValue: return (LastValueForecaster(), "lastValue")
+        case .seasonalNaive: return (SeasonalNaiveForecaster(period: season), "seasonalNaive")
+        case .holtWinters: return (HoltWintersForecaster(period: season), "holtWinters")
+        // The neural forecaster needs a training loop of its own; until the operator has one,
+        // an opt-in falls back to the default, and status says so.
+        case .holt, .neural: return (HoltForecaster(), "holt")
+        }
+    }
+
+    static func policy(_ s: ScalingPolicySpec, slo: SLOSpec?) -> ScalerPolicy {
+        func behavior(_ b: ScalingBehavior) -> ScalerPolicy.Behavior {
+            .init(stabilizationWindowSeconds: Double(b.stabilizationWindowSeconds), maxStep: Int(b.maxStep), periodSeconds: Double(b.periodSeconds), cooldownSeconds: Double(b.cooldownSeconds))
+        }
+        let mode: ScalerPolicy.Mode
+        switch s.mode {
+        case .reactive: mode = .reactive
+        case .predictive: mode = .predictive
+        case .hybrid: mode = .hybrid
+        }
+        return ScalerPolicy(
+            minReplicas: Int(s.minReplicas), maxReplicas: Int(s.maxReplicas), mode: mode, queueDepthPerReplica: s.targets.queueDepthPerReplica.map(Double.init),
+            kvCacheUtilization: s.targets.kvCacheUtilization, ttftTargetSeconds: (s.targets.ttftP95Ms ?? slo?.ttftP95Ms).map { Double($0) / 1000 },
+            scaleUp: behavior(s.scaleUp), scaleDown: behavior(s.scaleDown), scaleToZero: s.scaleToZero.enabled, idleSeconds: Double(s.scaleToZero.idleSeconds),
+            staleAfterSeconds: max(90, 3 * Double(s.scaleUp.periodSeconds)))
+    }
+
+    func reconcile(_ key: ReconcileRequest) async throws -> ReconcileResult {
+        guard let sp = policies.get(key), sp.metadata.deletionTimestamp == nil, let uid = sp.metadata.uid else {
+            return .done
+        }
+        let now = clock.now()
+        let generation = sp.metadata.generation
+        let period = Double(sp.spec.scaleUp.periodSeconds)
+        let target = sp.spec.targetRef.name
+        guard let llmd = deployments.get(namespace: key.namespace, name: target), llmd.metadata.deletionTimestamp == nil else {
+            try await setConditions(sp, [
+                ("AbleToScale", .false, "TargetNotFound", "LLMDeployment \(target) does not exist in \(key.namespace ?? "")"),
+                ("ScalingActive", .false, "TargetNotFound", "nothing to scale"),
+            ])
+            return .requeueAfter(clock.real(max(period, 30)))
+        }
+        // The oldest policy on a target governs it; a newer one stands aside.
+        let rivals = policies.list(namespace: key.namespace).filter { $0.spec.targetRef.name == target && $0.metadata.deletionTimestamp == nil }
+        if let governing = rivals.min(by: { a, b in
+            (a.metadata.creationTimestamp?.secondsSinceEpoch ?? 0, a.metadata.name ?? "") < (b.metadata.creationTimestamp?.secondsSinceEpoch ?? 0, b.metadata.name ?? "")
+        }), governing.metadata.uid != uid {
+            let message = "ScalingPolicy \(governing.metadata.name ?? "") is older and already scales LLMDeployment \(target); this policy does nothing until it is removed"
+            let changed = sp.status?.conditions?.first { $0.type == "AbleToScale" }?.reason != "ConflictingPolicy"
+            try await setConditions(sp, [
+                ("AbleToScale", .false, "ConflictingPolicy", message),
+                ("ScalingActive", .false, "ConflictingPolicy", "another policy governs the target"),
+            ])
+            if changed { await events.record(sp, type: .warning, reason: "ConflictingPolicy", message: message) }
+            return .requeueAfter(clock.real(max(period, 30)))
+        }
+        guard case .success(let serving) = ServingDecision.decide(llmd.spec, catalog: catalog), let first = serving.groups.first else {
+            try await setConditions(sp, [
+                ("AbleToScale", .false, "TargetNotServable", "LLMDeployment \(target) has no feasible GPU configuration; see its Degraded condition"),
+                ("ScalingActive", .false, "TargetNotServable", "nothing to scale"),
+            ])
+            return .requeueAfter(clock.real(max(period, 30)))
+        }
+        let capacity = serving.replicas > 0 ? serving.capacity / Double(serving.replicas) : first.ratePerReplica
+        let coldStart = serving.model.weightBytes / 2e9 + 30
+        let servingPods = pods.list(namespace: key.namespace).filter { $0.metadata.labels?[ServingWorkload.nameLabel] == target }
+        let snapshot = await metrics.snapshot(namespace: key.namespace ?? "", deployment: target, pods: servingPods, now: now)
+
+        var mem = memory.withLock { m in
+            if let existing = m[uid] { return existing }
+            let (f, name) = Self.forecaster(sp.spec.forecast, period: period)
+            return Memory(forecaster: f, forecasterName: name)
+        }
+        if let s = snapshot, now - (mem.lastObserved ?? -.infinity) >= period * 0.9 {
+            mem.forecaster.observe(s.requestsPerSecond)
+            mem.lastObserved = now
+        }
+        let horizonSteps = max(1, Int((Double(sp.spec.forecast.horizonSeconds) / max(period, 1)).rounded(.up)))
+        let forecast = sp.spec.mode == .reactive ? [] : (1...horizonSteps).compactMap { step in
+            mem.forecaster.forecast(steps: step).map { ForecastPoint(secondsAhead: Double(step) * period, requestsPerSecond: max(0, $0)) }
+        }
+        let current = Int(llmd.spec.replicas)
+        let input = ScalerInput(
+            now: now, currentReplicas: current, readyReplicas: Int(llmd.status?.readyReplicas ?? 0),
+            metrics: snapshot.map {
+                ScalerMetrics(requestsPerSecond: $0.requestsPerSecond, queueDepth: $0.queueDepth, kvCacheUtilization: $0.kvCacheUtilization, ttftP95Seconds: $0.ttftP95Seconds, observedAt: $0.observedAt)
+            },
+            forecast: forecast, capacityPerReplica: capacity, coldStartSeconds: coldStart, policy: Self.policy(sp.spec, slo: llmd.spec.slo), state: mem.state)
+        let decision: ScalingDecision
+        switch DynamicScaler.decide(input) {
+        case .success(let d): decision = d
+        case .failure(let e):
+            try await setConditions(sp, [("AbleToScale", .false, "InvalidPolicy", "\(e)"), ("ScalingActive", .false, "InvalidPolicy", "\(e)")])
+            return .done
+        }
+        mem.state = decision.state
+        let memoryCopy = mem
+        memory.withLock { $0[uid] = memoryCopy }
+
+        let desired = decision.desiredReplicas
+        let reason = Conditions.clip(([decision.explanation.summary] + decision.explanation.reasons).joined(separator: "; "), 1024)
+        let coldStartNote = current == 0 && desired > 0 ? "; first replica serves after a cold start of about \(Int(coldStart)) s" : ""
+        if desired != current {
+            _ = try await client.updateScale(LLMDeployment.self, name: target, namespace: key.namespace, replicas: Int32(desired))
+            await events.record(sp, reason: desired > current ? "ScaledUp" : "ScaledDown", message: Conditions.clip("LLMDeployment \(target) \(current) -> \(desired): \(reason)\(coldStartNote)", 1024))
+        }
+        let stamp = Timestamp(secondsSinceEpoch: Int64(Date().timeIntervalSince1970))
+        let forecastPeak = forecast.map(\.requestsPerSecond).max()
+        let forecasterName = mem.forecasterName + (sp.spec.forecast.forecaster == .neural ? " (neural requested; not available in the operator yet)" : "")
+        let limited = decision.recommendedReplicas != desired || decision.recommendedReplicas >= Int(sp.spec.maxReplicas) || decision.recommendedReplicas <= Int(sp.spec.minReplicas)
+        _ = try await client.updateStatus(ScalingPolicy.self, name: key.name, namespace: key.namespace) { p in
+            var s = p.status ?? ScalingPolicyStatus()
+            s.observedGeneration = generation
+            if let snap = snapshot {
+                s.currentLoad = LoadSnapshot(
+                    requestsPerSecond: Self.round(snap.requestsPerSecond), inputTokensPerSecond: Self.round(snap.inputTokensPerSecond),
+                    outputTokensPerSecond: Self.round(snap.outputTokensPerSecond), queueDepth: Self.round(snap.queueDepth),
+                    kvCacheUtilization: Self.round(snap.kvCacheUtilization), observedAt: stamp)
+            }
+            s.forecastLoad = forecastPeak.map { LoadForecast(requestsPerSecond: Self.round($0), horizonSeconds: sp.spec.forecast.horizonSeconds, forecaster: forecasterName) }
+            s.recommendedReplicas = Int32(decision.recommendedReplicas)
+            if desired != current {
+                s.lastScaleTime = stamp
+                var history = s.history ?? []
+                history.append(ScalingEvent(time: stamp, fromReplicas: Int32(current), toReplicas: Int32(desired), reason: Conditions.clip(reason + coldStartNote, 1024)))
+                s.history = Array(history.suffix(ScalingPolicyStatus.historyLimit))
+            }
+            var c = s.conditions ?? []
+            Conditions.set(&c, "AbleToScale", .true, reason: desired != current ? "SucceededRescale" : "ReadyForNewScale", message: "the scale subresource of \(target) is writable", generation: generation, now: stamp)
+            if decision.metricsStale {
+                Conditions.set(&c, "MetricsUnavailable", .true, reason: "NoFreshMetrics", message: "no serving Pod answered on /metrics with a rate yet; holding \(desired) replicas", generation: generation, now: stamp)
+                Conditions.set(&c, "ScalingActive", .false, reason: "FailedGetMetrics", message: "holding: stale or missing metrics never scale down", generation: generation, now: stamp)
+            } else {
+                Conditions.set(&c, "MetricsUnavailable", .false, reason: "MetricsAvailable", message: "\(snapshot?.podsScraped ?? 0)/\(snapshot?.podsAsked ?? 0) Pods scraped", generation: generation, now: stamp)
+                Conditions.set(&c, "ScalingActive", .true, reason: "ValidMetricFound", message: Conditions.clip(decision.explanation.summary, 1024), generation: generation, now: stamp)
+            }
+            if limited {
+                Conditions.set(&c, "ScalingLimited", .true, reason: decision.recommendedReplicas >= Int(sp.spec.maxReplicas) ? "TooManyReplicas" : (decision.recommendedReplicas <= Int(sp.spec.minReplicas) ? "TooFewReplicas" : "Stabilizing"),
+                               message: Conditions.clip("recommended \(decision.recommendedReplicas), desired \(desired) within [\(sp.spec.minReplicas), \(sp.spec.maxReplicas)]", 1024), generation: generation, now: stamp)
+            } else {
+                Conditions.set(&c, "ScalingLimited", .false, reason: "DesiredWithinRange", message: "", generation: generation, now: stamp)
+            }
+            s.conditions = c
+            p.status = s
+        }
+        return .requeueAfter(clock.real(min(max(decision.requeueAfterSeconds, 1), period)))
+    }
+
+    static func round(_ x: Double) -> Double { (x * 1000).rounded() / 1000 }
+
+    private func setConditions(_ sp: ScalingPolicy, _ list: [(String, Condition.Status, String, String)]) async throws {
+        let generation = sp.metadata.generation
+        let now = Conditions.now()
+        _ = try await client.updateStatus(ScalingPolicy.self, name: sp.metadata.name ?? "", namespace: sp.metadata.namespace) { p in
+            var s = p.status ?? ScalingPolicyStatus()
+            var c = s.conditions ?? []
+            for (type, status, reason, message) in list { Conditions.set(&c, type, status, reason: reason, message: message, generation: generation, now: now) }
+            s.conditions = c
+            s.observedGeneration = generation
+            p.status = s
+        }
+    }
+}

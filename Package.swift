@@ -110,6 +110,8 @@ let package = Package(
             name: "llmops",
             dependencies: [
                 "KubeModel", "LLMOpsAPI", "LLMOpsCore", "Simulator", "ControlPlane", "KubeClient", "KubeRuntime", "LocalCluster", "Controllers",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),

@@ -42,18 +42,22 @@ public final class ServingEngine {
         let request = TraceRequest(arrival: time, inputTokens: max(1, inputTokens), outputTokens: max(1, outputTokens))
         guard replica.fits(request) else { return nil }
         advance(to: time)
-        if replica.outstanding == 0 && !requests.isEmpty {
-            // Idle: start afresh so memory stays bounded however long the server runs.
-            base += requests.count
-            requests.removeAll(keepingCapacity: true)
-            records.removeAll(keepingCapacity: true)
-            replica = SimReplica(id: 0, model: model, createdAt: now, readyAt: now, maxBatch: maxBatch)
-            replica.tracksProgress = true
-        }
         requests.append(request)
         records.append(RequestRecord())
         replica.enqueue(requests.count - 1)
         return base + requests.count - 1
+    }
+
+    /// Forgets finished requests once nothing is outstanding, so memory stays bounded however
+    /// long the server runs. Call it only when no caller still asks for an old request's
+    /// progress: their ids stop resolving.
+    public func compactIfIdle() {
+        guard replica.outstanding == 0, !requests.isEmpty else { return }
+        base += requests.count
+        requests.removeAll(keepingCapacity: true)
+        records.removeAll(keepingCapacity: true)
+        replica = SimReplica(id: 0, model: model, createdAt: now, readyAt: now, maxBatch: maxBatch)
+        replica.tracksProgress = true
     }
 
     /// Runs the replica up to `time`.

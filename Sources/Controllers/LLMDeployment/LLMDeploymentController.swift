@@ -135,7 +135,9 @@ final class LLMDeploymentController: Sendable {
             s.selector = ServingWorkload.selector(name)
             s.gpuType = decision.groups.map(\.gpuType).joined(separator: ",")
             s.tensorParallel = Int32(decision.groups.first?.tensorParallel ?? 1)
-            s.costPerHour = (decision.costPerHour * 100).rounded() / 100
+            // What runs costs: replicas placed on nodes, at their GPU type's price.
+            let running = placement.reduce(0.0) { sum, p in sum + (decision.groups.first { $0.gpuType == p.gpuType }?.pricePerReplicaHour ?? 0) }
+            s.costPerHour = (running * 100).rounded() / 100
             s.capacity = EstimatedCapacity(
                 requestsPerSecond: (decision.capacity * 100).rounded() / 100,
                 outputTokensPerSecond: (decision.capacity * decision.design.meanOutputTokens).rounded(),

@@ -44,19 +44,29 @@ final class NodeAgent: Sendable {
     func run() async {
         var lastReady: [String: Bool] = [:]
         while !Task.isCancelled {
-            for n in nodes {
-                let failed = isFailed(n.name)
-                do {
-                    if !failed { try await renewLease(n.name) }
-                    if lastReady[n.name] != !failed && !failed {
-                        try await postStatus(n, ready: true)
+            // Every kubelet heartbeats on its own, so one slow answer delays no other node.
+            let results = await withTaskGroup(of: (String, Bool).self) { group in
+                for n in nodes {
+                    let failed = isFailed(n.name)
+                    // Post Ready again after a failure, or when the node lifecycle controller
+                    // marked the node unknown while this process was too busy to heartbeat.
+                    let repost = !failed && (lastReady[n.name] != true || nodeCache.get(namespace: nil, name: n.name)?.isReady == false)
+                    group.addTask {
+                        do {
+                            if !failed { try await self.renewLease(n.name) }
+                            if repost { try await self.postStatus(n, ready: true) }
+                        } catch {
+                            self.logger.warning("node \(n.name): heartbeat failed: \(error)")
+                        }
+                        return (n.name, !failed)
                     }
-                    lastReady[n.name] = !failed
-                } catch {
-                    logger.warning("node \(n.name): heartbeat failed: \(error)")
                 }
+                var out: [(String, Bool)] = []
+                for await r in group { out.append(r) }
+                return out
             }
-            try? await Task.sleep(for: clock.scaled(seconds: 10, minimum: 0.2))
+            for (name, ready) in results { lastReady[name] = ready }
+            try? await Task.sleep(for: clock.scaled(seconds: 10, minimum: 1))
         }
     }
 

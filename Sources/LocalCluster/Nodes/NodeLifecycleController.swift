@@ -28,7 +28,10 @@ final class NodeLifecycleController: Sendable {
         self.logger = logger
     }
 
-    var grace: Duration { clock.scaled(seconds: 40, minimum: 3) }
+    /// kube-controller-manager's node-monitor grace period, 40 s modelled, but never under
+    /// 10 s of real time: a time-scaled cluster on a busy laptop must not declare its nodes
+    /// dead because one process was short of CPU for a few seconds.
+    var grace: Duration { clock.scaled(seconds: 40, minimum: 10) }
 
     func reconcile(_ key: ReconcileRequest) async throws -> ReconcileResult {
         guard let node = nodes.get(key) else { return .done }

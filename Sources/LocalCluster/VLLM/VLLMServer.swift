@@ -15,10 +15,14 @@ actor VLLMServer {
     struct Faults: Sendable, Equatable {
         var slowdown = 1.0
         var errorRate = 0.0
+        var metricsDown = false
         static let slowdownAnnotation = "sim.llmops.io/slowdown"
         static let errorRateAnnotation = "sim.llmops.io/error-rate"
+        /// "true": `/metrics` answers 503, as when an exporter or the metrics path breaks.
+        static let metricsDownAnnotation = "sim.llmops.io/metrics-down"
 
         init(annotations: [String: String]) {
+            metricsDown = annotations[Self.metricsDownAnnotation] == "true"
             slowdown = annotations[Self.slowdownAnnotation].flatMap(Double.init).map { min(max($0, 0.01), 1000) } ?? 1
             errorRate = annotations[Self.errorRateAnnotation].flatMap(Double.init).map { min(max($0, 0), 1) } ?? 0
         }
@@ -33,6 +37,8 @@ actor VLLMServer {
     /// Engine time advances at 1/slowdown of model time; these anchor the current rate.
     private var anchor = (model: 0.0, engine: 0.0)
     private var subscribers: [Int: AsyncStream<ServingEngine.Progress>.Continuation] = [:]
+    /// What each subscriber was last told, so a tick wakes only requests that moved.
+    private var told: [Int: ServingEngine.Progress] = [:]
     private var ticker: Task<Void, Never>?
     private var channel: Channel?
     private var acceptLoop: Task<Void, Never>?
@@ -84,6 +90,7 @@ actor VLLMServer {
         ticker?.cancel()
         for (_, c) in subscribers { c.finish() }
         subscribers = [:]
+        told = [:]
     }
 
     private nonisolated func serve(_ connection: NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>) async {
@@ -110,6 +117,8 @@ actor VLLMServer {
         let path = String(head.uri.split(separator: "?", maxSplits: 1).first ?? "")
         switch (head.method, path) {
         case (.GET, "/health"), (.GET, "/ping"): try await out.send(.ok, "text/plain", "")
+        case (.GET, "/metrics") where faults.metricsDown:
+            try await out.send(.serviceUnavailable, "text/plain", "metrics unavailable (\(Faults.metricsDownAnnotation))\n")
         case (.GET, "/metrics"):
             let text = metrics.render(running: engine.running, waiting: engine.waiting, kvUsage: engine.kvCacheUsage)
             try await out.send(.ok, "text/plain; version=0.0.4; charset=utf-8", text)
@@ -235,7 +244,7 @@ actor VLLMServer {
         guard ticker == nil else { return }
         ticker = Task { [clock] in
             while !Task.isCancelled {
-                try? await Task.sleep(for: clock.scaled(seconds: 0.01, minimum: 0.002))
+                try? await Task.sleep(for: clock.scaled(seconds: 0.01, minimum: 0.005))
                 if await self.tick() { break }
             }
         }
@@ -245,14 +254,17 @@ actor VLLMServer {
     private func tick() -> Bool {
         engine.advance(to: engineTime(modelNow()))
         for (id, c) in subscribers {
-            guard let p = engine.progress(id) else { continue }
+            guard let p = engine.progress(id), p != told[id] else { continue }
+            told[id] = p
             c.yield(p)
             if p.finish != nil {
                 c.finish()
                 subscribers[id] = nil
+                told[id] = nil
             }
         }
         if subscribers.isEmpty {
+            engine.compactIfIdle()
             ticker = nil
             return true
         }

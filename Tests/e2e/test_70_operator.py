@@ -1,0 +1,211 @@
+"""The operator end to end on `llmops up` (simulated GPU cluster, operator in-process), driven
+with kubectl as an admin would: LLMDeployments become Deployments and a Service, status and
+Events say what was decided and why, ScalingPolicies scale from measured vLLM metrics.
+
+Modelled time runs 20x faster: an 8B model starts in about 2 s.
+"""
+import json
+import shutil
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+
+from conftest import BIN, ROOT, ControlPlane
+from test_60_gpu_cluster import wait_for
+
+SPEED = 20
+NS = "inference"
+
+
+@pytest.fixture(scope="module")
+def op():
+    data = Path(tempfile.mkdtemp(prefix="llmops-op-"))
+    plane = ControlPlane(data, args=["--gpus", "h100:2x8,l40s:2x4", "--time-scale", str(SPEED)], ready_line="simulated nodes ready")
+    plane.kubectl("create", "namespace", NS)
+    yield plane
+    plane.stop()
+    shutil.rmtree(data, ignore_errors=True)
+
+
+def sample(name):
+    return yaml.safe_load((ROOT / "manifests" / "samples" / name).read_text())
+
+
+def llmd(name, replicas=1, **gpu):
+    doc = sample("llmdeployment-llama-8b.yaml")
+    doc["metadata"]["name"] = name
+    doc["spec"]["replicas"] = replicas
+    doc["spec"].pop("scalingPolicyRef", None)
+    doc["spec"]["gpu"].update(gpu)
+    return doc
+
+
+def apply(cp, doc):
+    cp.kubectl("apply", "-f", "-", stdin=json.dumps(doc))
+
+
+def condition(obj, type_):
+    return next((c for c in obj.get("status", {}).get("conditions", []) if c["type"] == type_), None)
+
+
+def ready_llmd(cp, name, replicas):
+    def check():
+        o = cp.get_json("llmd", "-n", NS, name)
+        c = condition(o, "Ready")
+        return o if c and c["status"] == "True" and o["status"].get("readyReplicas") == replicas else None
+    return wait_for(f"{name} ready with {replicas}", check, timeout=90)
+
+
+def test_llmdeployment_becomes_a_vllm_deployment_and_service(op):
+    apply(op, llmd("chat", replicas=2))
+    o = ready_llmd(op, "chat", 2)
+    s = o["status"]
+    assert s["observedGeneration"] == o["metadata"]["generation"]
+    assert s["gpuType"] in ("L40S", "A100-80GB") and s["tensorParallel"] in (1, 2, 4, 8)
+    assert s["selector"] == "llmops.io/deployment=chat"
+    assert s["costPerHour"] > 0 and s["capacity"]["requestsPerSecond"] > 0
+    assert s["lastDecision"]["action"].startswith("Serve ") and "cheapest" in s["lastDecision"]["reason"]
+    assert len(s["placement"]) == 2 and all(p["node"].startswith("gpu-") for p in s["placement"])
+    assert condition(o, "Degraded")["status"] == "False"
+    assert condition(o, "Progressing")["reason"] == "Complete"
+
+    gpu = s["gpuType"]
+    d = op.get_json("deployment", "-n", NS, f"chat-{gpu.lower()}")
+    assert d["metadata"]["ownerReferences"][0]["kind"] == "LLMDeployment"
+    pod = d["spec"]["template"]["spec"]
+    c = pod["containers"][0]
+    args = c["args"]
+    for flag, value in [("--model", "meta-llama/Llama-3.1-8B-Instruct"), ("--tensor-parallel-size", str(s["tensorParallel"])),
+                        ("--max-model-len", "16384"), ("--revision", "0e9e39f249a16976918f6564b8830bc894c89659")]:
+        assert args[args.index(flag) + 1] == value, flag
+    assert "--enable-prefix-caching" in args, "engine args from the spec are passed on"
+    assert c["image"] == "vllm/vllm-openai:v0.8.5"
+    assert c["ports"][0]["containerPort"] == 8000
+    assert c["resources"]["limits"]["nvidia.com/gpu"] == str(s["tensorParallel"])
+    for probe in ("readinessProbe", "livenessProbe", "startupProbe"):
+        assert c[probe]["httpGet"]["path"] == "/health"
+    assert c["startupProbe"]["failureThreshold"] * c["startupProbe"]["periodSeconds"] >= 38 * 3
+    terms = pod["affinity"]["nodeAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"]["nodeSelectorTerms"]
+    assert terms[0]["matchExpressions"][0]["key"] == "nvidia.com/gpu.product"
+    assert {"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"} in pod["tolerations"]
+    assert any(v.get("emptyDir", {}).get("medium") == "Memory" for v in pod["volumes"])
+
+    svc = op.get_json("service", "-n", NS, "chat")
+    assert svc["spec"]["selector"] == {"llmops.io/deployment": "chat"}
+    table = op.kubectl("get", "llmd", "-n", NS, "chat").stdout
+    assert "chat" in table and gpu in table
+    described = op.kubectl("describe", "llmd", "-n", NS, "chat").stdout
+    assert "Decision" in described and "Serve " in described
+
+
+def test_scale_subresource_and_hand_edits_are_reconciled(op):
+    op.kubectl("scale", "llmd", "chat", "-n", NS, "--replicas=3")
+    ready_llmd(op, "chat", 3)
+    gpu = op.get_json("llmd", "-n", NS, "chat")["status"]["gpuType"].lower()
+    # A hand edit of a field the operator owns is put back.
+    op.kubectl("scale", "deployment", f"chat-{gpu}", "-n", NS, "--replicas=1")
+    wait_for("replicas put back", lambda: op.get_json("deployment", "-n", NS, f"chat-{gpu}")["spec"]["replicas"] == 3)
+    op.kubectl("scale", "llmd", "chat", "-n", NS, "--replicas=1")
+    ready_llmd(op, "chat", 1)
+
+
+def test_infeasible_spec_is_degraded_with_a_reason_and_keeps_what_runs(op):
+    doc = llmd("huge", replicas=1, allowedTypes=["L4"])
+    doc["spec"]["model"].update({"parameterCount": "405B", "name": "meta-llama/Llama-3.1-405B"})
+    doc["spec"]["model"].pop("architecture")
+    apply(op, doc)
+    def degraded():
+        o = op.get_json("llmd", "-n", NS, "huge")
+        c = condition(o, "Degraded")
+        return o if c and c["status"] == "True" else None
+    o = degraded() or wait_for("degraded", degraded)
+    c = condition(o, "Degraded")
+    assert c["reason"] in ("NoFeasibleConfiguration", "InvalidSpec") and "L4" in c["message"], c
+    assert condition(o, "Ready")["status"] == "False"
+    events = op.kubectl("get", "events", "-n", NS, "--field-selector", "involvedObject.name=huge,type=Warning").stdout
+    assert c["reason"] in events
+    assert op.get_json("deployments", "-n", NS, "-l", "llmops.io/deployment=huge")["items"] == []
+    # Breaking a running deployment's spec leaves its replicas serving.
+    op.kubectl("patch", "llmd", "chat", "-n", NS, "--type=merge", "-p", json.dumps({"spec": {"gpu": {"allowedTypes": ["A10G"]}}}))
+    wait_for("chat degraded", lambda: condition(op.get_json("llmd", "-n", NS, "chat"), "Degraded")["status"] == "True")
+    assert op.get_json("llmd", "-n", NS, "chat")["status"]["readyReplicas"] == 1
+    op.kubectl("patch", "llmd", "chat", "-n", NS, "--type=merge", "-p", json.dumps({"spec": {"gpu": {"allowedTypes": ["L40S", "A100-80GB"]}}}))
+    wait_for("chat healthy again", lambda: condition(op.get_json("llmd", "-n", NS, "chat"), "Degraded")["status"] == "False")
+    op.kubectl("delete", "llmd", "huge", "-n", NS)
+
+
+def test_gpu_type_change_moves_replicas_without_dropping_service(op):
+    apply(op, llmd("mover", replicas=1, allowedTypes=["L40S"]))
+    ready_llmd(op, "mover", 1)
+    op.kubectl("patch", "llmd", "mover", "-n", NS, "--type=merge", "-p", json.dumps({"spec": {"gpu": {"allowedTypes": ["H100"]}}}))
+    def moved():
+        o = op.get_json("llmd", "-n", NS, "mover")
+        names = [d["metadata"]["name"] for d in op.get_json("deployments", "-n", NS, "-l", "llmops.io/deployment=mover")["items"]]
+        return o if o["status"]["gpuType"] == "H100" and names == ["mover-h100"] and o["status"].get("readyReplicas") == 1 else None
+    o = wait_for("moved to H100", moved, timeout=90)
+    assert condition(o, "Ready")["status"] == "True"
+    events = op.kubectl("get", "events", "-n", NS, "--field-selector", "involvedObject.name=mover").stdout
+    assert "RetiredGPUType" in events
+
+
+def test_scaling_policy_scales_up_under_load_and_reports_why(op):
+    apply(op, llmd("scaled", replicas=1, allowedTypes=["L40S"]))
+    ready_llmd(op, "scaled", 1)
+    policy = {
+        "apiVersion": "llmops.io/v1alpha1", "kind": "ScalingPolicy", "metadata": {"name": "scaled", "namespace": NS},
+        "spec": {"targetRef": {"name": "scaled"}, "minReplicas": 1, "maxReplicas": 4, "mode": "reactive",
+                 "targets": {"queueDepthPerReplica": 4},
+                 "scaleUp": {"stabilizationWindowSeconds": 0, "maxStep": 4, "periodSeconds": 5, "cooldownSeconds": 0},
+                 "scaleDown": {"stabilizationWindowSeconds": 600, "maxStep": 1, "periodSeconds": 60, "cooldownSeconds": 0}},
+    }
+    apply(op, policy)
+    wait_for("policy active", lambda: (condition(op.get_json("sp", "-n", NS, "scaled"), "AbleToScale") or {}).get("status") == "True")
+    # 30 modelled seconds at 20 req/s of 1,000-token prompts: beyond one L40S replica.
+    trace = Path(tempfile.mkdtemp()) / "burst.jsonl"
+    trace.write_text("".join(json.dumps({"timestamp": i * 50, "input_length": 1000, "output_length": 100}) + "\n" for i in range(600)))
+    out = subprocess.run([str(BIN), "load", "--trace", str(trace), "--service", f"{NS}/scaled", "--speed", str(SPEED), "--time-scale", str(SPEED)],
+                         capture_output=True, text=True, timeout=120, env=op.env())
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "600 sent" in out.stdout and "TTFT" in out.stdout
+    sp = wait_for("a scale-up", lambda: (lambda s: s if s["status"].get("history") else None)(op.get_json("sp", "-n", NS, "scaled")), timeout=30)
+    h = sp["status"]["history"][0]
+    assert h["fromReplicas"] == 1 and h["toReplicas"] > 1 and "scale up" in h["reason"]
+    assert op.get_json("llmd", "-n", NS, "scaled")["spec"]["replicas"] > 1
+    assert sp["status"]["recommendedReplicas"] >= 1
+    events = op.kubectl("get", "events", "-n", NS, "--field-selector", "involvedObject.name=scaled,reason=ScaledUp").stdout
+    assert "ScaledUp" in events
+
+
+def test_second_policy_on_one_target_reports_a_conflict(op):
+    apply(op, {"apiVersion": "llmops.io/v1alpha1", "kind": "ScalingPolicy", "metadata": {"name": "scaled-too", "namespace": NS},
+               "spec": {"targetRef": {"name": "scaled"}, "minReplicas": 1, "maxReplicas": 2}})
+    def conflict():
+        c = condition(op.get_json("sp", "-n", NS, "scaled-too"), "AbleToScale")
+        return c if c and c["reason"] == "ConflictingPolicy" else None
+    c = wait_for("conflict", conflict)
+    assert c["status"] == "False" and "scaled" in c["message"]
+    assert condition(op.get_json("sp", "-n", NS, "scaled"), "AbleToScale")["status"] == "True"
+    op.kubectl("delete", "sp", "scaled-too", "-n", NS)
+
+
+def test_metrics_outage_holds_replicas(op):
+    before = op.get_json("llmd", "-n", NS, "scaled")["spec"]["replicas"]
+    for p in op.get_json("pods", "-n", NS, "-l", "llmops.io/deployment=scaled")["items"]:
+        op.kubectl("annotate", "pod", "-n", NS, p["metadata"]["name"], "sim.llmops.io/metrics-down=true", "--overwrite")
+    def unavailable():
+        c = condition(op.get_json("sp", "-n", NS, "scaled"), "MetricsUnavailable")
+        return c if c and c["status"] == "True" else None
+    wait_for("MetricsUnavailable", unavailable, timeout=30)
+    time.sleep(2)
+    assert op.get_json("llmd", "-n", NS, "scaled")["spec"]["replicas"] == before
+
+
+def test_deleting_an_llmdeployment_removes_its_children(op):
+    op.kubectl("delete", "llmd", "mover", "-n", NS)
+    wait_for("children gone", lambda: not op.get_json("deployments", "-n", NS, "-l", "llmops.io/deployment=mover")["items"]
+             and not op.get_json("pods", "-n", NS, "-l", "llmops.io/deployment=mover")["items"], timeout=60)
+    assert op.kubectl("get", "service", "-n", NS, "mover", check=False).returncode != 0

@@ -27,6 +27,7 @@ public final class Operator: ServiceLifecycle.Service, Sendable {
 
     public let manager: Manager
     let options: Options
+    let metrics: any ServingMetricsSource
 
     public init(client: KubeClient, options: Options, logger: Logger) {
         self.options = options
@@ -61,6 +62,7 @@ public final class Operator: ServiceLifecycle.Service, Sendable {
 
         let policies = manager.informer(ScalingPolicy.self, options: .init(namespace: informerNamespace))
         let metrics: any ServingMetricsSource = options.prometheusURL.map { PrometheusMetricsSource(baseURL: $0, speedup: options.clock.speedup) } ?? PodMetricsScraper()
+        self.metrics = metrics
         let scaler = ScalingPolicyController(
             client: client, policies: policies.cache, deployments: llmds.cache, pods: pods.cache, metrics: metrics, catalog: options.catalog, clock: options.clock,
             events: events, logger: logger)
@@ -74,5 +76,13 @@ public final class Operator: ServiceLifecycle.Service, Sendable {
             }
     }
 
-    public func run() async throws { try await manager.run() }
+    public func run() async throws {
+        do {
+            try await manager.run()
+        } catch {
+            await metrics.shutdown()
+            throw error
+        }
+        await metrics.shutdown()
+    }
 }

@@ -32,7 +32,13 @@ struct OperatorCommand: AsyncParsableCommand {
         }
         let op = Operator(client: client, options: try settings.operatorOptions(), logger: logger)
         let group = ServiceGroup(configuration: .init(services: [op], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
-        try await group.run()
+        do {
+            try await group.run()
+        } catch {
+            await client.shutdown()
+            throw error
+        }
+        await client.shutdown()
     }
 }
 

@@ -94,8 +94,10 @@ struct UpCommand: AsyncParsableCommand {
         var logger = Logger(label: "llmops.up")
         logger.logLevel = .warning
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: ControlPlaneService(plane: plane))]
+        var clients: [KubeClient] = []
         if let topology = try topology() {
             let client = try localClient(plane, kubeconfigPath, agent: "llmops-local-cluster")
+            clients.append(client)
             let summary = topology.groups.map { "\($0.nodes)×\($0.gpuType)x\($0.gpusPerNode)" }.joined(separator: ", ")
             let line = "simulated nodes ready: \(summary), \(topology.cpuNodes) CPU node\(topology.cpuNodes == 1 ? "" : "s")\(timeScale == 1 ? "" : " (time ×\(timeScale))")\n"
             let options = LocalCluster.Options(topology: topology, clock: SimulationClock(speedup: timeScale)) { FileHandle.standardOutput.write(Data(line.utf8)) }
@@ -104,6 +106,7 @@ struct UpCommand: AsyncParsableCommand {
         }
         if `operator` {
             let client = try localClient(plane, kubeconfigPath, agent: "llmops-operator")
+            clients.append(client)
             try await installCRDs(client)
             var opLogger = Logger(label: "llmops.operator")
             opLogger.logLevel = .warning
@@ -114,7 +117,15 @@ struct UpCommand: AsyncParsableCommand {
             FileHandle.standardOutput.write(Data("operator: running in-process (LLMDeployment and ScalingPolicy controllers)\n".utf8))
         }
         let group = ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
-        try await group.run()
+        let result: Result<Void, any Error>
+        do {
+            try await group.run()
+            result = .success(())
+        } catch {
+            result = .failure(error)
+        }
+        for c in clients { await c.shutdown() }
+        try result.get()
     }
 }
 

@@ -19,6 +19,8 @@ public final class PrometheusMetricsSource: ServingMetricsSource {
         http = HTTPClient(eventLoopGroupProvider: .singleton)
     }
 
+    public func shutdown() async { try? await http.shutdown() }
+
     func query(_ promql: String) async -> Double? {
         var components = URLComponents(string: baseURL + "/api/v1/query")
         components?.queryItems = [URLQueryItem(name: "query", value: promql)]

@@ -23,6 +23,8 @@ public protocol ServingMetricsSource: Sendable {
     /// nil when nothing could be measured (no Pod answered, or no earlier sample to take a
     /// rate against yet).
     func snapshot(namespace: String, deployment: String, pods: [Pod], now: Double) async -> ServingSnapshot?
+    /// Releases connections; called once when the operator stops.
+    func shutdown() async
 }
 
 /// Scrapes every ready serving Pod's `/metrics` (vLLM's names) and turns counters into rates

@@ -1,0 +1,181 @@
+"""`llmops operator` as its own process against `llmops up --no-operator`, as on a real
+cluster: kubeconfig, health and metrics endpoints, Prometheus (Debian's, started by
+hack/prometheus.sh) as the metrics source, kill -9 and restart, and leader hand-over between
+two replicas.
+"""
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from conftest import BIN, ROOT, ControlPlane
+from test_60_gpu_cluster import wait_for
+from test_70_operator import apply, condition, llmd, ready_llmd
+
+SPEED = 20
+NS = "inference"
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def get(url, timeout=5):
+    with urllib.request.urlopen(url, timeout=timeout) as r:
+        return r.status, r.read().decode()
+
+
+class OperatorProcess:
+    def __init__(self, cp, *extra):
+        self.port = free_port()
+        self.log = tempfile.NamedTemporaryFile(prefix="llmops-operator-", suffix=".log", delete=False)
+        self.proc = subprocess.Popen(
+            [str(BIN), "operator", "--kubeconfig", cp.kubeconfig, "--health-probe-bind-address", f"127.0.0.1:{self.port}",
+             "--time-scale", str(SPEED), "--log-format", "json", *extra],
+            stdout=subprocess.DEVNULL, stderr=self.log, env=cp.env())
+        wait_for("operator health", lambda: self.healthy(), timeout=30)
+
+    def healthy(self):
+        try:
+            return get(f"http://127.0.0.1:{self.port}/healthz")[0] == 200
+        except OSError:
+            return False
+
+    def stop(self, sig=signal.SIGTERM):
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            self.proc.wait(timeout=30)
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    data = Path(tempfile.mkdtemp(prefix="llmops-opproc-"))
+    plane = ControlPlane(data, args=["--gpus", "h100:2x8,l40s:2x4", "--time-scale", str(SPEED), "--no-operator"], ready_line="simulated nodes ready")
+    plane.kubectl("create", "namespace", NS)
+    plane.kubectl("create", "namespace", "llmops-system")
+    plane.kubectl("apply", "-f", str(ROOT / "crds"))
+    yield plane
+    plane.stop()
+    shutil.rmtree(data, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def prometheus(cluster):
+    if shutil.which("prometheus") is None:
+        pytest.skip("prometheus is not installed (.ci/run installs Debian's)")
+    port = free_port()
+    proc = subprocess.Popen([str(ROOT / "hack" / "prometheus.sh"), str(cluster.data_dir), str(port)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=cluster.env(), start_new_session=True)
+    url = f"http://127.0.0.1:{port}"
+    def ready():
+        assert proc.poll() is None, "hack/prometheus.sh exited"
+        try:
+            return get(url + "/-/ready")[0] == 200
+        except OSError:
+            return False
+    wait_for("prometheus ready", ready, timeout=60)
+    yield url
+    os.killpg(proc.pid, signal.SIGTERM)
+    proc.wait(timeout=30)
+
+
+def test_without_an_operator_nothing_reconciles(cluster):
+    apply(cluster, llmd("waiting", replicas=1))
+    time.sleep(2)
+    assert "status" not in cluster.get_json("llmd", "-n", NS, "waiting")
+
+
+def test_operator_process_reconciles_and_serves_health_and_metrics(cluster):
+    op = OperatorProcess(cluster, "--leader-elect", "--leader-election-namespace", "llmops-system")
+    try:
+        ready_llmd(cluster, "waiting", 1)
+        assert get(f"http://127.0.0.1:{op.port}/readyz")[0] == 200
+        _, metrics = get(f"http://127.0.0.1:{op.port}/metrics")
+        assert 'controller_runtime_reconcile_total{controller="llmdeployment"' in metrics
+        lease = cluster.get_json("lease", "-n", "llmops-system", "llmops-operator")
+        assert lease["spec"]["holderIdentity"]
+    finally:
+        op.stop()
+    # Graceful stop releases the lease at once.
+    lease = cluster.get_json("lease", "-n", "llmops-system", "llmops-operator")
+    assert not lease["spec"].get("holderIdentity")
+
+
+def test_prometheus_scrapes_the_pods_and_feeds_the_scaler(cluster, prometheus):
+    def targets_up():
+        _, text = get(prometheus + "/api/v1/targets")
+        active = json.loads(text)["data"]["activeTargets"]
+        pods = [t for t in active if t["labels"].get("namespace") == NS and t["health"] == "up"]
+        return pods or None
+    pods = wait_for("targets up", targets_up, timeout=60)
+    assert all(t["labels"]["pod"].startswith("waiting-") for t in pods)
+    _, text = get(prometheus + "/api/v1/query?query=vllm:num_requests_running")
+    assert json.loads(text)["data"]["result"], text
+
+    op = OperatorProcess(cluster, "--prometheus-url", prometheus)
+    try:
+        apply(cluster, {
+            "apiVersion": "llmops.io/v1alpha1", "kind": "ScalingPolicy", "metadata": {"name": "waiting", "namespace": NS},
+            "spec": {"targetRef": {"name": "waiting"}, "minReplicas": 1, "maxReplicas": 3, "mode": "reactive",
+                     "scaleUp": {"stabilizationWindowSeconds": 0, "maxStep": 2, "periodSeconds": 5, "cooldownSeconds": 0},
+                     "scaleDown": {"stabilizationWindowSeconds": 3600, "maxStep": 1, "periodSeconds": 60, "cooldownSeconds": 0}}})
+        trace = Path(tempfile.mkdtemp()) / "steady.jsonl"
+        trace.write_text("".join(json.dumps({"timestamp": i * 250, "input_length": 300, "output_length": 50}) + "\n" for i in range(1200)))
+        load = subprocess.Popen([str(BIN), "load", "--trace", str(trace), "--service", f"{NS}/waiting", "--speed", str(SPEED), "--time-scale", str(SPEED)],
+                                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=cluster.env())
+        def measured():
+            s = cluster.get_json("sp", "-n", NS, "waiting").get("status", {})
+            rps = (s.get("currentLoad") or {}).get("requestsPerSecond", 0)
+            return s if rps > 0.5 else None
+        s = wait_for("a request rate from Prometheus", measured, timeout=60)
+        out, _ = load.communicate(timeout=120)
+        assert "1200 sent" in out
+        # 4 req/s in the trace; Prometheus' rate over a minute lags and smooths it.
+        assert 0.5 < s["currentLoad"]["requestsPerSecond"] < 8, s["currentLoad"]
+        assert condition({"status": s}, "MetricsUnavailable")["status"] == "False"
+    finally:
+        op.stop()
+
+
+def test_kill9_of_the_operator_and_restart_converge_without_duplicates(cluster):
+    op = OperatorProcess(cluster)
+    apply(cluster, llmd("crashy", replicas=2, allowedTypes=["L40S"]))
+    time.sleep(0.3)
+    op.stop(signal.SIGKILL)
+    op = OperatorProcess(cluster)
+    try:
+        o = ready_llmd(cluster, "crashy", 2)
+        ds = cluster.get_json("deployments", "-n", NS, "-l", "llmops.io/deployment=crashy")["items"]
+        assert [d["metadata"]["name"] for d in ds] == ["crashy-l40s"]
+        assert len(cluster.get_json("pods", "-n", NS, "-l", "llmops.io/deployment=crashy")["items"]) == 2
+        assert o["status"]["observedGeneration"] == o["metadata"]["generation"]
+    finally:
+        op.stop()
+
+
+def test_leader_handover_between_two_replicas(cluster):
+    args = ("--leader-elect", "--leader-election-namespace", "llmops-system")
+    a = OperatorProcess(cluster, *args)
+    wait_for("a leader", lambda: cluster.get_json("lease", "-n", "llmops-system", "llmops-operator")["spec"].get("holderIdentity"))
+    b = OperatorProcess(cluster, *args)
+    try:
+        first = cluster.get_json("lease", "-n", "llmops-system", "llmops-operator")["spec"]["holderIdentity"]
+        a.stop(signal.SIGKILL)
+        # The standby takes over once the lease (15 s) expires, then reconciles new work.
+        apply(cluster, llmd("after-handover", replicas=1, allowedTypes=["L40S"]))
+        ready_llmd(cluster, "after-handover", 1)
+        second = cluster.get_json("lease", "-n", "llmops-system", "llmops-operator")["spec"]["holderIdentity"]
+        assert second != first
+    finally:
+        a.stop()
+        b.stop()

@@ -28,6 +28,7 @@ public final class Operator: ServiceLifecycle.Service, Sendable {
     public let manager: Manager
     let options: Options
     let metrics: any ServingMetricsSource
+    let scraper: PodMetricsScraper
 
     public init(client: KubeClient, options: Options, logger: Logger) {
         self.options = options
@@ -66,6 +67,22 @@ public final class Operator: ServiceLifecycle.Service, Sendable {
         let scaler = ScalingPolicyController(
             client: client, policies: policies.cache, deployments: llmds.cache, pods: pods.cache, metrics: metrics, catalog: options.catalog, clock: options.clock,
             events: events, logger: logger)
+        let runs = manager.informer(CanaryRun.self, options: .init(namespace: informerNamespace))
+        let scraper = PodMetricsScraper()
+        self.scraper = scraper
+        let canary = CanaryRunController(
+            client: client, runs: runs.cache, deployments: llmds.cache, children: children.cache, pods: pods.cache, scraper: scraper, catalog: options.catalog,
+            clock: options.clock, events: events, logger: logger)
+        manager.controller("canaryrun")
+            .for(CanaryRun.self, options: .init(namespace: informerNamespace))
+            .owns(Deployment.self, options: .init(namespace: informerNamespace, labelSelector: "app.kubernetes.io/managed-by=llmops"))
+            .watches(LLMDeployment.self, options: .init(namespace: informerNamespace)) { canary.runsFor($0) }
+            .concurrency(4)
+            .complete { request, _ in
+                guard watched(request.namespace) else { return .done }
+                return try await canary.reconcile(request)
+            }
+
         manager.controller("scalingpolicy")
             .for(ScalingPolicy.self, options: .init(namespace: informerNamespace))
             .watches(LLMDeployment.self, options: .init(namespace: informerNamespace)) { scaler.policiesFor($0) }
@@ -81,8 +98,10 @@ public final class Operator: ServiceLifecycle.Service, Sendable {
             try await manager.run()
         } catch {
             await metrics.shutdown()
+            await scraper.shutdown()
             throw error
         }
         await metrics.shutdown()
+        await scraper.shutdown()
     }
 }

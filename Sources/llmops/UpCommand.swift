@@ -114,7 +114,7 @@ struct UpCommand: AsyncParsableCommand {
             options.healthPort = nil
             options.clock = OperatorClock(speedup: timeScale)
             services.append(.init(service: Operator(client: client, options: options, logger: opLogger)))
-            FileHandle.standardOutput.write(Data("operator: running in-process (LLMDeployment and ScalingPolicy controllers)\n".utf8))
+            FileHandle.standardOutput.write(Data("operator: running in-process (LLMDeployment, ScalingPolicy and CanaryRun controllers)\n".utf8))
         }
         let group = ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         let result: Result<Void, any Error>

@@ -8,12 +8,14 @@ final class RunningControlPlane {
     let kubeconfig: String
     let port: Int
 
-    init(dataDir: URL? = nil) throws {
+    /// The API server alone by default: these tests check what is stored, which the simulated
+    /// cluster's and the operator's controllers would change under them.
+    init(dataDir: URL? = nil, extraArguments: [String] = ["--gpus", "none", "--no-operator"]) throws {
         self.dataDir = dataDir ?? FileManager.default.temporaryDirectory.appendingPathComponent("llmops-up-\(UUID().uuidString)")
         kubeconfig = self.dataDir.appendingPathComponent("kubeconfig").path
         try? FileManager.default.removeItem(atPath: kubeconfig)
         process.executableURL = CLIRunner.binary
-        process.arguments = ["up", "--data-dir", self.dataDir.path, "--port", "0"]
+        process.arguments = ["up", "--data-dir", self.dataDir.path, "--port", "0"] + extraArguments
         let out = Pipe()
         process.standardOutput = out
         process.standardError = FileHandle.nullDevice
@@ -205,7 +207,8 @@ final class RunningControlPlane {
     /// SIGTERM and SIGINT are graceful: exit status 0, and the next start serves the data.
     @Test(arguments: [SIGTERM, SIGINT])
     func signalsStopGracefully(_ sig: Int32) throws {
-        let first = try RunningControlPlane()
+        // The whole product: API server, simulated cluster and operator stop in order.
+        let first = try RunningControlPlane(extraArguments: ["--time-scale", "50"])
         #expect(try first.kubectl(["create", "namespace", "kept"]).status == 0)
         first.stop(signal: sig)
         #expect(first.process.terminationReason == .exit && first.process.terminationStatus == 0)

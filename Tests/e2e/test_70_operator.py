@@ -129,7 +129,7 @@ def test_infeasible_spec_is_degraded_with_a_reason_and_keeps_what_runs(op):
     events = op.kubectl("get", "events", "-n", NS, "--field-selector", "involvedObject.name=huge,type=Warning").stdout
     assert c["reason"] in events
     assert op.get_json("deployments", "-n", NS, "-l", "llmops.io/deployment=huge")["items"] == []
-    # Breaking a running deployment's spec leaves its replicas serving.
+    # A change the cluster cannot place (no A10G nodes here) leaves the running replicas serving.
     op.kubectl("patch", "llmd", "chat", "-n", NS, "--type=merge", "-p", json.dumps({"spec": {"gpu": {"allowedTypes": ["A10G"]}}}))
     wait_for("chat degraded", lambda: condition(op.get_json("llmd", "-n", NS, "chat"), "Degraded")["status"] == "True")
     assert op.get_json("llmd", "-n", NS, "chat")["status"]["readyReplicas"] == 1
@@ -209,3 +209,88 @@ def test_deleting_an_llmdeployment_removes_its_children(op):
     wait_for("children gone", lambda: not op.get_json("deployments", "-n", NS, "-l", "llmops.io/deployment=mover")["items"]
              and not op.get_json("pods", "-n", NS, "-l", "llmops.io/deployment=mover")["items"], timeout=60)
     assert op.kubectl("get", "service", "-n", NS, "mover", check=False).returncode != 0
+
+
+def load_in_background(cp, service, requests=8000, every_ms=100):
+    trace = Path(tempfile.mkdtemp()) / "canary.jsonl"
+    trace.write_text("".join(json.dumps({"timestamp": i * every_ms, "input_length": 500, "output_length": 64}) + "\n" for i in range(requests)))
+    return subprocess.Popen([str(BIN), "load", "--trace", str(trace), "--service", f"{NS}/{service}", "--speed", str(SPEED), "--time-scale", str(SPEED)],
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=cp.env())
+
+
+def canary_run(name, target, revision, approval=False):
+    return {
+        "apiVersion": "llmops.io/v1alpha1", "kind": "CanaryRun", "metadata": {"name": name, "namespace": NS},
+        "spec": {"targetRef": {"name": target}, "revision": revision,
+                 "steps": [{"weight": 34, "durationSeconds": 60, "minSamples": 100}, {"weight": 50, "durationSeconds": 60, "minSamples": 100}],
+                 "analysis": {"intervalSeconds": 10, "test": "sequential", "maxRegression": 0.1, "confidence": 0.99},
+                 "approval": {"required": approval}},
+    }
+
+
+def phase_is(cp, name, *phases):
+    def check():
+        o = cp.get_json("canaryrun", "-n", NS, name)
+        s = o.get("status", {})
+        assert s.get("phase") in phases, f"phase {s.get('phase')}: {s.get('message')}"
+        return o
+    return check
+
+
+def test_healthy_canary_waits_for_approval_then_promotes(op):
+    apply(op, llmd("canaried", replicas=2, allowedTypes=["H100"]))
+    ready_llmd(op, "canaried", 2)
+    load = load_in_background(op, "canaried")
+    try:
+        apply(op, canary_run("good", "canaried", {"modelRevision": "5f0b02c75b57c5855da9ae460ce51323ea669d8a"}, approval=True))
+        o = wait_for("awaiting approval", phase_is(op, "good", "AwaitingApproval", "RolledBack"), timeout=90)
+        assert o["status"]["phase"] == "AwaitingApproval", o["status"].get("message")
+        steps = o["status"]["steps"]
+        assert [s["verdict"] for s in steps] == ["pass", "pass"]
+        ttft = next(a for a in steps[0]["analyses"] if a["metric"] == "ttft")
+        assert ttft["canarySamples"] >= 100 and ttft["baselineSamples"] >= 100 and 0 <= ttft["pValue"] <= 1
+        assert op.get_json("deployment", "-n", NS, "canaried-canary-h100")["spec"]["replicas"] >= 1
+        op.kubectl("annotate", "canaryrun", "-n", NS, "good", "llmops.io/approve=true")
+        wait_for("promoted", phase_is(op, "good", "Promoted"), timeout=30)
+    finally:
+        load.kill()
+    l = op.get_json("llmd", "-n", NS, "canaried")
+    assert l["spec"]["model"]["revision"] == "5f0b02c75b57c5855da9ae460ce51323ea669d8a"
+    wait_for("canary removed after the rollout", lambda: op.kubectl("get", "deployment", "-n", NS, "canaried-canary-h100", check=False).returncode != 0, timeout=90)
+    d = op.get_json("deployment", "-n", NS, "canaried-h100")
+    args = d["spec"]["template"]["spec"]["containers"][0]["args"]
+    assert args[args.index("--revision") + 1] == "5f0b02c75b57c5855da9ae460ce51323ea669d8a"
+    ready_llmd(op, "canaried", 2)
+    events = op.kubectl("get", "events", "-n", NS, "--field-selector", "involvedObject.name=good").stdout
+    for reason in ("Started", "StepPassed", "AwaitingApproval", "Promoted"):
+        assert reason in events, reason
+
+
+def test_slower_canary_is_rolled_back(op):
+    load = load_in_background(op, "canaried")
+    try:
+        apply(op, canary_run("slow", "canaried", {"image": "vllm/vllm-openai:v0.9.0"}))
+        def canary_pods():
+            ps = op.get_json("pods", "-n", NS, "-l", "llmops.io/deployment=canaried,llmops.io/track=canary")["items"]
+            return ps if ps else None
+        for p in wait_for("canary pods", canary_pods, timeout=30):
+            op.kubectl("annotate", "pod", "-n", NS, p["metadata"]["name"], "sim.llmops.io/slowdown=2")
+        o = wait_for("rolled back", phase_is(op, "slow", "RolledBack", "Promoted", "AwaitingApproval"), timeout=120)
+    finally:
+        load.kill()
+    assert o["status"]["phase"] == "RolledBack", o["status"].get("message")
+    assert "regressed" in o["status"]["message"]
+    assert o["status"]["steps"][-1]["verdict"] == "fail"
+    wait_for("canary removed", lambda: op.kubectl("get", "deployment", "-n", NS, "canaried-canary-h100", check=False).returncode != 0, timeout=30)
+    assert op.get_json("llmd", "-n", NS, "canaried")["spec"]["engine"]["image"] == "vllm/vllm-openai:v0.8.5"
+    events = op.kubectl("get", "events", "-n", NS, "--field-selector", "involvedObject.name=slow,type=Warning").stdout
+    assert "Regressed" in events
+
+
+def test_abort_annotation_rolls_back(op):
+    apply(op, canary_run("aborted", "canaried", {"image": "vllm/vllm-openai:v0.9.1"}))
+    wait_for("progressing", phase_is(op, "aborted", "Progressing"), timeout=30)
+    op.kubectl("annotate", "canaryrun", "-n", NS, "aborted", "llmops.io/abort=true")
+    o = wait_for("aborted", phase_is(op, "aborted", "RolledBack"), timeout=30)
+    assert "aborted" in o["status"]["message"]
+    wait_for("canary removed", lambda: op.kubectl("get", "deployment", "-n", NS, "canaried-canary-h100", check=False).returncode != 0, timeout=30)

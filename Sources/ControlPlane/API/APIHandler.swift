@@ -406,6 +406,22 @@ public actor APIHandler {
         if r.query["force"] != nil && r.mediaType != "application/apply-patch+yaml" {
             throw APIError.badRequest("force may only be set for apply patches (application/apply-patch+yaml)")
         }
+        // A patch or apply that names no resourceVersion is retried on a conflict, as
+        // kube-apiserver's GuaranteedUpdate does: another writer got in between the read and
+        // the write (this actor suspends while the store works), not the client's own race.
+        let pinned = (try? decodeBody(r))?["metadata"]?["resourceVersion"] != nil
+        var attempt = 0
+        while true {
+            attempt += 1
+            do {
+                return try await patchOnce(resource, path, name, r)
+            } catch StoreError.conflict(let k, let rv) {
+                if pinned || attempt >= 5 { throw StoreError.conflict(k, current: rv) }
+            }
+        }
+    }
+
+    private func patchOnce(_ resource: ServedResource, _ path: ResourcePath, _ name: String, _ r: APIRequest) async throws -> APIResponse {
         if r.mediaType == "application/apply-patch+yaml" { return try await serverSideApply(resource, path, name, r) }
         // The patch type is checked before the object is looked up, as the API server does.
         if let e = Self.unsupportedPatchType(resource, r) { throw e }

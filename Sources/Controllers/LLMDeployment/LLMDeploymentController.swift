@@ -90,7 +90,10 @@ final class LLMDeploymentController: Sendable {
         let name = llmd.metadata.name ?? ""
         let generation = llmd.metadata.generation
         let now = Conditions.now()
-        let servingPods = pods.list(namespace: llmd.metadata.namespace).filter { $0.metadata.labels?[ServingWorkload.nameLabel] == name }
+        // The stable fleet only: a CanaryRun's replicas report in its own status.
+        let servingPods = pods.list(namespace: llmd.metadata.namespace).filter {
+            $0.metadata.labels?[ServingWorkload.nameLabel] == name && $0.metadata.labels?[ServingWorkload.trackLabel] != ServingWorkload.canaryTrack
+        }
         let replicas = live.reduce(Int32(0)) { $0 + ($1.status?.replicas ?? 0) }
         let ready = live.reduce(Int32(0)) { $0 + ($1.status?.readyReplicas ?? 0) }
         let updated = live.reduce(Int32(0)) { $0 + ($1.status?.updatedReplicas ?? 0) }

@@ -8,7 +8,11 @@ import LLMOpsCore
 enum ServingWorkload {
     static let nameLabel = "llmops.io/deployment"
     static let gpuLabel = "llmops.io/gpu-type"
-    static let revisionLabel = "llmops.io/revision"
+    /// `stable` for the LLMDeployment's own replicas, `canary` for a CanaryRun's: the Service
+    /// selects both, each Deployment only its own.
+    static let trackLabel = "llmops.io/track"
+    static let stableTrack = "stable"
+    static let canaryTrack = "canary"
     static let defaultImage = "vllm/vllm-openai:v0.8.5"
     static let port: Int64 = 8000
 
@@ -22,7 +26,7 @@ enum ServingWorkload {
         source.hasPrefix("hf://") ? String(source.dropFirst(5)) : source
     }
 
-    static func deployment(for llmd: LLMDeployment, group: ServingDecision.Group, model: ModelProfile) -> Deployment {
+    static func deployment(for llmd: LLMDeployment, group: ServingDecision.Group, model: ModelProfile, track: String = stableTrack) -> Deployment {
         let name = llmd.metadata.name ?? ""
         let spec = llmd.spec
         let tp = group.tensorParallel
@@ -45,7 +49,7 @@ enum ServingWorkload {
         let coldStart = model.weightBytes / 2e9 + 30
         let startupFailures = Int64(max(30, (coldStart * 3 / 10).rounded(.up)))
         let labels: [String: String] = [
-            nameLabel: name, gpuLabel: group.gpuType, "app.kubernetes.io/name": "vllm", "app.kubernetes.io/instance": name,
+            nameLabel: name, gpuLabel: group.gpuType, trackLabel: track, "app.kubernetes.io/name": "vllm", "app.kubernetes.io/instance": name,
             "app.kubernetes.io/managed-by": "llmops",
         ]
         let products = GPUCatalog.productLabels[group.gpuType] ?? ["NVIDIA-\(group.gpuType)"]
@@ -92,7 +96,7 @@ enum ServingWorkload {
         meta.ownerReferences = llmd.controllerReference().map { [$0] }
         var d = Deployment(
             metadata: meta,
-            spec: .init(replicas: Int32(group.replicas), selector: LabelSelectorSpec(matchLabels: [nameLabel: name, gpuLabel: group.gpuType]), template: template))
+            spec: .init(replicas: Int32(group.replicas), selector: LabelSelectorSpec(matchLabels: [nameLabel: name, gpuLabel: group.gpuType, trackLabel: track]), template: template))
         // Serving capacity must not dip during a rollout: surge one, keep every old replica.
         d.spec?.strategy = ["type": "RollingUpdate", "rollingUpdate": ["maxSurge": 1, "maxUnavailable": 0]]
         d.spec?.revisionHistoryLimit = 5

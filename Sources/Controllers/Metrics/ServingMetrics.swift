@@ -50,15 +50,12 @@ public actor PodMetricsScraper: ServingMetricsSource {
 
     public func shutdown() async { try? await http.shutdown() }
 
-    public func snapshot(namespace: String, deployment: String, pods: [Pod], now: Double) async -> ServingSnapshot? {
-        let targets = pods.compactMap { p -> (String, String)? in
-            guard let ip = p.status?.podIP, !ip.isEmpty, let uid = p.metadata.uid, p.metadata.deletionTimestamp == nil else { return nil }
-            let ready = (p.status?.conditions ?? []).contains { $0["type"]?.stringValue == "Ready" && $0["status"]?.stringValue == "True" }
-            return ready ? (uid, "http://\(ip):\(Self.port(p))/metrics") : nil
-        }
+    /// The `/metrics` text of every ready Pod that answered, by Pod uid.
+    func fetch(_ pods: [Pod]) async -> [(String, String)] {
+        let targets = Self.targets(pods)
         let http = self.http
         let timeout = self.timeout
-        let texts = await withTaskGroup(of: (String, String?).self) { group in
+        return await withTaskGroup(of: (String, String?).self) { group in
             for (uid, url) in targets {
                 group.addTask {
                     var request = HTTPClientRequest(url: url)
@@ -69,10 +66,23 @@ public actor PodMetricsScraper: ServingMetricsSource {
                     return (uid, String(buffer: body))
                 }
             }
-            var out: [(String, String?)] = []
-            for await r in group { out.append(r) }
+            var out: [(String, String)] = []
+            for await r in group { if let text = r.1 { out.append((r.0, text)) } }
             return out
         }
+    }
+
+    static func targets(_ pods: [Pod]) -> [(String, String)] {
+        pods.compactMap { p -> (String, String)? in
+            guard let ip = p.status?.podIP, !ip.isEmpty, let uid = p.metadata.uid, p.metadata.deletionTimestamp == nil else { return nil }
+            let ready = (p.status?.conditions ?? []).contains { $0["type"]?.stringValue == "Ready" && $0["status"]?.stringValue == "True" }
+            return ready ? (uid, "http://\(ip):\(Self.port(p))/metrics") : nil
+        }
+    }
+
+    public func snapshot(namespace: String, deployment: String, pods: [Pod], now: Double) async -> ServingSnapshot? {
+        let targets = Self.targets(pods)
+        let texts: [(String, String?)] = await fetch(pods).map { ($0.0, Optional($0.1)) }
         var rps = 0.0, inTok = 0.0, outTok = 0.0, waiting = 0.0, running = 0.0, kv = 0.0
         var answered = 0
         var rated = 0

@@ -143,6 +143,8 @@ let package = Package(
         .testTarget(name: "SimulatorTests", dependencies: ["Simulator", "LLMOpsCore"]),
         .testTarget(name: "ControlPlaneTests", dependencies: ["ControlPlane", "KubeModel", "StoreCrashWriter"]),
         .testTarget(name: "CLITests", dependencies: ["llmops"]),
+        .testTarget(name: "LocalClusterTests", dependencies: ["LocalCluster", "KubeModel"]),
+        .testTarget(name: "ControllersTests", dependencies: ["Controllers", "KubeModel", "LLMOpsAPI", "LLMOpsCore"]),
         .testTarget(
             name: "KubeClientTests",
             dependencies: ["KubeClient", "KubeModel", "ControlPlane", "LLMOpsAPI", "KubeTestSupport"]

@@ -19,7 +19,7 @@ swift run --skip-build llmops crds --check
 # in-process API servers under fault injection, its own server answered 5 s late (CI, session
 # 6). The full per-test logs go to files; failures and the closing summaries are printed.
 mkdir -p .build
-pure='KubeModelTests|LLMOpsAPITests|LLMOpsCoreTests|SimulatorTests'
+pure='KubeModelTests|LLMOpsAPITests|LLMOpsCoreTests|SimulatorTests|LocalClusterTests|ControllersTests'
 run_tests() {
   local log=$1
   shift

@@ -18,6 +18,8 @@ public final class Operator: ServiceLifecycle.Service, Sendable {
         public var leaderElection: LeaderElector.Configuration?
         public var healthPort: Int?
         public var healthHost = "127.0.0.1"
+        public var metricsPort: Int?
+        public var metricsHost = "127.0.0.1"
         /// Prometheus' base URL; nil scrapes the serving Pods' `/metrics` directly.
         public var prometheusURL: String?
         /// The operator's clock (fast-forwarded only against a time-scaled simulation).
@@ -34,6 +36,8 @@ public final class Operator: ServiceLifecycle.Service, Sendable {
         self.options = options
         var managerOptions = Manager.Options(leaderElection: options.leaderElection, healthPort: options.healthPort)
         managerOptions.healthHost = options.healthHost
+        managerOptions.metricsHost = options.metricsHost
+        managerOptions.metricsPort = options.metricsPort
         let manager = Manager(client: client, options: managerOptions, logger: logger)
         self.manager = manager
         let namespaces = Set(options.watchNamespaces)

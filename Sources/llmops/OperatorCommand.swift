@@ -53,7 +53,7 @@ struct OperatorSettings: ParsableArguments {
     @Option(help: "Namespace of the leader-election Lease.")
     var leaderElectionNamespace = "llmops-system"
 
-    @Option(help: "Where to serve /metrics (HOST:PORT, or 0 to disable); served with the probes.")
+    @Option(help: "Where to serve /metrics alone (HOST:PORT, or 0 for none; it is also served with the probes).")
     var metricsBindAddress = ":8080"
 
     @Option(help: "Where to serve /healthz and /readyz (HOST:PORT).")
@@ -81,6 +81,7 @@ struct OperatorSettings: ParsableArguments {
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("--log-level must be one of trace, debug, info, notice, warning, error, critical") }
         guard ["text", "json"].contains(logFormat) else { throw ValidationError("--log-format must be text or json") }
         _ = try Self.parseAddress(healthProbeBindAddress, flag: "--health-probe-bind-address")
+        _ = try Self.parseAddress(metricsBindAddress, flag: "--metrics-bind-address")
         if let url = prometheusURL, URL(string: url)?.scheme == nil { throw ValidationError("--prometheus-url must be an http(s) URL, not \"\(url)\"") }
     }
 
@@ -111,6 +112,10 @@ struct OperatorSettings: ParsableArguments {
         if let probe = try Self.parseAddress(healthProbeBindAddress, flag: "--health-probe-bind-address") {
             o.healthHost = probe.host
             o.healthPort = probe.port
+        }
+        if let metrics = try Self.parseAddress(metricsBindAddress, flag: "--metrics-bind-address") {
+            o.metricsHost = metrics.host
+            o.metricsPort = metrics.port
         }
         if leaderElect {
             let host = ProcessInfo.processInfo.environment["POD_NAME"] ?? ProcessInfo.processInfo.hostName

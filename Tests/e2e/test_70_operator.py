@@ -294,3 +294,21 @@ def test_abort_annotation_rolls_back(op):
     o = wait_for("aborted", phase_is(op, "aborted", "RolledBack"), timeout=30)
     assert "aborted" in o["status"]["message"]
     wait_for("canary removed", lambda: op.kubectl("get", "deployment", "-n", NS, "canaried-canary-h100", check=False).returncode != 0, timeout=30)
+
+
+def test_gitops_apply_without_replicas_leaves_the_scalers_count(op):
+    # As with an HPA: a manifest synced by server-side apply that leaves spec.replicas out
+    # does not fight the count the scaler wrote through the scale subresource.
+    doc = llmd("gitops", replicas=1, allowedTypes=["H100"])
+    op.kubectl("apply", "--server-side", "--field-manager=argocd", "-f", "-", stdin=json.dumps(doc))
+    ready_llmd(op, "gitops", 1)
+    op.kubectl("scale", "llmd", "gitops", "-n", NS, "--replicas=2")
+    del doc["spec"]["replicas"]
+    op.kubectl("apply", "--server-side", "--field-manager=argocd", "-f", "-", stdin=json.dumps(doc))
+    assert op.get_json("llmd", "-n", NS, "gitops")["spec"]["replicas"] == 2
+    ready_llmd(op, "gitops", 2)
+    # A manifest that does set replicas takes them back: the trap the README warns about.
+    doc["spec"]["replicas"] = 1
+    out = op.kubectl("apply", "--server-side", "--field-manager=argocd", "-f", "-", stdin=json.dumps(doc), check=False)
+    assert out.returncode == 0 or "conflict" in out.stderr.lower()
+    op.kubectl("delete", "llmd", "gitops", "-n", NS)

@@ -38,9 +38,11 @@ def get(url, timeout=5):
 class OperatorProcess:
     def __init__(self, cp, *extra):
         self.port = free_port()
+        self.metrics_port = free_port()
         self.log = tempfile.NamedTemporaryFile(prefix="llmops-operator-", suffix=".log", delete=False)
         self.proc = subprocess.Popen(
             [str(BIN), "operator", "--kubeconfig", cp.kubeconfig, "--health-probe-bind-address", f"127.0.0.1:{self.port}",
+             "--metrics-bind-address", f"127.0.0.1:{self.metrics_port}",
              "--time-scale", str(SPEED), "--log-format", "json", *extra],
             stdout=subprocess.DEVNULL, stderr=self.log, env=cp.env())
         wait_for("operator health", lambda: self.healthy(), timeout=30)
@@ -100,7 +102,7 @@ def test_operator_process_reconciles_and_serves_health_and_metrics(cluster):
     try:
         ready_llmd(cluster, "waiting", 1)
         assert get(f"http://127.0.0.1:{op.port}/readyz")[0] == 200
-        _, metrics = get(f"http://127.0.0.1:{op.port}/metrics")
+        _, metrics = get(f"http://127.0.0.1:{op.metrics_port}/metrics")
         assert 'controller_runtime_reconcile_total{controller="llmdeployment"' in metrics
         lease = cluster.get_json("lease", "-n", "llmops-system", "llmops-operator")
         assert lease["spec"]["holderIdentity"]

@@ -17,6 +17,10 @@ public final class Manager: ServiceLifecycle.Service, Sendable {
         /// Where to serve metrics and probes; nil serves none.
         public var healthHost = "127.0.0.1"
         public var healthPort: Int?
+        /// A separate address for `/metrics` alone (controller-runtime's metrics server); nil
+        /// serves metrics with the probes only.
+        public var metricsHost = "127.0.0.1"
+        public var metricsPort: Int?
         public var shutdownTimeout: Duration = .seconds(30)
         public init(leaderElection: LeaderElector.Configuration? = nil, healthPort: Int? = nil) {
             self.leaderElection = leaderElection
@@ -37,6 +41,7 @@ public final class Manager: ServiceLifecycle.Service, Sendable {
     private let registered = Mutex(Registered())
     private let shutdownSignal = AsyncStream<Void>.makeStream()
     private let health = Mutex<HealthServer?>(nil)
+    private let metricsServer = Mutex<HealthServer?>(nil)
     private let state = Mutex<(running: Bool, stopping: Bool)>((false, false))
 
     public init(client: KubeClient, options: Options = .init(), metrics: RuntimeMetrics = RuntimeMetrics(), logger: Logger = Logger(label: "llmops.manager")) {
@@ -109,6 +114,13 @@ public final class Manager: ServiceLifecycle.Service, Sendable {
             health.withLock { $0 = server }
             logger.info("serving /metrics, /healthz and /readyz on \(options.healthHost):\(server.port)")
         }
+        if let port = options.metricsPort {
+            let server = try await HealthServer.start(host: options.metricsHost, port: port) { [self] path in
+                path == "/metrics" ? route(path) : (.notFound, "text/plain", "not found\n")
+            }
+            metricsServer.withLock { $0 = server }
+            logger.info("serving /metrics on \(options.metricsHost):\(server.port)")
+        }
         var lost = false
         await withGracefulShutdownHandler {
             lost = await runUntilStopped()
@@ -117,6 +129,7 @@ public final class Manager: ServiceLifecycle.Service, Sendable {
         }
         if !lost { await leaderElector?.release() }
         await health.withLock { $0 }?.stop()
+        await metricsServer.withLock { $0 }?.stop()
         logger.info("stopped")
         if lost { throw ManagerError.leadershipLost }
     }

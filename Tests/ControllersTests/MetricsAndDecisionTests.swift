@@ -1,0 +1,113 @@
+import KubeModel
+import LLMOpsAPI
+import LLMOpsCore
+import Testing
+
+@testable import Controllers
+
+@Suite struct PrometheusTextTests {
+    let text = """
+        # HELP vllm:num_requests_running Number of requests currently running on GPU.
+        # TYPE vllm:num_requests_running gauge
+        vllm:num_requests_running{model_name="m"} 3.0
+        vllm:request_success_total{finished_reason="length",model_name="m"} 10
+        vllm:request_success_total{finished_reason="abort",model_name="m \\"quoted\\""} 2
+        vllm:time_to_first_token_seconds_bucket{le="0.1",model_name="m"} 2
+        vllm:time_to_first_token_seconds_bucket{le="0.5",model_name="m"} 6
+        vllm:time_to_first_token_seconds_bucket{le="+Inf",model_name="m"} 8
+        up 1 1700000000000
+        broken line
+        """
+
+    @Test func parsesSamplesAndLabels() {
+        let s = PrometheusText.parse(text)
+        #expect(s.count == 7)
+        #expect(s.first { $0.name == "vllm:num_requests_running" }?.value == 3)
+        #expect(s.contains { $0.labels["model_name"] == "m \"quoted\"" && $0.value == 2 })
+        #expect(s.first { $0.name == "up" }?.value == 1)
+    }
+
+    @Test func histogramQuantileInterpolatesWithinTheBucket() throws {
+        let h = try #require(CumulativeHistogram.from(PrometheusText.parse(text), name: "vllm:time_to_first_token_seconds"))
+        #expect(h.count == 8)
+        // Rank 4 of 8 falls in (0.1, 0.5] holding observations 3..6: halfway.
+        #expect(abs(h.quantile(0.5)! - 0.3) < 1e-9)
+        // The top bucket is unbounded: the quantile is its lower edge, as PromQL answers.
+        #expect(h.quantile(0.99) == 0.5)
+        let later = CumulativeHistogram(buckets: [(0.1, 4), (0.5, 10), (.infinity, 12)])
+        #expect(later.minus(h)?.count == 4)
+        #expect(h.minus(later) == nil, "a counter that went down is a reset")
+    }
+
+    @Test func pseudoSamplesReproduceTheBuckets() {
+        let h = CumulativeHistogram(buckets: [(0.1, 10), (0.5, 30), (1.0, 40), (.infinity, 40)])
+        let s = h.pseudoSamples()
+        #expect(s.count == 40)
+        #expect(s.filter { $0 <= 0.1 }.count == 10 && s.filter { $0 > 0.1 && $0 <= 0.5 }.count == 20 && s.filter { $0 > 0.5 }.count == 10)
+    }
+
+    @Test func armWindowsSubtractPerPodAndSurviveRestarts() {
+        var start = ArmReading()
+        start.pods["a"] = .init(success: 10, aborted: 1, ttft: nil, tpot: nil)
+        start.pods["b"] = .init(success: 50, aborted: 0, ttft: nil, tpot: nil)
+        var now = ArmReading()
+        now.pods["a"] = .init(success: 25, aborted: 3, ttft: nil, tpot: nil)
+        now.pods["b"] = .init(success: 5, aborted: 0, ttft: nil, tpot: nil)  // restarted
+        now.pods["c"] = .init(success: 7, aborted: 1, ttft: nil, tpot: nil)  // new
+        let w = now.since(start)
+        #expect(w.requests == 15 + 5 + 7)
+        #expect(w.errors == 2 + 0 + 1)
+    }
+}
+
+@Suite struct ServingDecisionTests {
+    func spec(replicas: Int32 = 3, allowed: [GPUType] = [.l40s, .h100], maxCost: Double? = nil, parameters: String = "8B") -> LLMDeploymentSpec {
+        LLMDeploymentSpec(
+            model: ModelSpec(name: "m", source: "hf://org/m", parameterCount: parameters), slo: SLOSpec(ttftP95Ms: 800, itlP95Ms: 60),
+            gpu: GPUSpec(allowedTypes: allowed, maxCostPerHour: maxCost), replicas: replicas)
+    }
+
+    @Test func theChoiceDoesNotDependOnTheReplicaCount() throws {
+        let a = try ServingDecision.decide(spec(replicas: 1), catalog: .standard).get()
+        let b = try ServingDecision.decide(spec(replicas: 9), catalog: .standard).get()
+        #expect(a.summary == b.summary)
+        #expect(a.replicas == 1 && b.replicas == 9)
+    }
+
+    @Test func theCostCeilingCapsReplicas() throws {
+        let free = try ServingDecision.decide(spec(replicas: 10), catalog: .standard).get()
+        let perReplica = free.costPerHour / 10
+        let capped = try ServingDecision.decide(spec(replicas: 10, maxCost: perReplica * 4.5), catalog: .standard).get()
+        #expect(capped.replicas == 4 && capped.cappedAt == 4)
+        #expect(capped.costPerHour <= perReplica * 4.5)
+    }
+
+    @Test func anImpossibleModelIsAnErrorNotACrash() {
+        guard case .failure(let e) = ServingDecision.decide(spec(allowed: [.l4], parameters: "405B"), catalog: .standard) else {
+            Issue.record("405B on one L4 type must be infeasible")
+            return
+        }
+        #expect("\(e)".contains("L4"))
+    }
+
+    @Test func podTemplateCarriesWhatVLLMNeeds() throws {
+        let s = spec(replicas: 2)
+        let llmd = LLMDeployment(metadata: ObjectMeta(name: "chat", namespace: "ns"), spec: s)
+        let d = try ServingDecision.decide(s, catalog: .standard).get()
+        let dep = ServingWorkload.deployment(for: llmd, group: d.groups[0], model: d.model)
+        let c = dep.spec!.template["spec"]!["containers"]!.arrayValue![0]
+        let args = c["args"]!.arrayValue!.compactMap(\.stringValue)
+        #expect(args[args.firstIndex(of: "--model")! + 1] == "org/m")
+        #expect(args[args.firstIndex(of: "--tensor-parallel-size")! + 1] == String(d.groups[0].tensorParallel))
+        #expect(c["resources"]!["limits"]!["nvidia.com/gpu"]!.stringValue == String(d.groups[0].tensorParallel))
+        #expect(dep.spec!.selector.matchLabels?["llmops.io/track"] == "stable")
+        #expect(dep.metadata.name == "chat-\(d.groups[0].gpuType.lowercased())")
+    }
+
+    @Test func canaryReplicasFollowTheWeight() {
+        #expect(CanaryRunController.canaryReplicas(stable: 2, weight: 50) == 2)
+        #expect(CanaryRunController.canaryReplicas(stable: 2, weight: 34) == 1)
+        #expect(CanaryRunController.canaryReplicas(stable: 9, weight: 10) == 1)
+        #expect(CanaryRunController.canaryReplicas(stable: 3, weight: 0) == 0)
+    }
+}

@@ -64,6 +64,8 @@ step kubectl get canaryrun -n inference
 step kubectl annotate canaryrun rev-5f0b02c -n inference llmops.io/approve=true
 wait_for promoted phase rev-5f0b02c Promoted
 step kubectl get canaryrun -n inference
+wait_for rolled kubectl wait --for=condition=Progressing=false llmd/llama-3-1-8b-chat -n inference --timeout=5s
+step kubectl get llmd -n inference
 
 canary vllm-0-9-0 '{image: "vllm/vllm-openai:v0.9.0"}' false > "$DIR/slow.yaml"
 step kubectl apply -f "$DIR/slow.yaml"

@@ -82,7 +82,16 @@ final class CanaryRunController: Sendable {
     }
 
     func reconcile(_ key: ReconcileRequest) async throws -> ReconcileResult {
-        guard let run = runs.get(key), run.metadata.deletionTimestamp == nil, let uid = run.metadata.uid else { return .done }
+        guard runs.get(key) != nil else { return .done }
+        // A canary's phase moves forward only, so it is read from the API server, not the
+        // cache: a reconcile queued before the last status write must not judge a step again.
+        let run: CanaryRun
+        do {
+            run = try await client.get(CanaryRun.self, name: key.name, namespace: key.namespace)
+        } catch let e as KubeAPIError where e.isNotFound {
+            return .done
+        }
+        guard run.metadata.deletionTimestamp == nil, let uid = run.metadata.uid else { return .done }
         let phase = run.status?.phase ?? .Pending
         let target = run.spec.targetRef.name
         let canaryDeployments = children.byIndex(ObjectCache<Deployment>.ownerIndex, uid)
@@ -138,6 +147,13 @@ final class CanaryRunController: Sendable {
             return .done
         }
         var index = Int(run.status?.currentStep ?? 0)
+        if phase == .Pending, llmd.status?.observedGeneration != llmd.metadata.generation
+            || llmd.status?.conditions?.first(where: { $0.type == "Progressing" })?.status == .true
+        {
+            // Comparing against a fleet that is itself changing would judge the wrong baseline.
+            try await setPhase(run, .Pending, reason: "WaitingForTarget", message: "waiting for LLMDeployment \(target) to finish its current rollout")
+            return .requeueAfter(clock.real(10))
+        }
         if phase == .Pending {
             index = 0
             try await startStep(run, index: index, weight: Int(steps[0].weight), phase: .Progressing, message: "canary of \(Self.describe(run.spec.revision)) started at \(steps[0].weight)%")

@@ -16,7 +16,8 @@ BIN=${LLMOPS_BIN:-.build/release/llmops}
 [ -x "$BIN" ] || swift build -c release --product llmops
 DIR=$(mktemp -d /tmp/llmops-demo-XXXX)
 export KUBECONFIG=$DIR/kubeconfig
-"$BIN" up --data-dir "$DIR" --port 0 --time-scale "$SPEED" > "$DIR/up.log" 2>&1 &
+# Six 4×L40S nodes: room for the scaled fleet and a canary beside it.
+"$BIN" up --data-dir "$DIR" --port 0 --time-scale "$SPEED" --gpus h100:2x8,l40s:6x4 > "$DIR/up.log" 2>&1 &
 UP=$!
 trap 'kill $UP 2>/dev/null; wait $UP 2>/dev/null || true' EXIT
 until grep -q "simulated nodes ready" "$DIR/up.log" 2>/dev/null; do sleep 0.2; done
@@ -64,12 +65,13 @@ step kubectl get canaryrun -n inference
 step kubectl annotate canaryrun rev-5f0b02c -n inference llmops.io/approve=true
 wait_for promoted phase rev-5f0b02c Promoted
 step kubectl get canaryrun -n inference
-wait_for rolled kubectl wait --for=condition=Progressing=false llmd/llama-3-1-8b-chat -n inference --timeout=5s
-step kubectl get llmd -n inference
+kubectl rollout status deployment/llama-3-1-8b-chat-l40s -n inference --timeout=300s > /dev/null
+step kubectl get llmd,deploy -n inference
 
 canary vllm-0-9-0 '{image: "vllm/vllm-openai:v0.9.0"}' false > "$DIR/slow.yaml"
 step kubectl apply -f "$DIR/slow.yaml"
-wait_for canary-pods kubectl get pods -n inference -l llmops.io/track=canary -o name --no-headers
+canary_pods() { [ -n "$(kubectl get pods -n inference -l llmops.io/track=canary -o name 2>/dev/null)" ]; }
+wait_for canary-pods canary_pods
 # The new image is slower (a simulated 1.6x regression on the canary Pods).
 for p in $(kubectl get pods -n inference -l llmops.io/track=canary -o name); do
   kubectl annotate -n inference "$p" sim.llmops.io/slowdown=1.6 > /dev/null

@@ -147,9 +147,13 @@ final class CanaryRunController: Sendable {
             return .done
         }
         var index = Int(run.status?.currentStep ?? 0)
-        if phase == .Pending, llmd.status?.observedGeneration != llmd.metadata.generation
-            || llmd.status?.conditions?.first(where: { $0.type == "Progressing" })?.status == .true
-        {
+        // A template change still rolling (not replicas merely waiting for GPUs).
+        let rolling = llmd.status?.observedGeneration != llmd.metadata.generation
+            || children.byIndex(ObjectCache<Deployment>.ownerIndex, llmd.metadata.uid ?? "").contains { d in
+                (d.status?.observedGeneration ?? 0) < (d.metadata.generation ?? 0) || (d.status?.updatedReplicas ?? 0) < (d.spec?.replicas ?? 0)
+                    || (d.status?.replicas ?? 0) > (d.status?.updatedReplicas ?? 0)
+            }
+        if phase == .Pending, rolling {
             // Comparing against a fleet that is itself changing would judge the wrong baseline.
             try await setPhase(run, .Pending, reason: "WaitingForTarget", message: "waiting for LLMDeployment \(target) to finish its current rollout")
             return .requeueAfter(clock.real(10))
@@ -175,6 +179,13 @@ final class CanaryRunController: Sendable {
         let basePods = all.filter { $0.metadata.labels?[ServingWorkload.trackLabel] != ServingWorkload.canaryTrack }
         let interval = Double(run.spec.analysis.intervalSeconds)
         guard canaryPods.count >= canaryGroup.replicas, canaryPods.allSatisfy(ReplicaSetLike.isReady) else {
+            // Say why the step is not starting when the scheduler has said so.
+            if let stuck = canaryPods.lazy.compactMap({ p in
+                p.status?.conditions?.first { $0["type"]?.stringValue == "PodScheduled" && $0["status"]?.stringValue == "False" }?["message"]?.stringValue
+            }).first, run.status?.message?.hasPrefix("canary replicas cannot be scheduled") != true {
+                try await setPhase(run, .Progressing, reason: "CanaryUnschedulable", message: "canary replicas cannot be scheduled: \(stuck)")
+                await events.record(run, type: .warning, reason: "CanaryUnschedulable", message: Conditions.clip(stuck, 1024))
+            }
             return .requeueAfter(clock.real(min(interval, 10)))
         }
         async let baseReading = scraper.read(basePods)

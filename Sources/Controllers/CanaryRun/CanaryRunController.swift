@@ -178,7 +178,7 @@ final class CanaryRunController: Sendable {
         let canaryPods = all.filter { $0.metadata.labels?[ServingWorkload.trackLabel] == ServingWorkload.canaryTrack }
         let basePods = all.filter { $0.metadata.labels?[ServingWorkload.trackLabel] != ServingWorkload.canaryTrack }
         let interval = Double(run.spec.analysis.intervalSeconds)
-        guard canaryPods.count >= canaryGroup.replicas, canaryPods.allSatisfy(ReplicaSetLike.isReady) else {
+        guard canaryPods.count >= canaryGroup.replicas, canaryPods.allSatisfy(\.isReady) else {
             // Say why the step is not starting when the scheduler has said so.
             if let stuck = canaryPods.lazy.compactMap({ p in
                 p.status?.conditions?.first { $0["type"]?.stringValue == "PodScheduled" && $0["status"]?.stringValue == "False" }?["message"]?.stringValue
@@ -363,12 +363,5 @@ final class CanaryRunController: Sendable {
                 try? await client.delete(Deployment.self, name: d.metadata.name ?? "", namespace: run.metadata.namespace)
             }
         }
-    }
-}
-
-/// Pod readiness as the workload controllers read it.
-enum ReplicaSetLike {
-    static func isReady(_ p: Pod) -> Bool {
-        (p.status?.conditions ?? []).contains { $0["type"]?.stringValue == "Ready" && $0["status"]?.stringValue == "True" }
     }
 }

@@ -75,8 +75,7 @@ public actor PodMetricsScraper: ServingMetricsSource {
     static func targets(_ pods: [Pod]) -> [(String, String)] {
         pods.compactMap { p -> (String, String)? in
             guard let ip = p.status?.podIP, !ip.isEmpty, let uid = p.metadata.uid, p.metadata.deletionTimestamp == nil else { return nil }
-            let ready = (p.status?.conditions ?? []).contains { $0["type"]?.stringValue == "Ready" && $0["status"]?.stringValue == "True" }
-            return ready ? (uid, "http://\(ip):\(Self.port(p))/metrics") : nil
+            return p.isReady ? (uid, "http://\(ip):\(Self.port(p))/metrics") : nil
         }
     }
 

@@ -93,6 +93,11 @@ public struct Pod: KubeResource, Hashable {
         self.metadata = metadata
         self.spec = spec
     }
+
+    /// Whether the Pod reports Ready=True: it serves and belongs in endpoints.
+    public var isReady: Bool {
+        (status?.conditions ?? []).contains { $0["type"]?.stringValue == "Ready" && $0["status"]?.stringValue == "True" }
+    }
 }
 
 /// `matchLabels` / `matchExpressions`, as Deployments and Services carry them.

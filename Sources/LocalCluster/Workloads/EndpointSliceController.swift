@@ -40,7 +40,7 @@ final class EndpointSliceController: Sendable {
                 && p.status?.phase != "Failed" && p.status?.phase != "Succeeded"
         }.sorted { ($0.metadata.name ?? "") < ($1.metadata.name ?? "") }
         let endpoints = matching.map { p -> EndpointSlice.Endpoint in
-            let ready = ReplicaSetController.isReady(p)
+            let ready = p.isReady
             let terminating = p.metadata.deletionTimestamp != nil
             let node = p.spec?["nodeName"]?.stringValue
             return EndpointSlice.Endpoint(

@@ -31,10 +31,6 @@ final class ReplicaSetController: Sendable {
         p.metadata.deletionTimestamp == nil && p.status?.phase != "Failed" && p.status?.phase != "Succeeded"
     }
 
-    static func isReady(_ p: Pod) -> Bool {
-        (p.status?.conditions ?? []).contains { $0["type"]?.stringValue == "Ready" && $0["status"]?.stringValue == "True" }
-    }
-
     func reconcile(_ key: ReconcileRequest) async throws -> ReconcileResult {
         guard let rs = replicaSets.get(key), let spec = rs.spec, let uid = rs.metadata.uid else {
             expectations.withLock { $0[key] = nil }
@@ -59,12 +55,7 @@ final class ReplicaSetController: Sendable {
         let have = active.count + pending.creates.count
         if rs.metadata.deletionTimestamp == nil {
             if have < want {
-                for _ in 0..<(want - have) {
-                    let created = try await client.create(pod(for: rs, spec))
-                    let name = created.metadata.name ?? ""
-                    expectations.withLock { $0[key, default: ([], [])].creates.insert(name) }
-                    await events.record(rs, reason: "SuccessfulCreate", message: "Created pod: \(name)")
-                }
+                try await createSlowStart(rs, spec, key, count: want - have)
             } else if have > want {
                 let victims = active.sorted(by: Self.deletionOrder).prefix(have - want)
                 for v in victims {
@@ -81,12 +72,34 @@ final class ReplicaSetController: Sendable {
         return .done
     }
 
+    /// Creates Pods in batches of 1, 2, 4, ... in parallel, as kube-controller-manager's slow
+    /// start does: a template the API server refuses fails once, not a hundred times, and a
+    /// large scale-up is not one round trip per Pod.
+    private func createSlowStart(_ rs: ReplicaSet, _ spec: ReplicaSet.Spec, _ key: ObjectKey, count: Int) async throws {
+        var remaining = count
+        var batch = 1
+        while remaining > 0 {
+            let n = min(batch, remaining)
+            let template = pod(for: rs, spec)
+            let names = try await withThrowingTaskGroup(of: String.self) { group in
+                for _ in 0..<n { group.addTask { try await self.client.create(template).metadata.name ?? "" } }
+                var out: [String] = []
+                for try await name in group { out.append(name) }
+                return out
+            }
+            expectations.withLock { $0[key, default: ([], [])].creates.formUnion(names) }
+            for name in names { await events.record(rs, reason: "SuccessfulCreate", message: "Created pod: \(name)") }
+            remaining -= n
+            batch *= 2
+        }
+    }
+
     /// Pods to delete first sort first: unscheduled, pending, not ready, then the youngest.
     static func deletionOrder(_ a: Pod, _ b: Pod) -> Bool {
         func rank(_ p: Pod) -> Int {
             if (p.spec?["nodeName"]?.stringValue ?? "").isEmpty { return 0 }
             if p.status?.phase != "Running" { return 1 }
-            return isReady(p) ? 3 : 2
+            return p.isReady ? 3 : 2
         }
         let ra = rank(a), rb = rank(b)
         if ra != rb { return ra < rb }
@@ -104,7 +117,7 @@ final class ReplicaSetController: Sendable {
     }
 
     private func writeStatus(_ rs: ReplicaSet, _ active: [Pod]) async throws {
-        let ready = Int32(active.filter(Self.isReady).count)
+        let ready = Int32(active.filter(\.isReady).count)
         let selector = rs.spec?.selector
         let labeled = Int32(active.filter { selector?.matches($0.metadata.labels ?? [:]) ?? true }.count)
         let generation = rs.metadata.generation

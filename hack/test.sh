@@ -17,7 +17,9 @@ swift run --skip-build llmops crds --check
 # bind, a lease to expire) time out while their continuations cannot be scheduled. Leader
 # election checks that a standby takes over within the lease duration; beside 20 other
 # in-process API servers under fault injection, its own server answered 5 s late (CI, session
-# 6). The full per-test logs go to files; failures and the closing summaries are printed.
+# 6). ControllerTests checks backoff gaps of 20-160 ms: beside `llmops up` with its simulated
+# cluster and operator (UpCommandTests) it missed them (session 21), so it runs alone too.
+# The full per-test logs go to files; failures and the closing summaries are printed.
 mkdir -p .build
 pure='KubeModelTests|LLMOpsAPITests|LLMOpsCoreTests|SimulatorTests|LocalClusterTests|ControllersTests'
 run_tests() {
@@ -34,7 +36,7 @@ run_tests() {
   fi
 }
 run_tests .build/swift-test-pure.log --filter "$pure"
-timed='LeaderElectionTests'
+timed='LeaderElectionTests|ControllerTests'
 run_tests .build/swift-test-networked.log --skip "$pure|$timed"
 run_tests .build/swift-test-timed.log --filter "$timed"
 

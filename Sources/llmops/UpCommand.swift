@@ -107,13 +107,12 @@ struct UpCommand: AsyncParsableCommand {
         if `operator` {
             let client = try localClient(plane, kubeconfigPath, agent: "llmops-operator")
             clients.append(client)
-            try await installCRDs(client)
             var opLogger = Logger(label: "llmops.operator")
             opLogger.logLevel = .warning
             var options = Operator.Options()
             options.healthPort = nil
             options.clock = OperatorClock(speedup: timeScale)
-            services.append(.init(service: Operator(client: client, options: options, logger: opLogger)))
+            services.append(.init(service: InProcessOperator(client: client, operator: Operator(client: client, options: options, logger: opLogger))))
             FileHandle.standardOutput.write(Data("operator: running in-process (LLMDeployment, ScalingPolicy and CanaryRun controllers)\n".utf8))
         }
         let group = ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
@@ -154,8 +153,21 @@ extension UpCommand {
         return try KubeClient(config)
     }
 
+}
+
+/// The operator inside `llmops up`: installs the CRDs it serves, then runs. Both happen under
+/// the service group, so a signal during start-up is a graceful stop too.
+struct InProcessOperator: ServiceLifecycle.Service {
+    let client: KubeClient
+    let `operator`: Operator
+
+    func run() async throws {
+        try await Self.installCRDs(client)
+        try await `operator`.run()
+    }
+
     /// Server-side applies the generated CRDs (kept current across upgrades of the binary).
-    func installCRDs(_ client: KubeClient) async throws {
+    static func installCRDs(_ client: KubeClient) async throws {
         for e in ResourceCatalog.entries {
             let name = "\(e.crd.names.plural).\(e.crd.group)"
             _ = try await client.request(

@@ -1,5 +1,6 @@
 import Foundation
 import KubeModel
+import KubeRuntime
 
 /// Conditions as Kubernetes API conventions want them: one per type, the transition time kept
 /// while the status does not change.
@@ -12,8 +13,6 @@ enum Conditions {
             list.append(Condition(type: type, status: status, observedGeneration: generation, lastTransitionTime: now, reason: reason, message: message))
         }
     }
-
-    static func now() -> Timestamp { Timestamp(secondsSinceEpoch: Int64(Date().timeIntervalSince1970)) }
 
     /// Cuts `text` to `max` characters for fields with a schema limit.
     static func clip(_ text: String, _ max: Int) -> String { text.count <= max ? text : String(text.prefix(max - 1)) + "…" }

@@ -104,9 +104,4 @@ public final class LocalCluster: ServiceLifecycle.Service, Sendable {
         heartbeat.cancel()
         await kubelet.stopAll()
     }
-
-    public func stop() { manager.stop() }
-
-    /// Stops every simulated server at once (the process is going away).
-    public func stopServers() async { await kubelet.stopAll() }
 }

@@ -286,7 +286,7 @@ final class CanaryRunController: Sendable {
     }
 
     private func startStep(_ run: CanaryRun, index: Int, weight: Int, phase: CanaryPhase, message: String) async throws {
-        let now = Conditions.now()
+        let now = Timestamp.now()
         let generation = run.metadata.generation
         _ = try await client.updateStatus(CanaryRun.self, name: run.metadata.name ?? "", namespace: run.metadata.namespace) { r in
             var s = r.status ?? CanaryRunStatus()
@@ -311,7 +311,7 @@ final class CanaryRunController: Sendable {
     }
 
     private func recordStep(_ run: CanaryRun, index: Int, verdict: String?, analyses: [MetricAnalysis], message: String) async throws {
-        let now = Conditions.now()
+        let now = Timestamp.now()
         _ = try await client.updateStatus(CanaryRun.self, name: run.metadata.name ?? "", namespace: run.metadata.namespace) { r in
             var s = r.status ?? CanaryRunStatus()
             var steps = s.steps ?? []
@@ -327,7 +327,7 @@ final class CanaryRunController: Sendable {
     }
 
     private func setPhase(_ run: CanaryRun, _ phase: CanaryPhase, reason: String, message: String) async throws {
-        let now = Conditions.now()
+        let now = Timestamp.now()
         let generation = run.metadata.generation
         _ = try await client.updateStatus(CanaryRun.self, name: run.metadata.name ?? "", namespace: run.metadata.namespace) { r in
             var s = r.status ?? CanaryRunStatus()
@@ -341,7 +341,7 @@ final class CanaryRunController: Sendable {
     }
 
     private func finish(_ run: CanaryRun, _ phase: CanaryPhase, reason: String, message: String, warning: Bool) async throws {
-        let now = Conditions.now()
+        let now = Timestamp.now()
         let generation = run.metadata.generation
         _ = try await client.updateStatus(CanaryRun.self, name: run.metadata.name ?? "", namespace: run.metadata.namespace) { r in
             var s = r.status ?? CanaryRunStatus()

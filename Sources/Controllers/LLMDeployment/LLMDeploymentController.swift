@@ -69,7 +69,7 @@ final class LLMDeploymentController: Sendable {
         }
         let message = Conditions.clip("\(error)", 1024)
         let generation = llmd.metadata.generation
-        let now = Conditions.now()
+        let now = Timestamp.now()
         let previous = llmd.status?.conditions?.first { $0.type == "Degraded" }
         let updated = try await client.updateStatus(LLMDeployment.self, name: llmd.metadata.name ?? "", namespace: llmd.metadata.namespace) { l in
             var s = l.status ?? LLMDeploymentStatus()
@@ -89,7 +89,7 @@ final class LLMDeploymentController: Sendable {
     private func writeStatus(_ llmd: LLMDeployment, _ decision: ServingDecision, _ live: [Deployment]) async throws {
         let name = llmd.metadata.name ?? ""
         let generation = llmd.metadata.generation
-        let now = Conditions.now()
+        let now = Timestamp.now()
         // The stable fleet only: a CanaryRun's replicas report in its own status.
         let servingPods = pods.list(namespace: llmd.metadata.namespace).filter {
             $0.metadata.labels?[ServingWorkload.nameLabel] == name && $0.metadata.labels?[ServingWorkload.trackLabel] != ServingWorkload.canaryTrack

@@ -165,7 +165,7 @@ final class ScalingPolicyController: Sendable {
             _ = try await client.updateScale(LLMDeployment.self, name: target, namespace: key.namespace, replicas: Int32(desired))
             await events.record(sp, reason: desired > current ? "ScaledUp" : "ScaledDown", message: Conditions.clip("LLMDeployment \(target) \(current) -> \(desired): \(reason)\(coldStartNote)", 1024))
         }
-        let stamp = Timestamp(secondsSinceEpoch: Int64(Date().timeIntervalSince1970))
+        let stamp = Timestamp.now()
         let forecastPeak = forecast.map(\.requestsPerSecond).max()
         let forecasterName = mem.forecasterName + (sp.spec.forecast.forecaster == .neural ? " (neural requested; not available in the operator yet)" : "")
         let limited = decision.recommendedReplicas != desired || decision.recommendedReplicas >= Int(sp.spec.maxReplicas) || decision.recommendedReplicas <= Int(sp.spec.minReplicas)
@@ -211,7 +211,7 @@ final class ScalingPolicyController: Sendable {
 
     private func setConditions(_ sp: ScalingPolicy, _ list: [(String, Condition.Status, String, String)]) async throws {
         let generation = sp.metadata.generation
-        let now = Conditions.now()
+        let now = Timestamp.now()
         _ = try await client.updateStatus(ScalingPolicy.self, name: sp.metadata.name ?? "", namespace: sp.metadata.namespace) { p in
             var s = p.status ?? ScalingPolicyStatus()
             var c = s.conditions ?? []

@@ -37,7 +37,7 @@ public final class EventRecorder: Sendable {
         let meta = object.metadata
         let namespace = meta.namespace ?? "default"
         let key = "\(meta.uid ?? "")|\(T.resourceType.kind)|\(namespace)|\(meta.name ?? "")|\(type.rawValue)|\(reason)|\(message)"
-        let now = Timestamp(secondsSinceEpoch: Int64(Date().timeIntervalSince1970))
+        let now = Timestamp.now()
         if let previous = seen.withLock({ $0[key] }) {
             let patch = Patch.merge(["count": .int(Int64(previous.count + 1)), "lastTimestamp": .string(now.rfc3339)])
             do {

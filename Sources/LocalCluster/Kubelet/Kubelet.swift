@@ -170,7 +170,7 @@ final class Kubelet: Sendable {
     }
 
     private func writeStatus(_ pod: Pod, _ rt: Runtime, node: SimulatedNode) async throws {
-        let now = Timestamp(secondsSinceEpoch: Int64(Date().timeIntervalSince1970)).rfc3339
+        let now = Timestamp.now().rfc3339
         let started = Timestamp(secondsSinceEpoch: Int64(rt.startedAt.timeIntervalSince1970)).rfc3339
         let key = ObjectKey(pod.metadata)
         _ = try await client.updateStatus(Pod.self, name: key.name, namespace: key.namespace) { p in

@@ -86,7 +86,7 @@ final class NodeAgent: Sendable {
     }
 
     func postStatus(_ n: SimulatedNode, ready: Bool) async throws {
-        let now = Timestamp(secondsSinceEpoch: Int64(Date().timeIntervalSince1970))
+        let now = Timestamp.now()
         _ = try await client.updateStatus(Node.self, name: n.name, namespace: nil) { node in
             var status = node.status ?? Node.Status()
             status.capacity = n.capacity

@@ -53,7 +53,7 @@ final class NodeLifecycleController: Sendable {
                     u.status = "Unknown"
                     u.reason = "NodeStatusUnknown"
                     u.message = "Kubelet stopped posting node status."
-                    u.lastTransitionTime = Timestamp(secondsSinceEpoch: Int64(Date().timeIntervalSince1970))
+                    u.lastTransitionTime = Timestamp.now()
                     return u
                 }
                 n.status = status

@@ -180,7 +180,7 @@ final class Scheduler: Sendable {
 
     private func markUnschedulable(_ pod: Pod, _ message: String) async throws {
         let key = ObjectKey(pod.metadata)
-        let now = Timestamp(secondsSinceEpoch: Int64(Date().timeIntervalSince1970))
+        let now = Timestamp.now()
         _ = try await client.updateStatus(Pod.self, name: key.name, namespace: key.namespace) { p in
             var status = p.status ?? Pod.Status(phase: "Pending")
             if status.phase == nil { status.phase = "Pending" }

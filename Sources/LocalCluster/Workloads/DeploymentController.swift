@@ -210,7 +210,7 @@ final class DeploymentController: Sendable {
         let unavailableAllowed = Int32(Self.resolve(d.spec?.strategy?["rollingUpdate"]?["maxUnavailable"], total: Int(replicas), default: "25%", roundUp: false))
         let complete = updated == replicas && total == replicas && available == replicas && newRS?.status?.observedGeneration == newRS?.metadata.generation
         let generation = d.metadata.generation
-        let now = Timestamp(secondsSinceEpoch: Int64(Date().timeIntervalSince1970)).rfc3339
+        let now = Timestamp.now().rfc3339
         let rsName = newRS?.metadata.name ?? ""
         _ = try await client.updateStatus(Deployment.self, name: d.metadata.name ?? "", namespace: d.metadata.namespace) { obj in
             var s = obj.status ?? Deployment.Status()

@@ -24,6 +24,9 @@ public final class Operator: ServiceLifecycle.Service, Sendable {
         public var prometheusURL: String?
         /// The operator's clock (fast-forwarded only against a time-scaled simulation).
         public var clock = OperatorClock()
+        /// The registry behind `/metrics`; pass the one whose `restClientObserver` the client
+        /// reports to, so API requests are counted beside the reconciles.
+        public var metrics = RuntimeMetrics()
         public init() {}
     }
 
@@ -38,20 +41,23 @@ public final class Operator: ServiceLifecycle.Service, Sendable {
         managerOptions.healthHost = options.healthHost
         managerOptions.metricsHost = options.metricsHost
         managerOptions.metricsPort = options.metricsPort
-        let manager = Manager(client: client, options: managerOptions, logger: logger)
+        let manager = Manager(client: client, options: managerOptions, metrics: options.metrics, logger: logger)
         self.manager = manager
         let namespaces = Set(options.watchNamespaces)
         // One namespace narrows the informers; several are filtered per event.
         let informerNamespace = namespaces.count == 1 ? namespaces.first : nil
         let watched: @Sendable (String?) -> Bool = { ns in namespaces.isEmpty || namespaces.contains(ns ?? "") }
         let events = EventRecorder(client: client, component: "llmops-operator", logger: logger)
+        let decisions = ServingDecisions(catalog: options.catalog)
         let llmds = manager.informer(LLMDeployment.self, options: .init(namespace: informerNamespace))
         let children = manager.informer(Deployment.self, options: .init(namespace: informerNamespace, labelSelector: "app.kubernetes.io/managed-by=llmops"))
+        let services = manager.informer(KubeModel.Service.self, options: .init(namespace: informerNamespace, labelSelector: "app.kubernetes.io/managed-by=llmops"))
         let podOptions = Informer<Pod>.Options(namespace: informerNamespace, labelSelector: "app.kubernetes.io/managed-by=llmops")
         let pods = manager.informer(Pod.self, options: podOptions)
 
         let llmdController = LLMDeploymentController(
-            client: client, deployments: llmds.cache, children: children.cache, pods: pods.cache, catalog: options.catalog, events: events, logger: logger)
+            client: client, deployments: llmds.cache, children: children.cache, services: services.cache, pods: pods.cache, decisions: decisions, events: events,
+            logger: logger)
         manager.controller("llmdeployment")
             .for(LLMDeployment.self, options: .init(namespace: informerNamespace))
             .owns(Deployment.self, options: .init(namespace: informerNamespace, labelSelector: "app.kubernetes.io/managed-by=llmops"))
@@ -69,13 +75,13 @@ public final class Operator: ServiceLifecycle.Service, Sendable {
         let metrics: any ServingMetricsSource = options.prometheusURL.map { PrometheusMetricsSource(baseURL: $0, speedup: options.clock.speedup) } ?? PodMetricsScraper()
         self.metrics = metrics
         let scaler = ScalingPolicyController(
-            client: client, policies: policies.cache, deployments: llmds.cache, pods: pods.cache, metrics: metrics, catalog: options.catalog, clock: options.clock,
+            client: client, policies: policies.cache, deployments: llmds.cache, pods: pods.cache, metrics: metrics, decisions: decisions, clock: options.clock,
             events: events, logger: logger)
         let runs = manager.informer(CanaryRun.self, options: .init(namespace: informerNamespace))
         let scraper = PodMetricsScraper()
         self.scraper = scraper
         let canary = CanaryRunController(
-            client: client, runs: runs.cache, deployments: llmds.cache, children: children.cache, pods: pods.cache, scraper: scraper, catalog: options.catalog,
+            client: client, runs: runs.cache, deployments: llmds.cache, children: children.cache, pods: pods.cache, scraper: scraper, decisions: decisions,
             clock: options.clock, events: events, logger: logger)
         manager.controller("canaryrun")
             .for(CanaryRun.self, options: .init(namespace: informerNamespace))

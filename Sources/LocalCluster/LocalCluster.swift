@@ -62,7 +62,8 @@ public final class LocalCluster: ServiceLifecycle.Service, Sendable {
             .complete { request, _ in try await kubelet.reconcile(request) }
 
         let lifecycle = NodeLifecycleController(
-            client: client, nodes: nodeInformer.cache, leases: leaseInformer.cache, pods: podInformer.cache, clock: clock, events: recorder("node-controller"), logger: logger)
+            client: client, nodes: nodeInformer.cache, leases: leaseInformer.cache, pods: podInformer.cache, clock: clock,
+            heartbeat: NodeAgent.heartbeatInterval(nodes: nodes.count, clock: clock), events: recorder("node-controller"), logger: logger)
         manager.controller("node-lifecycle").for(Node.self)
             .watches(Lease.self, options: .init(namespace: "kube-node-lease")) { lease in [ReconcileRequest(namespace: nil, name: lease.metadata.name ?? "")] }
             .complete { request, _ in try await lifecycle.reconcile(request) }

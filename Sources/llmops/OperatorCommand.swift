@@ -23,14 +23,20 @@ struct OperatorCommand: AsyncParsableCommand {
 
     func run() async throws {
         let logger = settings.makeLogger()
+        let options = try settings.operatorOptions()
         let client: KubeClient
         do {
-            client = try KubeClient(try ClientConfiguration.load(kubeconfig: settings.kubeconfig))
+            var config = try ClientConfiguration.load(kubeconfig: settings.kubeconfig)
+            config.qps = settings.kubeApiQps
+            config.burst = settings.kubeApiBurst
+            config.userAgent = "llmops-operator"
+            config.requestObserver = options.metrics.restClientObserver(host: URL(string: config.server).flatMap { u in u.host.map { "\($0):\(u.port ?? 443)" } } ?? config.server)
+            client = try KubeClient(config)
         } catch {
             printError("operator: \(error)")
             throw ExitCode(1)
         }
-        let op = Operator(client: client, options: try settings.operatorOptions(), logger: logger)
+        let op = Operator(client: client, options: options, logger: logger)
         let group = ServiceGroup(configuration: .init(services: [op], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         do {
             try await group.run()
@@ -74,6 +80,12 @@ struct OperatorSettings: ParsableArguments {
     @Option(help: "Log format: text or json.")
     var logFormat: String = "text"
 
+    @Option(help: "Client-side limit on API requests per second (controller-runtime's default).")
+    var kubeApiQps: Double = 20
+
+    @Option(help: "Client-side burst of API requests above --kube-api-qps.")
+    var kubeApiBurst: Int = 30
+
     @Option(help: .hidden)
     var timeScale: Double = 1
 
@@ -82,6 +94,7 @@ struct OperatorSettings: ParsableArguments {
         guard ["text", "json"].contains(logFormat) else { throw ValidationError("--log-format must be text or json") }
         _ = try Self.parseAddress(healthProbeBindAddress, flag: "--health-probe-bind-address")
         _ = try Self.parseAddress(metricsBindAddress, flag: "--metrics-bind-address")
+        guard kubeApiQps > 0, kubeApiBurst > 0 else { throw ValidationError("--kube-api-qps and --kube-api-burst must be positive") }
         if let url = prometheusURL, URL(string: url)?.scheme == nil { throw ValidationError("--prometheus-url must be an http(s) URL, not \"\(url)\"") }
     }
 

@@ -60,6 +60,38 @@ import Testing
     }
 }
 
+@Suite struct PodMetricsScraperTests {
+    func text(_ successes: Int) -> String {
+        "vllm:request_success_total{finished_reason=\"stop\",model_name=\"m\"} \(successes)\nvllm:num_requests_waiting{model_name=\"m\"} 2\n"
+    }
+
+    @Test func ratesOfOneDeploymentSurviveScrapesOfAnother() async {
+        let scraper = PodMetricsScraper()
+        // Two deployments reconciled in turn, as a busy operator does.
+        #expect(await scraper.record("ns/a", texts: [("a1", text(10))], asked: ["a1"], now: 0) == nil, "no rate from one sample")
+        #expect(await scraper.record("ns/b", texts: [("b1", text(5))], asked: ["b1"], now: 1) == nil)
+        let a = await scraper.record("ns/a", texts: [("a1", text(30))], asked: ["a1"], now: 10)
+        let b = await scraper.record("ns/b", texts: [("b1", text(25))], asked: ["b1"], now: 11)
+        #expect(a?.requestsPerSecond == 2)
+        #expect(b?.requestsPerSecond == 2)
+        #expect(a?.queueDepth == 2 && a?.podsScraped == 1 && a?.podsAsked == 1)
+        await scraper.shutdown()
+    }
+
+    @Test func aPodThatLeftIsForgottenAndARestartIsNoRate() async {
+        let scraper = PodMetricsScraper()
+        _ = await scraper.record("ns/a", texts: [("p1", text(100)), ("p2", text(50))], asked: ["p1", "p2"], now: 0)
+        // p2 restarted (its counter went down): p1 alone gives the rate.
+        let s = await scraper.record("ns/a", texts: [("p1", text(110)), ("p2", text(3))], asked: ["p1", "p2"], now: 10)
+        #expect(s?.requestsPerSecond == 1)
+        // p1 went away and came back under the same uid: its old sample was dropped, no rate.
+        _ = await scraper.record("ns/a", texts: [("p2", text(13))], asked: ["p2"], now: 20)
+        let again = await scraper.record("ns/a", texts: [("p1", text(500))], asked: ["p1"], now: 30)
+        #expect(again == nil)
+        await scraper.shutdown()
+    }
+}
+
 @Suite struct ServingDecisionTests {
     func spec(replicas: Int32 = 3, allowed: [GPUType] = [.l40s, .h100], maxCost: Double? = nil, parameters: String = "8B") -> LLMDeploymentSpec {
         LLMDeploymentSpec(

@@ -35,7 +35,8 @@ final class CanaryRunController: Sendable {
     let children: ObjectCache<Deployment>
     let pods: ObjectCache<Pod>
     let scraper: any ArmScraper
-    let catalog: GPUCatalog
+    let decisions: ServingDecisions
+    var catalog: GPUCatalog { decisions.catalog }
     let clock: OperatorClock
     let events: EventRecorder
     let logger: Logger
@@ -43,7 +44,7 @@ final class CanaryRunController: Sendable {
 
     init(
         client: KubeClient, runs: ObjectCache<CanaryRun>, deployments: ObjectCache<LLMDeployment>, children: ObjectCache<Deployment>, pods: ObjectCache<Pod>,
-        scraper: any ArmScraper, catalog: GPUCatalog, clock: OperatorClock, events: EventRecorder, logger: Logger
+        scraper: any ArmScraper, decisions: ServingDecisions, clock: OperatorClock, events: EventRecorder, logger: Logger
     ) {
         self.client = client
         self.runs = runs
@@ -51,7 +52,7 @@ final class CanaryRunController: Sendable {
         self.children = children
         self.pods = pods
         self.scraper = scraper
-        self.catalog = catalog
+        self.decisions = decisions
         self.clock = clock
         self.events = events
         self.logger = logger
@@ -142,7 +143,7 @@ final class CanaryRunController: Sendable {
             try await promote(run, llmd, message: "approved; promoting \(Self.describe(run.spec.revision))")
             return .requeueAfter(clock.real(5))
         }
-        guard case .success(let decision) = ServingDecision.decide(Self.revised(llmd, run.spec.revision).spec, catalog: catalog), let group = decision.groups.first else {
+        guard case .success(let decision) = decisions.decide(Self.revised(llmd, run.spec.revision).spec), let group = decision.groups.first else {
             try await finish(run, .Failed, reason: "NotServable", message: "the new revision has no feasible GPU configuration", warning: true)
             return .done
         }

@@ -17,17 +17,25 @@ final class LLMDeploymentController: Sendable {
     let client: KubeClient
     let deployments: ObjectCache<LLMDeployment>
     let children: ObjectCache<Deployment>
+    let services: ObjectCache<KubeModel.Service>
     let pods: ObjectCache<Pod>
-    let catalog: GPUCatalog
+    /// What was last applied, so a steady-state reconcile sends nothing.
+    let applied = AppliedObjects()
+    let decisions: ServingDecisions
+    var catalog: GPUCatalog { decisions.catalog }
     let events: EventRecorder
     let logger: Logger
 
-    init(client: KubeClient, deployments: ObjectCache<LLMDeployment>, children: ObjectCache<Deployment>, pods: ObjectCache<Pod>, catalog: GPUCatalog, events: EventRecorder, logger: Logger) {
+    init(
+        client: KubeClient, deployments: ObjectCache<LLMDeployment>, children: ObjectCache<Deployment>, services: ObjectCache<KubeModel.Service>, pods: ObjectCache<Pod>,
+        decisions: ServingDecisions, events: EventRecorder, logger: Logger
+    ) {
         self.client = client
         self.deployments = deployments
         self.children = children
+        self.services = services
         self.pods = pods
-        self.catalog = catalog
+        self.decisions = decisions
         self.events = events
         self.logger = logger
     }
@@ -35,15 +43,19 @@ final class LLMDeploymentController: Sendable {
     func reconcile(_ key: ReconcileRequest) async throws -> ReconcileResult {
         guard let llmd = deployments.get(key), llmd.metadata.deletionTimestamp == nil, let uid = llmd.metadata.uid else { return .done }
         let owned = children.byIndex(ObjectCache<Deployment>.ownerIndex, uid)
-        switch ServingDecision.decide(llmd.spec, catalog: catalog) {
+        switch decisions.decide(llmd.spec) {
         case .failure(let error):
             try await reportInfeasible(llmd, error)
             return .done
         case .success(let decision):
-            _ = try await client.apply(ServingWorkload.service(for: llmd), fieldManager: Self.fieldManager, force: true)
+            let service = ServingWorkload.service(for: llmd)
+            _ = try await applied.apply(
+                service, current: services.get(namespace: key.namespace, name: service.metadata.name ?? ""), client: client, fieldManager: Self.fieldManager)
             var applied: [Deployment] = []
             for group in decision.groups {
-                applied.append(try await client.apply(ServingWorkload.deployment(for: llmd, group: group, model: decision.model), fieldManager: Self.fieldManager, force: true))
+                let desired = ServingWorkload.deployment(for: llmd, group: group, model: decision.model)
+                let current = children.get(namespace: key.namespace, name: desired.metadata.name ?? "")
+                applied.append(try await self.applied.apply(desired, current: current, client: client, fieldManager: Self.fieldManager))
             }
             let wantedNames = Set(applied.compactMap(\.metadata.name))
             let stale = owned.filter { !wantedNames.contains($0.metadata.name ?? "") }
@@ -52,6 +64,7 @@ final class LLMDeploymentController: Sendable {
             if !stale.isEmpty && newReady >= decision.replicas {
                 for d in stale {
                     try? await client.delete(Deployment.self, name: d.metadata.name ?? "", namespace: key.namespace)
+                    self.applied.forget(Deployment.self, namespace: key.namespace, name: d.metadata.name ?? "")
                     await events.record(llmd, reason: "RetiredGPUType", message: "Deleted \(d.metadata.name ?? ""): its replicas now run on \(decision.summary)")
                 }
             }
@@ -71,7 +84,7 @@ final class LLMDeploymentController: Sendable {
         let generation = llmd.metadata.generation
         let now = Timestamp.now()
         let previous = llmd.status?.conditions?.first { $0.type == "Degraded" }
-        let updated = try await client.updateStatus(LLMDeployment.self, name: llmd.metadata.name ?? "", namespace: llmd.metadata.namespace) { l in
+        let updated = try await client.updateStatus(from: llmd) { l in
             var s = l.status ?? LLMDeploymentStatus()
             var conditions = s.conditions ?? []
             Conditions.set(&conditions, "Degraded", .true, reason: reason, message: message, generation: generation, now: now)
@@ -130,7 +143,7 @@ final class LLMDeploymentController: Sendable {
             guard let gpu = catalog[g.gpuType] else { return 0 }
             return ReplicaModel(model: decision.model, gpu: gpu, tensorParallel: g.tensorParallel).kvCacheTokens
         } ?? 0
-        let stored = try await client.updateStatus(LLMDeployment.self, name: name, namespace: llmd.metadata.namespace) { l in
+        let stored = try await client.updateStatus(from: llmd) { l in
             var s = l.status ?? LLMDeploymentStatus()
             s.observedGeneration = generation
             s.replicas = replicas

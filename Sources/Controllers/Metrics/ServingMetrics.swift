@@ -40,7 +40,9 @@ public actor PodMetricsScraper: ServingMetricsSource {
     }
 
     private let http: HTTPClient
-    private var previous: [String: Sample] = [:]  // by Pod uid
+    /// The last sample of every Pod, by deployment ("namespace/name") and Pod uid. Kept per
+    /// deployment: pruning one deployment's gone Pods must not forget another's.
+    private var previous: [String: [String: Sample]] = [:]
     let timeout: TimeAmount
 
     public init(timeout: TimeAmount = .seconds(2)) {
@@ -80,16 +82,18 @@ public actor PodMetricsScraper: ServingMetricsSource {
     }
 
     public func snapshot(namespace: String, deployment: String, pods: [Pod], now: Double) async -> ServingSnapshot? {
-        let targets = Self.targets(pods)
-        let texts: [(String, String?)] = await fetch(pods).map { ($0.0, Optional($0.1)) }
+        let texts = await fetch(pods)
+        return record("\(namespace)/\(deployment)", texts: texts, asked: Self.targets(pods).map(\.0), now: now)
+    }
+
+    /// Folds one round of scraped texts (by Pod uid) into the deployment's rates.
+    func record(_ key: String, texts: [(String, String)], asked: [String], now: Double) -> ServingSnapshot? {
+        var previous = self.previous[key] ?? [:]
         var rps = 0.0, inTok = 0.0, outTok = 0.0, waiting = 0.0, running = 0.0, kv = 0.0
         var answered = 0
         var rated = 0
         var ttft: CumulativeHistogram?
-        var seen = Set<String>()
         for (uid, text) in texts {
-            guard let text else { continue }
-            seen.insert(uid)
             let samples = PrometheusText.parse(text)
             func sum(_ name: String) -> Double { samples.filter { $0.name == name && !$0.value.isNaN }.reduce(0) { $0 + $1.value } }
             answered += 1
@@ -109,14 +113,15 @@ public actor PodMetricsScraper: ServingMetricsSource {
             }
             previous[uid] = current
         }
-        // Forget Pods that are gone.
-        let live = Set(targets.map(\.0))
-        previous = previous.filter { live.contains($0.key) }
-        guard answered > 0, rated > 0 || targets.isEmpty else { return nil }
+        // Forget Pods that are gone, and deployments not asked about for an hour (deleted).
+        let live = Set(asked)
+        self.previous[key] = previous.filter { live.contains($0.key) }
+        self.previous = self.previous.filter { _, pods in pods.values.contains { now - $0.time < 3600 } }
+        guard answered > 0, rated > 0 || asked.isEmpty else { return nil }
         return ServingSnapshot(
             requestsPerSecond: rps, inputTokensPerSecond: inTok, outputTokensPerSecond: outTok, queueDepth: waiting, running: running,
             kvCacheUtilization: answered > 0 ? min(1, kv / Double(answered)) : 0, ttftP95Seconds: ttft?.quantile(0.95), podsScraped: answered,
-            podsAsked: targets.count, observedAt: now)
+            podsAsked: asked.count, observedAt: now)
     }
 
     static func port(_ pod: Pod) -> Int {

@@ -31,7 +31,8 @@ final class ScalingPolicyController: Sendable {
     let deployments: ObjectCache<LLMDeployment>
     let pods: ObjectCache<Pod>
     let metrics: any ServingMetricsSource
-    let catalog: GPUCatalog
+    let decisions: ServingDecisions
+    var catalog: GPUCatalog { decisions.catalog }
     let clock: OperatorClock
     let events: EventRecorder
     let logger: Logger
@@ -39,14 +40,14 @@ final class ScalingPolicyController: Sendable {
 
     init(
         client: KubeClient, policies: ObjectCache<ScalingPolicy>, deployments: ObjectCache<LLMDeployment>, pods: ObjectCache<Pod>, metrics: any ServingMetricsSource,
-        catalog: GPUCatalog, clock: OperatorClock, events: EventRecorder, logger: Logger
+        decisions: ServingDecisions, clock: OperatorClock, events: EventRecorder, logger: Logger
     ) {
         self.client = client
         self.policies = policies
         self.deployments = deployments
         self.pods = pods
         self.metrics = metrics
-        self.catalog = catalog
+        self.decisions = decisions
         self.clock = clock
         self.events = events
         self.logger = logger
@@ -115,7 +116,7 @@ final class ScalingPolicyController: Sendable {
             if changed { await events.record(sp, type: .warning, reason: "ConflictingPolicy", message: message) }
             return .requeueAfter(clock.real(max(period, 30)))
         }
-        guard case .success(let serving) = ServingDecision.decide(llmd.spec, catalog: catalog), let first = serving.groups.first else {
+        guard case .success(let serving) = decisions.decide(llmd.spec), let first = serving.groups.first else {
             try await setConditions(sp, [
                 ("AbleToScale", .false, "TargetNotServable", "LLMDeployment \(target) has no feasible GPU configuration; see its Degraded condition"),
                 ("ScalingActive", .false, "TargetNotServable", "nothing to scale"),
@@ -169,7 +170,7 @@ final class ScalingPolicyController: Sendable {
         let forecastPeak = forecast.map(\.requestsPerSecond).max()
         let forecasterName = mem.forecasterName + (sp.spec.forecast.forecaster == .neural ? " (neural requested; not available in the operator yet)" : "")
         let limited = decision.recommendedReplicas != desired || decision.recommendedReplicas >= Int(sp.spec.maxReplicas) || decision.recommendedReplicas <= Int(sp.spec.minReplicas)
-        _ = try await client.updateStatus(ScalingPolicy.self, name: key.name, namespace: key.namespace) { p in
+        _ = try await client.updateStatus(from: sp) { p in
             var s = p.status ?? ScalingPolicyStatus()
             s.observedGeneration = generation
             if let snap = snapshot {
@@ -212,7 +213,7 @@ final class ScalingPolicyController: Sendable {
     private func setConditions(_ sp: ScalingPolicy, _ list: [(String, Condition.Status, String, String)]) async throws {
         let generation = sp.metadata.generation
         let now = Timestamp.now()
-        _ = try await client.updateStatus(ScalingPolicy.self, name: sp.metadata.name ?? "", namespace: sp.metadata.namespace) { p in
+        _ = try await client.updateStatus(from: sp) { p in
             var s = p.status ?? ScalingPolicyStatus()
             var c = s.conditions ?? []
             for (type, status, reason, message) in list { Conditions.set(&c, type, status, reason: reason, message: message, generation: generation, now: now) }

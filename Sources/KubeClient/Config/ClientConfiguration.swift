@@ -26,6 +26,10 @@ public struct ClientConfiguration: Sendable {
     public var tokenRefreshInterval: Duration = .seconds(60)
     /// Sent as `User-Agent`; the API server records it in managedFields and logs.
     public var userAgent = "llmops-kubeclient"
+    /// Told the verb and status code of every request as it completes (0 when no answer
+    /// came), as client-go's request-result metric hook; the operator counts them in
+    /// `rest_client_requests_total`.
+    public var requestObserver: (@Sendable (_ method: String, _ code: Int) -> Void)?
 
     public enum Credentials: Sendable {
         case none

@@ -71,7 +71,14 @@ final class HTTPTransport: Sendable {
         let limit = timeout ?? configuration.timeout
         let deadline = NIODeadline.now() + .nanoseconds(Int64(limit.seconds * 1e9))
         do {
-            let response = try await http.execute(request, deadline: deadline)
+            let response: HTTPClientResponse
+            do {
+                response = try await http.execute(request, deadline: deadline)
+            } catch {
+                configuration.requestObserver?(method.rawValue, 0)
+                throw error
+            }
+            configuration.requestObserver?(method.rawValue, Int(response.status.code))
             let buffer = try await response.body.collect(upTo: Self.maxResponseBytes)
             let bytes = Array(buffer.readableBytesView)
             guard (200..<300).contains(Int(response.status.code)) else { throw Self.error(response, body: bytes) }
@@ -105,9 +112,11 @@ final class HTTPTransport: Sendable {
         let response: HTTPClientResponse
         do {
             response = try await http.execute(request, deadline: .now() + .nanoseconds(Int64(deadline.seconds * 1e9)))
+            configuration.requestObserver?("GET", Int(response.status.code))
         } catch is CancellationError {
             throw CancellationError()
         } catch {
+            configuration.requestObserver?("GET", 0)
             throw KubeAPIError.transport("watch \(path): \(error)")
         }
         guard (200..<300).contains(Int(response.status.code)) else {

@@ -25,6 +25,23 @@ extension KubeClient {
         throw KubeAPIError.conflict(.init(code: 409, reason: "Conflict", message: "status of \(name) kept changing; gave up after \(attempts) attempts"))
     }
 
+    /// As `updateStatus(_:name:namespace:attempts:_:)`, starting from the informer's copy: when
+    /// the mutation changes nothing no request is sent, and otherwise the first write carries
+    /// the cached resourceVersion. Only a conflict (the cache was behind) costs a read. This
+    /// keeps a steady-state reconcile at no API requests at all.
+    public func updateStatus<T: KubeResource & Equatable>(
+        from cached: T, attempts: Int = 5, _ mutate: @Sendable (inout T) throws -> Void
+    ) async throws -> T {
+        var object = cached
+        try mutate(&object)
+        if object == cached { return object }
+        do {
+            return try await updateStatus(object)
+        } catch let error as KubeAPIError where error.isConflict && attempts > 1 {
+            return try await updateStatus(T.self, name: cached.metadata.name ?? "", namespace: cached.metadata.namespace, attempts: attempts - 1, mutate)
+        }
+    }
+
     /// Adds `finalizer` if missing; returns the object as stored. A stale copy fails with a
     /// conflict, which the work queue retries after a re-read.
     public func ensureFinalizer<T: KubeResource>(_ object: T, _ finalizer: String) async throws -> T {

@@ -1,6 +1,7 @@
 import CoreMetrics
 import Metrics
 import Prometheus
+import Synchronization
 
 /// The Prometheus registry of one manager and the metric families it exposes, named as
 /// controller-runtime and client-go name them so existing dashboards and alerts apply.
@@ -26,6 +27,25 @@ public final class RuntimeMetrics: Sendable {
     func controller(name: String) -> ControllerMetrics { ControllerMetrics(name: name, factory: factory) }
 
     func gauge(_ label: String, _ dimensions: [(String, String)]) -> CoreMetrics.Gauge { CoreMetrics.Gauge(label: label, dimensions: dimensions, factory: factory) }
+
+    /// A `ClientConfiguration.requestObserver` counting every API request in client-go's
+    /// `rest_client_requests_total{code, host, method}` (code `<error>` when no answer came).
+    public func restClientObserver(host: String) -> @Sendable (String, Int) -> Void {
+        let counters = Mutex<[String: CoreMetrics.Counter]>([:])
+        let factory = self.factory
+        return { method, code in
+            let codeLabel = code == 0 ? "<error>" : String(code)
+            let counter = counters.withLock { cache in
+                let key = method + " " + codeLabel
+                if let c = cache[key] { return c }
+                let c = CoreMetrics.Counter(
+                    label: "rest_client_requests_total", dimensions: [("code", codeLabel), ("host", host), ("method", method)], factory: factory)
+                cache[key] = c
+                return c
+            }
+            counter.increment()
+        }
+    }
 }
 
 /// client-go's workqueue metrics for one queue.

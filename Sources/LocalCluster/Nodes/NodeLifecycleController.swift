@@ -15,10 +15,15 @@ final class NodeLifecycleController: Sendable {
     let leases: ObjectCache<Lease>
     let pods: ObjectCache<Pod>
     let clock: SimulationClock
+    let heartbeat: Duration
     let events: EventRecorder
     let logger: Logger
 
-    init(client: KubeClient, nodes: ObjectCache<Node>, leases: ObjectCache<Lease>, pods: ObjectCache<Pod>, clock: SimulationClock, events: EventRecorder, logger: Logger) {
+    init(
+        client: KubeClient, nodes: ObjectCache<Node>, leases: ObjectCache<Lease>, pods: ObjectCache<Pod>, clock: SimulationClock, heartbeat: Duration,
+        events: EventRecorder, logger: Logger
+    ) {
+        self.heartbeat = heartbeat
         self.client = client
         self.nodes = nodes
         self.leases = leases
@@ -30,8 +35,9 @@ final class NodeLifecycleController: Sendable {
 
     /// kube-controller-manager's node-monitor grace period, 40 s modelled, but never under
     /// 10 s of real time: a time-scaled cluster on a busy laptop must not declare its nodes
-    /// dead because one process was short of CPU for a few seconds.
-    var grace: Duration { clock.scaled(seconds: 40, minimum: 10) }
+    /// dead because one process was short of CPU for a few seconds. Four heartbeats at least,
+    /// as 40 s is four of kubelet's 10 s renewals.
+    var grace: Duration { max(clock.scaled(seconds: 40, minimum: 10), heartbeat * 4) }
 
     func reconcile(_ key: ReconcileRequest) async throws -> ReconcileResult {
         guard let node = nodes.get(key) else { return .done }

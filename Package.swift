@@ -145,6 +145,14 @@ let package = Package(
         .testTarget(name: "CLITests", dependencies: ["llmops"]),
         .testTarget(name: "LocalClusterTests", dependencies: ["LocalCluster", "KubeModel"]),
         .testTarget(name: "ControllersTests", dependencies: ["Controllers", "KubeModel", "LLMOpsAPI", "LLMOpsCore"]),
+        // The operator against a simulated cluster and a real API server, through the fault proxy.
+        .testTarget(
+            name: "OperatorTests",
+            dependencies: [
+                "Controllers", "LocalCluster", "KubeClient", "KubeModel", "KubeRuntime", "KubeTestSupport", "LLMOpsAPI",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .testTarget(
             name: "KubeClientTests",
             dependencies: ["KubeClient", "KubeModel", "ControlPlane", "LLMOpsAPI", "KubeTestSupport"]

@@ -167,6 +167,7 @@ final class ScalingPolicyController: Sendable {
             await events.record(sp, reason: desired > current ? "ScaledUp" : "ScaledDown", message: Conditions.clip("LLMDeployment \(target) \(current) -> \(desired): \(reason)\(coldStartNote)", 1024))
         }
         let stamp = Timestamp.now()
+        let refreshAfter = max(60 / clock.speedup, 1)
         let forecastPeak = forecast.map(\.requestsPerSecond).max()
         let forecasterName = mem.forecasterName + (sp.spec.forecast.forecaster == .neural ? " (neural requested; not available in the operator yet)" : "")
         let limited = decision.recommendedReplicas != desired || decision.recommendedReplicas >= Int(sp.spec.maxReplicas) || decision.recommendedReplicas <= Int(sp.spec.minReplicas)
@@ -174,10 +175,16 @@ final class ScalingPolicyController: Sendable {
             var s = p.status ?? ScalingPolicyStatus()
             s.observedGeneration = generation
             if let snap = snapshot {
-                s.currentLoad = LoadSnapshot(
+                var load = LoadSnapshot(
                     requestsPerSecond: Self.round(snap.requestsPerSecond), inputTokensPerSecond: Self.round(snap.inputTokensPerSecond),
                     outputTokensPerSecond: Self.round(snap.outputTokensPerSecond), queueDepth: Self.round(snap.queueDepth),
-                    kvCacheUtilization: Self.round(snap.kvCacheUtilization), observedAt: stamp)
+                    kvCacheUtilization: Self.round(snap.kvCacheUtilization), observedAt: s.currentLoad?.observedAt)
+                // An unchanged load is not written again just to move its timestamp, until
+                // the timestamp is a minute old: an idle fleet of hundreds of policies
+                // would otherwise write every period.
+                let age = Double(stamp.secondsSinceEpoch - (s.currentLoad?.observedAt?.secondsSinceEpoch ?? 0))
+                if load != s.currentLoad || age >= refreshAfter { load.observedAt = stamp }
+                s.currentLoad = load
             }
             s.forecastLoad = forecastPeak.map { LoadForecast(requestsPerSecond: Self.round($0), horizonSeconds: sp.spec.forecast.horizonSeconds, forecaster: forecasterName) }
             s.recommendedReplicas = Int32(decision.recommendedReplicas)

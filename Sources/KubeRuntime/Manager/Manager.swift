@@ -122,9 +122,15 @@ public final class Manager: ServiceLifecycle.Service, Sendable {
             logger.info("serving /metrics on \(options.metricsHost):\(server.port)")
         }
         var lost = false
-        await withGracefulShutdownHandler {
-            lost = await runUntilStopped()
-        } onGracefulShutdown: { [self] in
+        // A graceful shutdown of the service group and a cancelled task both stop the manager
+        // the same way: drain in-flight reconciles, then return.
+        await withTaskCancellationHandler {
+            await withGracefulShutdownHandler {
+                lost = await runUntilStopped()
+            } onGracefulShutdown: { [self] in
+                stop()
+            }
+        } onCancel: { [self] in
             stop()
         }
         if !lost { await leaderElector?.release() }

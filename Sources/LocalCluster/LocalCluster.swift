@@ -52,6 +52,7 @@ public final class LocalCluster: ServiceLifecycle.Service, Sendable {
             retry: clock.scaled(seconds: 10, minimum: 1), logger: logger)
         manager.controller("scheduler").for(Pod.self)
             .watches(Node.self) { _ in podInformer.cache.list().filter(Scheduler.isOurs).map { ReconcileRequest($0.metadata) } }
+            .concurrency(4)
             .complete { request, _ in try await scheduler.reconcile(request) }
 
         let kubelet = Kubelet(client: client, nodes: nodes, pods: podInformer.cache, nodeCache: nodeInformer.cache, clock: clock, events: recorder("kubelet"), logger: logger)

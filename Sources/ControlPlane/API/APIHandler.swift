@@ -331,6 +331,12 @@ public actor APIHandler {
         ManagedFields.Context(manager: r.fieldManager, apiVersion: resource.apiVersion, time: now().rfc3339, subresource: subresource, rules: resource.listRules)
     }
 
+    /// kube-apiserver's generateName suffix: five characters without vowels or look-alikes.
+    static func randomSuffix() -> String {
+        let alphabet = Array("bcdfghjklmnpqrstvwxz2456789")
+        return String((0..<5).map { _ in alphabet.randomElement()! })
+    }
+
     private func create(
         _ resource: ServedResource, _ path: ResourcePath, _ admitted: JSONValue, warnings: [String], _ r: APIRequest, tracking: FieldTracking
     ) async throws -> APIResponse {
@@ -341,7 +347,15 @@ public actor APIHandler {
             guard let prefix = meta["generateName"]?.stringValue else {
                 throw APIError.invalid(kind: resource.kind, name: "", group: resource.group, [FieldError(.required, "metadata.name", "name or generateName is required")])
             }
-            meta["name"] = .string(prefix + String(newUID().filter(\.isLetter).prefix(5)).lowercased())
+            // Five characters from kube-apiserver's alphabet (27^5 names per prefix); a name
+            // already taken is drawn again, up to eight times, as kube-apiserver does since
+            // 1.32 (RetryGenerateName), so a ReplicaSet creating hundreds of Pods never sees a
+            // spurious AlreadyExists.
+            for _ in 0..<8 {
+                let candidate = prefix + Self.randomSuffix()
+                meta["name"] = .string(candidate)
+                if await store.find(try key(resource, meta["namespace"]?.stringValue, candidate)) == nil { break }
+            }
         }
         if resource.namespaced && meta["namespace"] == nil { throw APIError.badRequest("a namespace is required for \(resource.kind)") }
         meta["uid"] = .string(newUID())

@@ -23,6 +23,7 @@ public final class EventRecorder: Sendable {
         var count: Int32
     }
     private let seen = Mutex<[String: Seen]>([:])
+    private let lastStamp = Mutex<UInt64>(0)
     /// Past this many distinct events the memory of repeats starts over (bounded memory).
     static let memory = 4096
 
@@ -31,6 +32,17 @@ public final class EventRecorder: Sendable {
         self.component = component
         self.instance = instance
         self.logger = logger
+    }
+
+    /// client-go names an Event `<object>.<UnixNano hex>`. The wall clock here may tick in
+    /// microseconds, so stamps are kept strictly increasing: a ReplicaSet creating 100 Pods
+    /// at once records 100 Events, not one per clock tick.
+    private func nextStamp() -> UInt64 {
+        let now = UInt64(Date().timeIntervalSince1970 * 1e9)
+        return lastStamp.withLock { last in
+            last = max(last + 1, now)
+            return last
+        }
     }
 
     public func record<T: KubeResource>(_ object: T, type: EventType = .normal, reason: String, message: String) async {
@@ -52,7 +64,7 @@ public final class EventRecorder: Sendable {
             }
         }
         var event = Event(
-            metadata: ObjectMeta(name: "\(meta.name ?? "object").\(String(UInt64(Date().timeIntervalSince1970 * 1e9), radix: 16))", namespace: namespace),
+            metadata: ObjectMeta(name: "\(meta.name ?? "object").\(String(nextStamp(), radix: 16))", namespace: namespace),
             involvedObject: .init(
                 apiVersion: T.resourceType.apiVersion, kind: T.resourceType.kind, namespace: meta.namespace, name: meta.name, uid: meta.uid,
                 resourceVersion: meta.resourceVersion))

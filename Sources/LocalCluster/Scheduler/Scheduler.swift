@@ -26,6 +26,13 @@ final class Scheduler: Sendable {
     /// The last unschedulable message per Pod, so a Pod retried every few seconds gets a new
     /// Event only when the reason changes.
     private let lastFailure = Mutex<[ObjectKey: String]>([:])
+    /// Each Pod's parsed requirements (a Pod's resources and scheduling rules do not change),
+    /// so counting what a node has in use does not re-read every Pod's spec for every Pod
+    /// scheduled.
+    /// Held while a node is chosen and assumed: choices are made one Pod at a time, as in
+    /// kube-scheduler's scheduling cycle, while bindings go out in parallel (its binding cycle).
+    private let cycle = Mutex<Void>(())
+    private let parsed = Mutex<[ObjectKey: (uid: String, needs: PodRequirements)]>([:])
 
     init(client: KubeClient, pods: ObjectCache<Pod>, nodes: ObjectCache<Node>, events: EventRecorder, retry: Duration, logger: Logger) {
         self.client = client
@@ -44,6 +51,7 @@ final class Scheduler: Sendable {
     func reconcile(_ key: ReconcileRequest) async throws -> ReconcileResult {
         guard let pod = pods.get(key) else {
             lastFailure.withLock { $0[key] = nil }
+            parsed.withLock { $0[key] = nil }
             assumed.withLock { $0[key] = nil }
             return .done
         }
@@ -52,14 +60,17 @@ final class Scheduler: Sendable {
             return .done
         }
         if assumed.withLock({ $0[key] != nil }) { return .done }
-        let needs = PodRequirements(spec: pod.spec)
-        let (choice, reasons, total) = pick(pod, needs)
+        let needs = requirements(pod)
+        let (choice, reasons, total) = cycle.withLock { _ in
+            let result = pick(pod, needs)
+            if let node = result.0 { assumed.withLock { $0[key] = (node, needs.requests, pod.metadata.labels ?? [:]) } }
+            return result
+        }
         guard let node = choice else {
             let message = Self.summary(reasons, total: total)
             try await markUnschedulable(pod, message)
             return .requeueAfter(retry)
         }
-        assumed.withLock { $0[key] = (node, needs.requests, pod.metadata.labels ?? [:]) }
         do {
             _ = try await client.request(
                 "POST", "/api/v1/namespaces/\(key.namespace ?? "default")/pods/\(key.name)/binding",
@@ -71,6 +82,15 @@ final class Scheduler: Sendable {
         lastFailure.withLock { $0[key] = nil }
         await events.record(pod, reason: "Scheduled", message: "Successfully assigned \(key.namespace ?? "default")/\(key.name) to \(node)")
         return .done
+    }
+
+    func requirements(_ pod: Pod) -> PodRequirements {
+        let key = ObjectKey(pod.metadata)
+        let uid = pod.metadata.uid ?? ""
+        if let known = parsed.withLock({ $0[key] }), known.uid == uid { return known.needs }
+        let needs = PodRequirements(spec: pod.spec)
+        parsed.withLock { $0[key] = (uid, needs) }
+        return needs
     }
 
     /// Drops assumptions the cache has caught up with.
@@ -88,7 +108,7 @@ final class Scheduler: Sendable {
             guard let node = p.spec?["nodeName"]?.stringValue, !node.isEmpty else { continue }
             let phase = p.status?.phase
             if phase == "Succeeded" || phase == "Failed" { continue }
-            for (k, v) in PodRequirements(spec: p.spec).requests { used[node, default: [:]][k, default: 0] += v }
+            for (k, v) in requirements(p).requests { used[node, default: [:]][k, default: 0] += v }
             used[node, default: [:]]["pods", default: 0] += 1
             podLabelsByNode[node, default: []].append(p.metadata.labels ?? [:])
         }

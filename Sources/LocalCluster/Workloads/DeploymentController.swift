@@ -177,7 +177,8 @@ final class DeploymentController: Sendable {
         rs.spec?.minReadySeconds = spec.minReadySeconds
         do {
             let created = try await client.create(rs)
-            await events.record(d, reason: "ScalingReplicaSet", message: "Scaled up replica set \(created.metadata.name ?? "") from 0 to \(initial)")
+            // kube-controller-manager reports a new ReplicaSet only when it starts with Pods.
+            if initial > 0 { await events.record(d, reason: "ScalingReplicaSet", message: "Scaled up replica set \(created.metadata.name ?? "") from 0 to \(initial)") }
             return created
         } catch let e as KubeAPIError where e.isAlreadyExists {
             // Created by an earlier reconcile whose result the cache has not shown yet.

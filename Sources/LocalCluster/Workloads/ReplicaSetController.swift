@@ -81,14 +81,24 @@ final class ReplicaSetController: Sendable {
         while remaining > 0 {
             let n = min(batch, remaining)
             let template = pod(for: rs, spec)
-            let names = try await withThrowingTaskGroup(of: String.self) { group in
-                for _ in 0..<n { group.addTask { try await self.client.create(template).metadata.name ?? "" } }
-                var out: [String] = []
-                for try await name in group { out.append(name) }
+            let results = await withTaskGroup(of: Result<String, any Error>.self) { group in
+                for _ in 0..<n {
+                    group.addTask {
+                        do { return .success(try await self.client.create(template).metadata.name ?? "") } catch { return .failure(error) }
+                    }
+                }
+                var out: [Result<String, any Error>] = []
+                for await r in group { out.append(r) }
                 return out
             }
+            // Every Pod that was created is expected, even when a sibling's create failed:
+            // forgetting one would make the next reconcile create it again.
+            let names = results.compactMap { try? $0.get() }
             expectations.withLock { $0[key, default: ([], [])].creates.formUnion(names) }
-            for name in names { await events.record(rs, reason: "SuccessfulCreate", message: "Created pod: \(name)") }
+            await withTaskGroup(of: Void.self) { group in
+                for name in names { group.addTask { await self.events.record(rs, reason: "SuccessfulCreate", message: "Created pod: \(name)") } }
+            }
+            for case .failure(let error) in results { throw error }
             remaining -= n
             batch *= 2
         }

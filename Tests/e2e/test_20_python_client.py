@@ -138,6 +138,25 @@ def test_core_watch_and_paging(api):
     assert events == [("DELETED", "page-0")]
 
 
+def test_watch_without_a_resource_version_starts_with_the_current_objects(api):
+    """As kube-apiserver: a watch with no resourceVersion first sends every existing object as
+    ADDED (the Python client's Watch does this when not given one), then the changes."""
+    core = client.CoreV1Api(api)
+    core.create_namespace(client.V1Namespace(metadata=client.V1ObjectMeta(name="py-initial")))
+    for i in range(3):
+        core.create_namespaced_config_map("py-initial", client.V1ConfigMap(metadata=client.V1ObjectMeta(name=f"pre-{i}")))
+    seen = []
+    w = watch.Watch()
+    for e in w.stream(core.list_namespaced_config_map, "py-initial", timeout_seconds=5):
+        seen.append((e["type"], e["object"].metadata.name))
+        if len(seen) == 3:
+            core.create_namespaced_config_map("py-initial", client.V1ConfigMap(metadata=client.V1ObjectMeta(name="later")))
+        if len(seen) == 4:
+            w.stop()
+    assert sorted(seen[:3]) == [("ADDED", f"pre-{i}") for i in range(3)]
+    assert seen[3] == ("ADDED", "later")
+
+
 def test_events_are_one_resource_in_two_apis(api, cp):
     """core/v1 and events.k8s.io/v1 Events share storage, each API in its own field names."""
     core, events = client.CoreV1Api(api), client.EventsV1Api(api)

@@ -139,6 +139,7 @@ public final class APIServer: Sendable {
             // bookmark marking their end, then changes from that revision on.
             var initial: [JSONValue]?
             var from: Int64 = 0
+            var endMarker = true
             if request.query["sendInitialEvents"] == "true" {
                 let (entries, revision) = await store.entries(prefix: prefix)
                 initial = entries.map(\.value)
@@ -147,7 +148,12 @@ public final class APIServer: Sendable {
                 guard let parsed = Int64(rv) else { return .full(APIError.badRequest("resourceVersion must be a decimal string").response) }
                 from = parsed
             } else {
-                from = await store.revision
+                // No resourceVersion (or "0"): kube-apiserver's "get state and start at most
+                // recent": every current object as a synthetic ADDED event first, then changes.
+                let (entries, revision) = await store.entries(prefix: prefix)
+                initial = entries.map(\.value)
+                from = revision
+                endMarker = false
             }
             do {
                 let filter = try APIHandler.filter(request, resource)
@@ -160,6 +166,7 @@ public final class APIServer: Sendable {
                 let bookmarks = ["true", "1"].contains(request.query["allowWatchBookmarks"] ?? "")
                 var options = WatchOptions(resource: resource, timeout: timeout, bookmarks: bookmarks, filter: filter)
                 if let initial { options.initial = (initial.filter(filter), from) }
+                options.initialEndMarker = endMarker
                 return .watch(stream, options)
             } catch let e as APIError {
                 return .full(e.response)
@@ -181,6 +188,9 @@ struct WatchOptions: Sendable {
     var filter: @Sendable (JSONValue) -> Bool
     /// For watch-list requests: the objects to send first and the revision they were read at.
     var initial: ([JSONValue], Int64)?
+    /// Whether the initial events end with the `k8s.io/initial-events-end` bookmark (watch-list
+    /// only; a plain watch without a resourceVersion sends the objects alone).
+    var initialEndMarker = true
 }
 
 /// One connection's HTTP/1.1 exchanges.
@@ -311,7 +321,7 @@ final class HTTPHandler: ChannelInboundHandler, @unchecked Sendable {
                     var marker = JSONObject([("resourceVersion", .string(String(revision)))])
                     marker["annotations"] = .object(JSONObject([("k8s.io/initial-events-end", "true")]))
                     let events = objects.map { StoredEvent(type: .added, key: "", object: $0, resourceVersion: revision) }
-                        + [StoredEvent(type: .bookmark, key: "", object: .object(JSONObject([("metadata", .object(marker))])), resourceVersion: revision)]
+                        + (options.initialEndMarker ? [StoredEvent(type: .bookmark, key: "", object: .object(JSONObject([("metadata", .object(marker))])), resourceVersion: revision)] : [])
                     for event in events { guard await send(event, initial: true) else { return } }
                 }
                 for await event in stream { guard await send(event) else { return } }

@@ -3,6 +3,7 @@ import KubeClient
 import KubeModel
 import KubeRuntime
 import Logging
+import Synchronization
 
 /// The node-status half of every simulated kubelet: registers its Node (labels, taints,
 /// capacity), keeps the Ready condition and renews the node's Lease in `kube-node-lease`, as
@@ -14,6 +15,7 @@ final class NodeAgent: Sendable {
     let clock: SimulationClock
     let nodeCache: ObjectCache<Node>
     let logger: Logger
+    private let lastLease = Mutex<[String: Lease]>([:])
     static let fieldManager = "llmops-kubelet"
 
     init(client: KubeClient, nodes: [SimulatedNode], clock: SimulationClock, nodeCache: ObjectCache<Node>, logger: Logger) {
@@ -88,18 +90,34 @@ final class NodeAgent: Sendable {
         }
     }
 
+    /// Renews from the Lease this node last wrote, one PUT per heartbeat as kubelet does; a
+    /// conflict or a missing copy costs a read.
     private func renewLease(_ node: String) async throws {
         let now = MicroTime(secondsSinceEpoch: Date().timeIntervalSince1970)
-        do {
-            var lease = try await client.get(Lease.self, name: node, namespace: "kube-node-lease")
+        func renewed(_ lease: Lease) -> Lease {
+            var lease = lease
             lease.spec = lease.spec ?? Lease.Spec()
             lease.spec?.holderIdentity = node
             lease.spec?.leaseDurationSeconds = 40
             lease.spec?.renewTime = now
-            _ = try await client.update(lease)
+            return lease
+        }
+        if let last = lastLease.withLock({ $0[node] }) {
+            do {
+                let stored = try await client.update(renewed(last))
+                lastLease.withLock { $0[node] = stored }
+                return
+            } catch let e as KubeAPIError where e.isConflict || e.isNotFound {
+                lastLease.withLock { $0[node] = nil }
+            }
+        }
+        do {
+            let stored = try await client.update(renewed(try await client.get(Lease.self, name: node, namespace: "kube-node-lease")))
+            lastLease.withLock { $0[node] = stored }
         } catch let e as KubeAPIError where e.isNotFound {
             let lease = Lease(metadata: ObjectMeta(name: node, namespace: "kube-node-lease"), spec: .init(holderIdentity: node, leaseDurationSeconds: 40, renewTime: now))
-            _ = try await client.create(lease)
+            let stored = try await client.create(lease)
+            lastLease.withLock { $0[node] = stored }
         }
     }
 

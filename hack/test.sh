@@ -9,6 +9,7 @@ cd "$(dirname "$0")/.."
 ./hack/get-helm.sh
 swift build --build-tests
 swift run --skip-build llmops crds --check
+swift run --skip-build llmops crds --check --output-dir manifests/crd
 
 # Three runs: first the pure, CPU-bound suites (model, API types, optimization core, simulator),
 # then the ones that talk to servers, then the ones whose assertions are upper bounds on

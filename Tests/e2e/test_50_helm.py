@@ -30,3 +30,20 @@ def test_helm_install_upgrade_uninstall(cp):
     assert cp.kubectl("get", "llmd,sp,secrets", "-n", "helm", "-o", "name").stdout.strip() == ""
     # Helm keeps CRDs from crds/ on uninstall, so other releases' resources survive.
     assert cp.kubectl("get", "crd", "llmdeployments.llmops.io", "-o", "name").returncode == 0
+
+
+def test_kustomize_install_applies_and_reapplies_unchanged(cp):
+    """`kubectl apply -k manifests/default` (what Argo CD or Flux apply from the directory):
+    every object is accepted, and a second apply changes nothing."""
+    first = cp.kubectl("apply", "--server-side", "-k", str(ROOT / "manifests" / "default"))
+    assert first.returncode == 0, first.stderr
+    assert "poddisruptionbudget.policy/llmops-operator serverside-applied" in first.stdout
+    versions = {l for l in cp.kubectl("get", "deploy,sa,svc,pdb,netpol,role,rolebinding", "-n", "llmops-system", "-o",
+                                      "jsonpath={range .items[*]}{.kind}/{.metadata.name}={.metadata.resourceVersion}{\"\\n\"}{end}").stdout.split()}
+    again = cp.kubectl("apply", "--server-side", "-k", str(ROOT / "manifests" / "default"))
+    assert again.returncode == 0, again.stderr
+    after = {l for l in cp.kubectl("get", "deploy,sa,svc,pdb,netpol,role,rolebinding", "-n", "llmops-system", "-o",
+                                   "jsonpath={range .items[*]}{.kind}/{.metadata.name}={.metadata.resourceVersion}{\"\\n\"}{end}").stdout.split()}
+    assert len(versions) == 7 and after == versions
+    rules = cp.get_json("clusterrole", "llmops-operator")["rules"]
+    assert {"apiGroups": ["llmops.io"], "resources": ["llmdeployments/scale"], "verbs": ["patch"]} in rules

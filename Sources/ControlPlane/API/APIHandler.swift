@@ -604,8 +604,29 @@ public actor APIHandler {
             let deleted = try await store.delete(k, expectedRevision: expected)
             return APIResponse(status: 200, body: resource.present(deleted), warnings: warnings)
         }
+        // A write that changes nothing (a GitOps tool re-applying the same manifest) is not
+        // stored: the resourceVersion stays and watchers see no event, as kube-apiserver
+        // skips unchanged objects.
+        if expected.map({ $0 == ObjectStore.resourceVersion(of: current) }) ?? true, Self.withoutWriteStamps(value) == Self.withoutWriteStamps(current) {
+            return APIResponse(status: 200, body: resource.present(await store.find(k) ?? resource.conversion.toStored(current)), warnings: warnings)
+        }
         let stored = try await store.update(k, resource.conversion.toStored(value), expectedRevision: expected)
         return APIResponse(status: 200, body: resource.present(stored), warnings: warnings)
+    }
+
+    /// The object without what every write stamps (resourceVersion, managedFields times).
+    static func withoutWriteStamps(_ value: JSONValue) -> JSONValue {
+        guard case .object(var o) = value, var meta = o["metadata"]?.objectValue else { return value }
+        meta["resourceVersion"] = nil
+        if let fields = meta["managedFields"]?.arrayValue {
+            meta["managedFields"] = .array(fields.map { entry in
+                guard case .object(var e) = entry else { return entry }
+                e["time"] = nil
+                return .object(e)
+            })
+        }
+        o["metadata"] = .object(meta)
+        return .object(o)
     }
 
     static func withoutBookkeeping(_ o: JSONObject) -> JSONObject {

@@ -45,6 +45,9 @@ struct UpCommand: AsyncParsableCommand {
     @Option(help: "Divide every modelled delay (model loading, serving) by this factor; 1 is real time.")
     var timeScale = 1.0
 
+    @Option(help: "Append every API request to this file as a Kubernetes audit event (audit.k8s.io/v1, JSON lines).")
+    var auditLogPath: String?
+
     @Flag(inversion: .prefixedNo, help: "Install the llmops CRDs and run the operator in-process, so applied LLMDeployments reconcile at once.")
     var `operator` = true
 
@@ -74,7 +77,7 @@ struct UpCommand: AsyncParsableCommand {
         let dir = URL(fileURLWithPath: dataDir)
         let plane: LocalControlPlane
         do {
-            plane = try await LocalControlPlane.start(dataDirectory: dir, port: port)
+            plane = try await LocalControlPlane.start(dataDirectory: dir, port: port, auditLogPath: auditLogPath)
         } catch {
             printError("up: cannot start the control plane: \(error)")
             throw ExitCode(1)

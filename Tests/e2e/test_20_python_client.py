@@ -111,7 +111,7 @@ def test_watch_stream_sees_every_change(api):
     t.start()
     time.sleep(0.5)
     co.create_namespaced_custom_object(GROUP, VERSION, "py", "llmdeployments", llmd("watched"))
-    co.patch_namespaced_custom_object(GROUP, VERSION, "py", "llmdeployments", "watched", {"spec": {"replicas": 2}})
+    co.patch_namespaced_custom_object(GROUP, VERSION, "py", "llmdeployments", "watched", {"spec": {"replicas": 3}})
     co.delete_namespaced_custom_object(GROUP, VERSION, "py", "llmdeployments", "watched")
     t.join(timeout=15)
     assert seen == [("ADDED", "watched"), ("MODIFIED", "watched"), ("DELETED", "watched")]

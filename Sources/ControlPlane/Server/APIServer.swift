@@ -15,6 +15,8 @@ public final class APIServer: Sendable {
         public var port: Int
         public var token: String
         public var maxBodyBytes: Int
+        /// Where every request is recorded as an audit event; nil records nothing.
+        public var auditLog: AuditLog?
 
         public init(host: String = "127.0.0.1", port: Int, token: String, maxBodyBytes: Int = 3 * 1024 * 1024) {
             self.host = host
@@ -76,8 +78,16 @@ public final class APIServer: Sendable {
     /// With LLMOPS_TRACE set, every request and its status go to stderr (for debugging clients).
     static let trace = ProcessInfo.processInfo.environment["LLMOPS_TRACE"] != nil
 
-    func route(_ request: APIRequest, authorization: String?) async -> Reply {
+    func route(_ request: APIRequest, authorization: String?, sourceIP: String? = nil) async -> Reply {
+        let received = Date()
         let reply = await dispatch(request, authorization: authorization)
+        if let audit = options.auditLog {
+            let user = authorization == "Bearer \(options.token)" ? LocalControlPlane.adminUser : nil
+            switch reply {
+            case .full(let r): audit.record(request, user: user, code: r.status, stage: "ResponseComplete", received: received, sourceIP: sourceIP)
+            case .watch: audit.record(request, user: user, code: 200, stage: "ResponseStarted", received: received, sourceIP: sourceIP)
+            }
+        }
         if Self.trace {
             var line = "\(request.method) \(request.path) \(request.query.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: "&"))"
             if case .full(let r) = reply { line += " -> \(r.status)" + (r.status >= 400 ? " \(r.body["message"]?.stringValue ?? "")" : "") }
@@ -235,12 +245,13 @@ final class HTTPHandler: ChannelInboundHandler, @unchecked Sendable {
                 method: head.method.rawValue, path: path, query: query, body: body, contentType: head.headers.first(name: "content-type"),
                 accept: head.headers.first(name: "accept"), userAgent: head.headers.first(name: "user-agent"))
             let authorization = head.headers.first(name: "authorization")
+            let sourceIP = context.remoteAddress?.ipAddress
             let keepAlive = head.isKeepAlive
             let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
             let loop = context.eventLoop
             let server = self.server
             Task {
-                let reply = await server.route(request, authorization: authorization)
+                let reply = await server.route(request, authorization: authorization, sourceIP: sourceIP)
                 switch reply {
                 case .full(let response):
                     loop.execute { bound.value.0.write(context: bound.value.1, response, keepAlive: keepAlive) }

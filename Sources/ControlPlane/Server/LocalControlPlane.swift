@@ -9,7 +9,10 @@ public final class LocalControlPlane: Sendable {
     public let port: Int
 
     /// Opens (or initialises) `dataDirectory` and starts serving on `port` (0 picks a free one).
-    public static func start(dataDirectory: URL, port: Int) async throws -> LocalControlPlane {
+    /// The user the kubeconfig's token authenticates (in audit events and `kubectl auth whoami`).
+    static let adminUser = "llmops-admin"
+
+    public static func start(dataDirectory: URL, port: Int, auditLogPath: String? = nil) async throws -> LocalControlPlane {
         let fm = FileManager.default
         try fm.createDirectory(at: dataDirectory, withIntermediateDirectories: true)
         let store = try ObjectStore(path: dataDirectory.appendingPathComponent("state.db").path)
@@ -22,7 +25,9 @@ public final class LocalControlPlane: Sendable {
         }
         let certificates = try ServingCertificates.loadOrCreate(in: dataDirectory.appendingPathComponent("pki"))
         let token = try loadOrCreateToken(dataDirectory.appendingPathComponent("admin.token"))
-        let server = try APIServer(handler: handler, store: store, certificates: certificates, options: .init(port: port, token: token))
+        var options = APIServer.Options(port: port, token: token)
+        options.auditLog = try auditLogPath.map { try AuditLog(path: $0) }
+        let server = try APIServer(handler: handler, store: store, certificates: certificates, options: options)
         let bound = try await server.start()
         let collector = GarbageCollector(store: store, handler: handler)
         let background = [

@@ -253,6 +253,9 @@ public struct StepResult: Codable, Sendable, Hashable, SchemaDescribed {
     public var weight: Int32
     public var startedAt: Timestamp?
     public var finishedAt: Timestamp?
+    /// How long this step runs: the spec's duration times the pace the judge advised when
+    /// the previous step passed (shorter after a clearly healthy step, longer after a marginal one).
+    public var durationSeconds: Int32?
     public var verdict: String?
     public var analyses: [MetricAnalysis]?
 
@@ -269,6 +272,7 @@ public struct StepResult: Codable, Sendable, Hashable, SchemaDescribed {
                 Field("weight", \.weight, "Traffic percent during the step.").range(0...100),
                 Field("startedAt", \.startedAt, "When the step began."),
                 Field("finishedAt", \.finishedAt, "When it ended."),
+                Field("durationSeconds", \.durationSeconds, "How long the step runs: the spec's duration times the pace the judge advised after the previous step.").minimum(0),
                 Field("verdict", \.verdict, "continue, promote or rollback."),
                 Field("analyses", \.analyses, "Per-metric statistics.").maxItems(8),
             ])

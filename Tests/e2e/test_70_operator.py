@@ -247,6 +247,8 @@ def test_healthy_canary_waits_for_approval_then_promotes(op):
         assert o["status"]["phase"] == "AwaitingApproval", o["status"].get("message")
         steps = o["status"]["steps"]
         assert [s["verdict"] for s in steps] == ["pass", "pass"]
+        # The second step runs for the spec's 60 s times the judge's pace after the first.
+        assert "durationSeconds" not in steps[0] and steps[1]["durationSeconds"] in (30, 60, 90), steps[1]
         ttft = next(a for a in steps[0]["analyses"] if a["metric"] == "ttft")
         assert ttft["canarySamples"] >= 100 and ttft["baselineSamples"] >= 100 and 0 <= ttft["pValue"] <= 1
         assert op.get_json("deployment", "-n", NS, "canaried-canary-h100")["spec"]["replicas"] >= 1

@@ -214,7 +214,8 @@ final class CanaryRunController: Sendable {
         let input = CanaryJudgeInput(
             latencies: latencies, errors: errors, test: run.spec.analysis.test == .sequential ? .sequential : .mannWhitney, confidence: run.spec.analysis.confidence,
             maxRegression: run.spec.analysis.maxRegression, minSamples: Int(step.minSamples), stepElapsedSeconds: elapsed,
-            stepDurationSeconds: Double(step.durationSeconds), previousPValues: origin.pValues)
+            stepDurationSeconds: Double(run.status?.steps?.last(where: { $0.step == Int32(index) })?.durationSeconds ?? step.durationSeconds),
+            previousPValues: origin.pValues)
         let verdict: CanaryVerdict
         switch CanaryJudge.judge(input) {
         case .success(let v): verdict = v
@@ -249,7 +250,14 @@ final class CanaryRunController: Sendable {
             try await recordStep(run, index: index, verdict: "pass", analyses: analyses, message: summary)
             await events.record(run, reason: "StepPassed", message: Conditions.clip("step \(index) at \(step.weight)%: \(summary)", 1024))
             if index + 1 < steps.count {
-                try await startStep(run, index: index + 1, weight: Int(steps[index + 1].weight), phase: .Progressing, message: "step \(index) passed; now at \(steps[index + 1].weight)%")
+                // The judge's pace sets the next step's length; its minimum sample count still
+                // has to be met before a shortened step can pass.
+                let next = steps[index + 1]
+                let duration = Int32((Double(next.durationSeconds) * verdict.pace).rounded())
+                let paced = duration == next.durationSeconds ? "" : " for \(duration) s (pace ×\(verdict.pace) of \(next.durationSeconds) s)"
+                try await startStep(
+                    run, index: index + 1, weight: Int(next.weight), duration: duration, phase: .Progressing,
+                    message: "step \(index) passed; now at \(next.weight)%\(paced)")
                 return .requeueAfter(clock.real(min(interval, 10)))
             }
             if run.spec.approval.required && !approved {
@@ -286,7 +294,7 @@ final class CanaryRunController: Sendable {
         try await finish(run, .Promoted, reason: "Promoted", message: message, warning: false)
     }
 
-    private func startStep(_ run: CanaryRun, index: Int, weight: Int, phase: CanaryPhase, message: String) async throws {
+    private func startStep(_ run: CanaryRun, index: Int, weight: Int, duration: Int32? = nil, phase: CanaryPhase, message: String) async throws {
         let now = Timestamp.now()
         let generation = run.metadata.generation
         _ = try await client.updateStatus(CanaryRun.self, name: run.metadata.name ?? "", namespace: run.metadata.namespace) { r in
@@ -301,6 +309,7 @@ final class CanaryRunController: Sendable {
             var steps = (s.steps ?? []).filter { $0.step != Int32(index) }
             var result = StepResult(step: Int32(index), weight: Int32(weight))
             result.startedAt = now
+            result.durationSeconds = duration
             steps.append(result)
             s.steps = Array(steps.suffix(20))
             s.message = message

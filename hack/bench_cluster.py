@@ -18,16 +18,9 @@ import tempfile
 import threading
 import time
 
+from benchlib import rss_mb
 
-def rss_mb(pid):
-    try:
-        with open(f"/proc/{pid}/status") as f:
-            for line in f:
-                if line.startswith("VmRSS:"):
-                    return int(line.split()[1]) / 1024
-    except OSError:
-        return 0
-    return 0
+
 
 
 def main():

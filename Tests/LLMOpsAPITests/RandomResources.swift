@@ -166,6 +166,7 @@ struct RandomResources {
                 var step = StepResult(step: r.int32(0...19), weight: r.int32(0...100))
                 step.startedAt = r.maybe { r in r.time() }
                 step.finishedAt = r.maybe { r in r.time() }
+                step.durationSeconds = r.maybe { r in r.int32(0...86_400) }
                 step.verdict = r.maybe { r in r.pick(["continue", "promote", "rollback"]) }
                 step.analyses = r.maybe { r in
                     var a = MetricAnalysis(metric: "ttft", test: "sequential", baselineSamples: Int64(r.int32(0...100_000)), canarySamples: Int64(r.int32(0...100_000)), verdict: "pass")

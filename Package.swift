@@ -111,6 +111,7 @@ let package = Package(
             dependencies: [
                 "KubeModel", "LLMOpsAPI", "LLMOpsCore", "Simulator", "ControlPlane", "KubeClient", "KubeRuntime", "LocalCluster", "Controllers",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Yams", package: "Yams"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

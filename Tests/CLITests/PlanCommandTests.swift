@@ -1,0 +1,67 @@
+import Foundation
+import Testing
+
+/// `llmops plan` through the real binary: the operator's GPU choice, replicas and dollars at a
+/// given load, the ScalingPolicy's bounds, the usual configuration for comparison, and clear
+/// errors for bad input.
+@Suite struct PlanCommandTests {
+    static let manifest = """
+        apiVersion: llmops.io/v1alpha1
+        kind: LLMDeployment
+        metadata: {name: chat, namespace: inference}
+        spec:
+          model: {name: meta-llama/Llama-3.1-8B-Instruct, source: hf://meta-llama/Llama-3.1-8B-Instruct, parameterCount: 8B, contextLength: 8192}
+          slo: {ttftP95Ms: 800, itlP95Ms: 60}
+          gpu: {allowedTypes: [L40S, H100]}
+        ---
+        apiVersion: llmops.io/v1alpha1
+        kind: ScalingPolicy
+        metadata: {name: chat, namespace: inference}
+        spec: {targetRef: {name: chat}, minReplicas: 2, maxReplicas: 5}
+        """
+
+    func plan(_ args: [String], manifest: String = Self.manifest) throws -> (CLIRunner.Result, [String: Any]?) {
+        let r = try CLIRunner.run(["plan", "-f", "-"] + args, stdin: Data(manifest.utf8))
+        let json = args.contains("json") ? (try? JSONSerialization.jsonObject(with: Data(r.stdout.utf8))) as? [String: Any] : nil
+        return (r, json)
+    }
+
+    @Test func replicasAndCostFollowTheLoadWithinThePolicyBounds() throws {
+        let (low, a) = try plan(["--rps", "1", "-o", "json"])
+        let (high, b) = try plan(["--rps", "400", "-o", "json"])
+        #expect(low.status == 0 && high.status == 0, "\(low.stderr)\(high.stderr)")
+        let la = try #require(a?["llmops"] as? [String: Any]), lb = try #require(b?["llmops"] as? [String: Any])
+        // The GPU choice is the operator's (sized at the design load), whatever the load.
+        #expect(la["gpuType"] as? String == lb["gpuType"] as? String && la["tensorParallel"] as? Int == lb["tensorParallel"] as? Int)
+        #expect(la["replicas"] as? Int == 2, "held at the policy's minimum")
+        #expect(lb["replicas"] as? Int == 5, "held at the policy's maximum")
+        #expect((b?["replicasBeforeScalingPolicyBounds"] as? Int ?? 0) > 5)
+        let costLow = try #require(la["costPerHour"] as? Double), costHigh = try #require(lb["costPerHour"] as? Double)
+        #expect(abs(costHigh / costLow - 2.5) < 0.01, "cost scales with replicas: \(costLow) → \(costHigh)")
+        let usual = try #require(b?["usualChoice"] as? [String: Any])
+        #expect(usual["gpuType"] as? String == "H100", "the largest allowed GPU")
+        let candidates = try #require(b?["candidates"] as? [[String: Any]])
+        #expect(candidates.filter { $0["chosen"] as? Bool == true }.count == 1 && candidates.count > 1)
+    }
+
+    @Test func tableAndYAMLSayTheSame() throws {
+        let (table, _) = try plan(["--rps", "10"])
+        #expect(table.status == 0)
+        for text in ["llmops ", "usual choice", "candidates at the design load", "✓", "why:"] { #expect(table.stdout.contains(text), "\(text)") }
+        let (yaml, _) = try plan(["--rps", "10", "-o", "yaml"])
+        #expect(yaml.status == 0 && yaml.stdout.contains("usualChoice:") && yaml.stdout.contains("costPerHour:"))
+    }
+
+    @Test func badInputGetsTheFieldAndAnExitStatus() throws {
+        let (invalid, _) = try plan([], manifest: Self.manifest.replacingOccurrences(of: "ttftP95Ms: 800", with: "ttftP95Ms: fast"))
+        #expect(invalid.status == 1 && invalid.stderr.contains("spec.slo.ttftP95Ms"), "\(invalid.stderr)")
+        let (none, _) = try plan([], manifest: "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n")
+        #expect(none.status == 1 && none.stderr.contains("expected one LLMDeployment"), "\(none.stderr)")
+        let (format, _) = try plan(["-o", "xml"])
+        #expect(format.status != 0 && format.stderr.contains("-o must be table, json or yaml"))
+        let (rate, _) = try plan(["--rps", "-3"])
+        #expect(rate.status != 0 && rate.stderr.contains("--rps"))
+        let (tooBig, _) = try plan([], manifest: Self.manifest.replacingOccurrences(of: "parameterCount: 8B", with: "parameterCount: 2T"))
+        #expect(tooBig.status == 1 && tooBig.stderr.contains("no configuration can serve it"), "\(tooBig.stderr)")
+    }
+}

@@ -4,6 +4,7 @@ import Foundation
 import KubeModel
 import LLMOpsAPI
 import LLMOpsCore
+import Simulator
 import Yams
 
 /// `llmops plan -f FILE`: what the operator would decide for an LLMDeployment, without a
@@ -24,14 +25,17 @@ struct PlanCommand: ParsableCommand {
     @Option(name: [.customShort("f"), .long], help: "A YAML or JSON file with one LLMDeployment and optionally its ScalingPolicy ('-' reads standard input).")
     var filename: String
 
-    @Option(help: "Expected requests per second.")
-    var rps: Double = 20
+    @Option(help: "Expected requests per second (default 20).")
+    var rps: Double?
 
-    @Option(help: "Mean prompt length in tokens.")
-    var inputTokens: Double = 1024
+    @Option(help: "Mean prompt length in tokens (default 1024).")
+    var inputTokens: Double?
 
-    @Option(help: "Mean output length in tokens.")
-    var outputTokens: Double = 256
+    @Option(help: "Mean output length in tokens (default 256).")
+    var outputTokens: Double?
+
+    @Option(help: "A trace (Azure CSV or JSON lines, as `llmops simulate` reads) whose mean rate, token lengths and prompt-length spread set the load, instead of --rps and the token options.")
+    var trace: String?
 
     @Option(name: [.customShort("o"), .long], help: "Output format: table, json or yaml.")
     var output = "table"
@@ -41,8 +45,11 @@ struct PlanCommand: ParsableCommand {
 
     func validate() throws {
         guard ["table", "json", "yaml"].contains(output) else { throw ValidationError("-o must be table, json or yaml, not \"\(output)\"") }
-        guard rps > 0, rps.isFinite else { throw ValidationError("--rps must be a positive number") }
-        guard inputTokens >= 1, outputTokens >= 1 else { throw ValidationError("--input-tokens and --output-tokens must be at least 1") }
+        if trace != nil, rps != nil || inputTokens != nil || outputTokens != nil {
+            throw ValidationError("--trace sets the load: give it or --rps/--input-tokens/--output-tokens, not both")
+        }
+        if let rps { guard rps > 0, rps.isFinite else { throw ValidationError("--rps must be a positive number") } }
+        guard (inputTokens ?? 1) >= 1, (outputTokens ?? 1) >= 1 else { throw ValidationError("--input-tokens and --output-tokens must be at least 1") }
     }
 
     func run() throws {
@@ -67,7 +74,8 @@ struct PlanCommand: ParsableCommand {
         let policy = try docs.filter { $0["kind"]?.stringValue == "ScalingPolicy" }.map { try decoder.decode(ScalingPolicy.self, from: $0) }
             .first { $0.spec.targetRef.name == llmd.metadata.name }
         let catalog = try gpuPrices.map { try OperatorSettings.loadPrices($0) } ?? .standard
-        let load = LoadProfile(requestsPerSecond: rps, meanInputTokens: inputTokens, meanOutputTokens: outputTokens)
+        let load = try trace.map(Self.load(trace:))
+            ?? LoadProfile(requestsPerSecond: rps ?? 20, meanInputTokens: inputTokens ?? 1024, meanOutputTokens: outputTokens ?? 256)
         let bounds = policy.map { Int($0.spec.minReplicas)...Int(max($0.spec.minReplicas, $0.spec.maxReplicas)) }
         let plan: DeploymentPlan
         switch DeploymentPlan.make(llmd.spec, load: load, bounds: bounds, catalog: catalog) {
@@ -80,6 +88,30 @@ struct PlanCommand: ParsableCommand {
         case "yaml": print(try Yams.dump(object: Self.foundation(value), sortKeys: false), terminator: "")
         default: print(Self.table(plan, llmd, policy), terminator: "")
         }
+    }
+
+    /// The trace's mean rate over its span, mean token lengths, and the spread and p99 of its
+    /// prompt lengths (long-prompt tails cost more than their mean).
+    static func load(trace path: String) throws -> LoadProfile {
+        let requests: [TraceRequest]
+        do {
+            requests = try TraceReader.read(path: path)
+        } catch {
+            printError("plan: --trace \(path): \(error)")
+            throw ExitCode(1)
+        }
+        guard requests.count >= 2, let last = requests.last?.arrival, last > 0 else {
+            printError("plan: --trace \(path): needs at least two requests spread over time to give a rate")
+            throw ExitCode(1)
+        }
+        let n = Double(requests.count)
+        let inputs = requests.map { Double($0.inputTokens) }
+        let meanIn = inputs.reduce(0, +) / n
+        let variance = inputs.reduce(0) { $0 + ($1 - meanIn) * ($1 - meanIn) } / n
+        let p99 = inputs.sorted()[min(requests.count - 1, Int((0.99 * n).rounded(.down)))]
+        return LoadProfile(
+            requestsPerSecond: n / last, meanInputTokens: max(1, meanIn), meanOutputTokens: max(1, requests.map { Double($0.outputTokens) }.reduce(0, +) / n),
+            inputCV: meanIn > 0 ? variance.squareRoot() / meanIn : 0, inputTailTokens: p99)
     }
 
     private func fail(_ message: String) -> ExitCode {
@@ -138,7 +170,7 @@ struct PlanCommand: ParsableCommand {
             "\(f.gpuType) x\(f.tensorParallel) × \(f.replicas) replica\(f.replicas == 1 ? "" : "s")  $\(String(format: "%.2f", f.costPerHour))/h  (\(String(format: "%.1f", f.ratePerReplica)) req/s per replica)"
         }
         var out = "LLMDeployment \(llmd.metadata.name ?? "")  \(llmd.spec.model.name) (\(llmd.spec.model.parameterCount))\n"
-        out += "load          \(String(format: "%g", plan.load.requestsPerSecond)) req/s of \(Int(plan.load.meanInputTokens)) in / \(Int(plan.load.meanOutputTokens)) out tokens"
+        out += "load          \(String(format: "%.2f", plan.load.requestsPerSecond)) req/s of \(Int(plan.load.meanInputTokens)) in / \(Int(plan.load.meanOutputTokens)) out tokens"
         out += policy.map { "; ScalingPolicy \($0.metadata.name ?? "") bounds \($0.spec.minReplicas)-\($0.spec.maxReplicas)" } ?? ""
         out += "\nllmops        " + line(plan.chosen) + (plan.unboundedReplicas.map { "  [load needs \($0); held by the policy's bounds]" } ?? "") + "\n"
         if let b = plan.baseline {

@@ -64,4 +64,21 @@ import Testing
         let (tooBig, _) = try plan([], manifest: Self.manifest.replacingOccurrences(of: "parameterCount: 8B", with: "parameterCount: 2T"))
         #expect(tooBig.status == 1 && tooBig.stderr.contains("no configuration can serve it"), "\(tooBig.stderr)")
     }
+
+    @Test func aTraceSetsTheLoad() throws {
+        let trace = FileManager.default.temporaryDirectory.appendingPathComponent("plan-\(UUID().uuidString).jsonl")
+        defer { try? FileManager.default.removeItem(at: trace) }
+        // 11 requests over 10 s: 1.1 req/s; prompts 100..1100 tokens (mean 600), outputs 50.
+        let lines = (0...10).map { i in #"{"timestamp": \#(i * 1000), "input_length": \#(100 + i * 100), "output_length": 50}"# }
+        try (lines.joined(separator: "\n") + "\n").write(to: trace, atomically: true, encoding: .utf8)
+        let (r, json) = try plan(["--trace", trace.path, "-o", "json"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let load = try #require(json?["load"] as? [String: Any])
+        #expect(abs((load["requestsPerSecond"] as? Double ?? 0) - 1.1) < 1e-9)
+        #expect(load["meanInputTokens"] as? Double == 600 && load["meanOutputTokens"] as? Double == 50)
+        let (both, _) = try plan(["--trace", trace.path, "--rps", "3"])
+        #expect(both.status != 0 && both.stderr.contains("--trace sets the load"))
+        let (missing, _) = try plan(["--trace", "/nonexistent/trace.csv"])
+        #expect(missing.status == 1 && missing.stderr.contains("--trace /nonexistent/trace.csv"))
+    }
 }

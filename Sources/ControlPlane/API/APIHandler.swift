@@ -567,7 +567,8 @@ public actor APIHandler {
     func write(_ resource: ServedResource, _ path: ResourcePath, _ name: String, _ body: JSONValue, _ r: APIRequest, tracking: FieldTracking) async throws -> APIResponse {
         let subresource = path.subresource
         let k = try key(resource, path.namespace, name)
-        guard let current = await store.find(k).map(resource.conversion.fromStored) else { throw APIError.notFound(resource.plural, name, group: resource.group) }
+        guard let storedBefore = await store.find(k) else { throw APIError.notFound(resource.plural, name, group: resource.group) }
+        let current = resource.conversion.fromStored(storedBefore)
         var (value, warnings) = try admit(body, resource, namespace: path.namespace, strict: r.query["fieldValidation"] == "Strict")
         guard case .object(var o) = value, case .object(let old) = current else { throw APIError.badRequest("the body must be an object") }
         var meta = o["metadata"]?.objectValue ?? JSONObject()
@@ -608,7 +609,7 @@ public actor APIHandler {
         // stored: the resourceVersion stays and watchers see no event, as kube-apiserver
         // skips unchanged objects.
         if expected.map({ $0 == ObjectStore.resourceVersion(of: current) }) ?? true, Self.withoutWriteStamps(value) == Self.withoutWriteStamps(current) {
-            return APIResponse(status: 200, body: resource.present(await store.find(k) ?? resource.conversion.toStored(current)), warnings: warnings)
+            return APIResponse(status: 200, body: resource.present(storedBefore), warnings: warnings)
         }
         let stored = try await store.update(k, resource.conversion.toStored(value), expectedRevision: expected)
         return APIResponse(status: 200, body: resource.present(stored), warnings: warnings)

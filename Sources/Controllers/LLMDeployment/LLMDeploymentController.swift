@@ -20,7 +20,7 @@ final class LLMDeploymentController: Sendable {
     let services: ObjectCache<KubeModel.Service>
     let pods: ObjectCache<Pod>
     /// What was last applied, so a steady-state reconcile sends nothing.
-    let applied = AppliedObjects()
+    let appliedObjects = AppliedObjects()
     let decisions: ServingDecisions
     var catalog: GPUCatalog { decisions.catalog }
     let events: EventRecorder
@@ -49,13 +49,13 @@ final class LLMDeploymentController: Sendable {
             return .done
         case .success(let decision):
             let service = ServingWorkload.service(for: llmd)
-            _ = try await applied.apply(
+            _ = try await appliedObjects.apply(
                 service, current: services.get(namespace: key.namespace, name: service.metadata.name ?? ""), client: client, fieldManager: Self.fieldManager)
             var applied: [Deployment] = []
             for group in decision.groups {
                 let desired = ServingWorkload.deployment(for: llmd, group: group, model: decision.model)
                 let current = children.get(namespace: key.namespace, name: desired.metadata.name ?? "")
-                applied.append(try await self.applied.apply(desired, current: current, client: client, fieldManager: Self.fieldManager))
+                applied.append(try await appliedObjects.apply(desired, current: current, client: client, fieldManager: Self.fieldManager))
             }
             let wantedNames = Set(applied.compactMap(\.metadata.name))
             let stale = owned.filter { !wantedNames.contains($0.metadata.name ?? "") }
@@ -64,7 +64,7 @@ final class LLMDeploymentController: Sendable {
             if !stale.isEmpty && newReady >= decision.replicas {
                 for d in stale {
                     try? await client.delete(Deployment.self, name: d.metadata.name ?? "", namespace: key.namespace)
-                    self.applied.forget(Deployment.self, namespace: key.namespace, name: d.metadata.name ?? "")
+                    appliedObjects.forget(Deployment.self, namespace: key.namespace, name: d.metadata.name ?? "")
                     await events.record(llmd, reason: "RetiredGPUType", message: "Deleted \(d.metadata.name ?? ""): its replicas now run on \(decision.summary)")
                 }
             }

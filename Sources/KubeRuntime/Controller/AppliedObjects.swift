@@ -18,7 +18,8 @@ public final class AppliedObjects: Sendable {
     private let records = Mutex<[String: Record]>([:])
     private let limit: Int
 
-    /// `limit` bounds the records kept (the oldest half is dropped when it is reached).
+    /// `limit` bounds the records kept (half of them are dropped when it is reached; a dropped
+    /// object is applied once more at its next reconcile).
     public init(limit: Int = 20_000) {
         self.limit = limit
     }
@@ -26,7 +27,7 @@ public final class AppliedObjects: Sendable {
     /// Applies `desired` unless the same configuration was applied to `current` as it is now;
     /// returns the stored object either way.
     public func apply<T: KubeResource>(_ desired: T, current: T?, client: KubeClient, fieldManager: String) async throws -> T {
-        let key = "\(T.resourceType.kind)/\(desired.metadata.namespace ?? "")/\(desired.metadata.name ?? "")"
+        let key = Self.key(T.self, namespace: desired.metadata.namespace, name: desired.metadata.name ?? "")
         let encoder = JSONEncoder()
         encoder.outputFormatting = .sortedKeys
         let configuration = Array(try encoder.encode(desired))
@@ -45,7 +46,11 @@ public final class AppliedObjects: Sendable {
 
     /// Forgets an object (after deleting it).
     public func forget<T: KubeResource>(_ type: T.Type, namespace: String?, name: String) {
-        _ = records.withLock { $0.removeValue(forKey: "\(T.resourceType.kind)/\(namespace ?? "")/\(name)") }
+        _ = records.withLock { $0.removeValue(forKey: Self.key(type, namespace: namespace, name: name)) }
+    }
+
+    private static func key<T: KubeResource>(_ type: T.Type, namespace: String?, name: String) -> String {
+        "\(T.resourceType.kind)/\(namespace ?? "")/\(name)"
     }
 
     private static func version<T: KubeResource>(_ object: T) -> String? {

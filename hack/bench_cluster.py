@@ -18,7 +18,7 @@ import tempfile
 import threading
 import time
 
-from benchlib import rss_mb
+from benchlib import rss_mb, start_up
 
 
 
@@ -31,15 +31,7 @@ def main():
     ap.add_argument("--time-scale", type=float, default=100)
     a = ap.parse_args()
     data = tempfile.mkdtemp(prefix="llmops-bench-cluster-")
-    proc = subprocess.Popen(
-        [a.binary, "up", "--data-dir", data, "--port", "0", "--gpus", f"h100:{a.nodes}x8", "--time-scale", str(a.time_scale), "--no-operator"],
-        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    text = ""
-    while "simulated nodes ready" not in text:
-        line = proc.stdout.readline()
-        if not line:
-            raise SystemExit(f"llmops up failed: {text}")
-        text += line
+    proc, _ = start_up(a.binary, data, "--gpus", f"h100:{a.nodes}x8", "--time-scale", str(a.time_scale), "--no-operator", ready="simulated nodes ready")
     env = dict(os.environ, KUBECONFIG=f"{data}/kubeconfig")
     k = lambda *args, **kw: subprocess.run(["kubectl", *args], env=env, capture_output=True, text=True, check=True, **kw)
     idle = rss_mb(proc.pid)

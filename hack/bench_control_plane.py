@@ -24,17 +24,13 @@ import threading
 import time
 from pathlib import Path
 
+from benchlib import start_up
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def start(binary, data):
-    proc = subprocess.Popen([binary, "up", "--data-dir", data, "--port", "0"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    text = ""
-    while "kubeconfig:" not in text:
-        line = proc.stdout.readline()
-        if not line:
-            raise SystemExit(f"llmops up failed: {text}")
-        text += line
+    proc, text = start_up(binary, data)
     return proc, int(re.search(r"127\.0\.0\.1:(\d+)", text).group(1))
 
 

@@ -23,7 +23,7 @@ import threading
 import time
 import urllib.request
 
-from benchlib import free_port, rss_mb
+from benchlib import free_port, rss_mb, start_up
 
 
 
@@ -108,16 +108,8 @@ def main():
     ap.add_argument("--timeout", type=float, default=1200)
     a = ap.parse_args()
     data = tempfile.mkdtemp(prefix="llmops-bench-operator-")
-    up = subprocess.Popen(
-        [a.binary, "up", "--data-dir", data, "--port", "0", "--gpus", a.gpus, "--time-scale", str(a.time_scale), "--no-operator"],
-        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    text = ""
     started = time.monotonic()
-    while "simulated nodes ready" not in text:
-        line = up.stdout.readline()
-        if not line:
-            raise SystemExit(f"llmops up failed: {text}")
-        text += line
+    up, _ = start_up(a.binary, data, "--gpus", a.gpus, "--time-scale", str(a.time_scale), "--no-operator", ready="simulated nodes ready")
     registered = time.monotonic() - started
     env = dict(os.environ, KUBECONFIG=f"{data}/kubeconfig")
 

@@ -80,6 +80,9 @@ import Testing
         }
         #expect(policyActive)
 
+        // Watches are cut every 2 s; the hand edit below must reach the operator through a
+        // watch that was cut and resumed at least once.
+        #expect(await eventually(timeout: .seconds(30), every: .milliseconds(100)) { (proxy.injected["watchDropped"] ?? 0) > 0 })
         // A hand edit of a field the operator owns is put back, through the same faults.
         let name = try #require(deployments.first?.metadata.name)
         _ = try await client.patch(Deployment.self, name: name, namespace: "default", .merge(["spec": ["replicas": 3]]))

@@ -1,9 +1,15 @@
 import Foundation
 import LLMOpsCore
 
-/// The whole comparison: the core picks the GPU configuration for the trace's load, then each
-/// policy runs on it; hpa, kpa, static-peak and oracle are each tuned to their cheapest setting
-/// that meets the attainment target (the best case for them), llmops runs untuned.
+/// The whole comparison, in dollars at the SLO.
+///
+/// Three configurations matter: the one the core chooses (llmops runs on it, untuned), the one
+/// users pick today without llmops (the largest allowed GPU with the smallest tensor-parallel
+/// degree that fits; `hpa-default` runs there), and the best one in hindsight (every allowed
+/// GPU type × TP degree is tried with a tuned HPA; `hpa`, `kpa` and `static-peak` run on the
+/// cheapest). Baselines are each tuned to their cheapest setting that meets the attainment
+/// target, which is the best case for them. The oracle runs on every configuration and keeps
+/// the cheapest, so it is a lower bound for all of them.
 public struct Evaluation: Sendable {
     public struct Options: Sendable {
         public var model: ModelProfile
@@ -22,123 +28,258 @@ public struct Evaluation: Sendable {
         }
     }
 
-    public struct Report: Sendable {
+    /// A GPU type and tensor-parallel degree.
+    public struct Configuration: Sendable, Hashable, CustomStringConvertible {
         public var gpuType: String
         public var tensorParallel: Int
+        public var description: String { "\(gpuType)×\(tensorParallel)" }
+    }
+
+    /// How a configuration fared under the tuned HPA and the oracle.
+    public struct ConfigurationOutcome: Sendable {
+        public var configuration: Configuration
+        /// Cheapest tuned HPA run meeting the target (nil: skipped or never met).
+        public var hpaCostDollars: Double?
+        public var oracleCostDollars: Double?
+        /// Why the configuration was not simulated, or nil.
+        public var skipped: String?
+    }
+
+    public struct Report: Sendable {
+        public var coreChoice: Configuration
+        public var userDefault: Configuration
+        /// Cheapest configuration for a tuned HPA, in hindsight.
+        public var best: Configuration
         public var capacityPerReplica: Double
         public var coldStartSeconds: Double
         public var results: [SimulationResult]
         /// Settings the tuned policies ended with, by policy.
         public var tuning: [String: String]
+        public var configurations: [ConfigurationOutcome]
         public var planExplanation: Explanation
+
+        public var gpuType: String { coreChoice.gpuType }
+        public var tensorParallel: Int { coreChoice.tensorParallel }
+
+        public func result(_ policy: String) -> SimulationResult? { results.first { $0.policy == policy } }
     }
 
-    public static let allPolicies = ["static-peak", "hpa", "kpa", "llmops", "oracle"]
+    public static let allPolicies = ["static-peak", "hpa-default", "hpa", "kpa", "llmops", "oracle"]
 
     /// Model load time: weights over a 2 GB/s storage path plus 30 s of engine start-up
     /// (CUDA graph capture, tokenizer, server); the oracle gets only the physical minimum.
     public static func coldStart(_ model: ModelProfile, tp: Int) -> Double { model.weightBytes / 2e9 + 30 }
     public static func physicalColdStart(_ model: ModelProfile, tp: Int) -> Double { model.weightBytes / Double(tp) / 25e9 }
 
-    public static func run(requests: [TraceRequest], options o: Options, progress: @escaping @Sendable (String) -> Void = { _ in }) async throws(SimulationError) -> Report {
-        guard !requests.isEmpty else { throw SimulationError(message: "the trace holds no requests") }
-        for p in o.policies where !allPolicies.contains(p) {
-            throw SimulationError(message: "unknown policy \(p); choose from \(allPolicies.joined(separator: ", "))")
-        }
-        // Load statistics of the trace, for the optimizer.
+    /// Targets tried when tuning HPA (requests in flight per replica) and KPA (concurrency).
+    static let concurrencyTargets: [Double] = [1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64, 96, 128, 192, 256]
+
+    /// The load statistics the optimizer sees for a trace (what the operator measures).
+    public static func loadProfile(_ requests: [TraceRequest], attainment: Double) -> LoadProfile {
         let duration = max(requests.last!.arrival, 1)
         let meanIn = Double(requests.reduce(0) { $0 + $1.inputTokens }) / Double(requests.count)
         let meanOut = Double(requests.reduce(0) { $0 + $1.outputTokens }) / Double(requests.count)
         let inputs = requests.map { Double($0.inputTokens) }.sorted()
         let sd = (inputs.reduce(0) { $0 + ($1 - meanIn) * ($1 - meanIn) } / Double(inputs.count)).squareRoot()
-        let tail = inputs[min(inputs.count - 1, Int(Double(inputs.count) * o.slo.attainment))]
-        let load = LoadProfile(
+        let tail = inputs[min(inputs.count - 1, Int(Double(inputs.count) * attainment))]
+        return LoadProfile(
             requestsPerSecond: Double(requests.count) / duration, meanInputTokens: max(1, meanIn), meanOutputTokens: max(1, meanOut),
-            inputCV: meanIn > 0 ? sd / meanIn : 0, inputTailTokens: max(tail, meanIn))
+            inputCV: meanIn > 0 ? sd / meanIn : 0, inputTailTokens: max(tail, meanIn),
+            inputStrata: LoadProfile.strata(of: requests.map { Double($0.inputTokens) }),
+            outputStrata: LoadProfile.strata(of: requests.map { Double($0.outputTokens) }))
+    }
+
+    /// Every allowed GPU type × TP degree whose replica fits the model.
+    public static func configurations(_ o: Options) -> [ReplicaModel] {
+        o.gpuTypes.flatMap { name in
+            ConfigurationOptimizer.tensorParallelChoices.map { ReplicaModel(model: o.model, gpu: o.catalog[name]!, tensorParallel: $0) }
+        }.filter(\.fits)
+    }
+
+    /// What users run without llmops: the largest allowed GPU (memory, then bandwidth) at the
+    /// smallest tensor-parallel degree that holds the weights and a full context of KV cache.
+    public static func userDefault(_ o: Options) -> ReplicaModel? {
+        let gpus = o.gpuTypes.compactMap { o.catalog[$0] }.sorted { ($0.memoryGB, $0.memoryBandwidthGBs) > ($1.memoryGB, $1.memoryBandwidthGBs) }
+        for gpu in gpus {
+            for tp in ConfigurationOptimizer.tensorParallelChoices {
+                let r = ReplicaModel(model: o.model, gpu: gpu, tensorParallel: tp)
+                if r.fits { return r }
+            }
+        }
+        return nil
+    }
+
+    public static func run(requests: [TraceRequest], options o: Options, progress: @escaping @Sendable (String) -> Void = { _ in }) async throws(SimulationError) -> Report {
+        guard !requests.isEmpty else { throw SimulationError(message: "the trace holds no requests") }
+        for p in o.policies where !allPolicies.contains(p) {
+            throw SimulationError(message: "unknown policy \(p); choose from \(allPolicies.joined(separator: ", "))")
+        }
+        let load = loadProfile(requests, attainment: o.slo.attainment)
         let request = OptimizerRequest(model: o.model, load: load, slo: o.slo, allowedGPUs: o.gpuTypes, headroom: 0.1)
         let plan: ServingPlan
         switch ConfigurationOptimizer.optimize(request, catalog: o.catalog) {
         case .success(let p): plan = p
         case .failure(let e): throw SimulationError(message: "no GPU configuration can serve this trace: \(e)")
         }
+        guard let defaultReplica = userDefault(o) else { throw SimulationError(message: "no allowed GPU type holds the model") }
         let group = plan.groups[0]
-        let replica = ReplicaModel(model: o.model, gpu: o.catalog[group.gpuType]!, tensorParallel: group.tensorParallel)
-        let setup = SimulationSetup(requests: requests, replica: replica, slo: o.slo, maxReplicas: o.maxReplicas)
-        let cold = coldStart(o.model, tp: group.tensorParallel)
+        let chosen = ReplicaModel(model: o.model, gpu: o.catalog[group.gpuType]!, tensorParallel: group.tensorParallel)
         let target = o.slo.attainment
+        let counter = ProgressCounter(report: progress)
+        func setup(_ r: ReplicaModel) -> SimulationSetup { SimulationSetup(requests: requests, replica: r, slo: o.slo, maxReplicas: o.maxReplicas) }
+        func config(_ r: ReplicaModel) -> Configuration { Configuration(gpuType: r.gpu.name, tensorParallel: r.tensorParallel) }
+
+        // Every configuration under a tuned HPA and the oracle, cheapest lower bound first, so
+        // configurations that cannot win are skipped once something cheaper is known.
+        let baselinesWanted = !Set(o.policies).isDisjoint(with: ["static-peak", "hpa", "kpa", "oracle"])
+        var candidates = baselinesWanted ? configurations(o) : []
+        if o.policies.contains("hpa-default"), !candidates.contains(defaultReplica) { candidates.append(defaultReplica) }
+        let duration = requests.last!.arrival - requests[0].arrival
+        candidates.sort { lowerBound($0, requests, duration) < lowerBound($1, requests, duration) }
+        let bests = BestSoFar()
+        var outcomes: [Configuration: (hpa: (Double, SimulationResult)?, oracle: (Double, SimulationResult)?, skipped: String?)] = [:]
+        await withTaskGroup(of: (Configuration, (Double, SimulationResult)?, (Double, SimulationResult)?, String?).self) { tasks in
+            for r in candidates {
+                let isDefault = r == defaultReplica
+                tasks.addTask {
+                    let bound = lowerBound(r, requests, duration)
+                    let s = setup(r)
+                    var hpa: (Double, SimulationResult)?
+                    if isDefault || bound <= bests.hpa {
+                        hpa = tunedHPA(s, coldStart: coldStart(o.model, tp: r.tensorParallel), target: target, counter: counter)
+                        if hpa!.1.sloAttainment >= target { bests.offer(hpa: hpa!.1.costDollars) }
+                    }
+                    var oracle: (Double, SimulationResult)?
+                    if o.policies.contains("oracle"), bound <= bests.oracle {
+                        oracle = tunedOracle(s, requests: requests, coldStart: physicalColdStart(o.model, tp: r.tensorParallel), target: target, counter: counter)
+                        if oracle!.1.sloAttainment >= target { bests.offer(oracle: oracle!.1.costDollars) }
+                    }
+                    let skipped = hpa == nil && oracle == nil ? String(format: "skipped: costs at least $%.2f at full compute, more than a cheaper configuration", bound) : nil
+                    return (config(r), hpa, oracle, skipped)
+                }
+            }
+            for await (c, h, or, why) in tasks { outcomes[c] = (h, or, why) }
+        }
+        func meeting(_ x: (Double, SimulationResult)?) -> (Double, SimulationResult)? { x.flatMap { $0.1.sloAttainment >= target ? $0 : nil } }
+        let bestHPA = outcomes.compactMap { c, v in meeting(v.hpa).map { (c, $0) } }.min { $0.1.1.costDollars < $1.1.1.costDollars }
+        let bestConfig = bestHPA?.0 ?? config(chosen)
+        let bestReplica = ReplicaModel(model: o.model, gpu: o.catalog[bestConfig.gpuType]!, tensorParallel: bestConfig.tensorParallel)
 
         var results: [SimulationResult] = []
         var tuning: [String: String] = [:]
-        let counter = ProgressCounter(report: progress)
-        await withTaskGroup(of: (SimulationResult, String)?.self) { groupTasks in
+        func add(_ name: String, _ r: SimulationResult, _ setting: String) {
+            var r = r
+            r.policy = name
+            results.append(r)
+            tuning[name] = setting
+        }
+        if o.policies.contains("hpa-default"), let h = outcomes[config(defaultReplica)]?.hpa {
+            add("hpa-default", h.1, "targetInFlightPerReplica=\(Int(h.0)) on \(config(defaultReplica))")
+        }
+        if o.policies.contains("hpa"), let h = bestHPA?.1 ?? outcomes[bestConfig]?.hpa {
+            add("hpa", h.1, "targetInFlightPerReplica=\(Int(h.0)) on \(bestConfig)")
+        }
+        if o.policies.contains("oracle") {
+            let all = outcomes.compactMap { c, v in v.oracle.map { (c, $0) } }
+            let pick = all.filter { $0.1.1.sloAttainment >= target }.min { $0.1.1.costDollars < $1.1.1.costDollars }
+                ?? all.max { $0.1.1.sloAttainment < $1.1.1.sloAttainment }
+            if let (c, (capacity, r)) = pick { add("oracle", r, String(format: "capacityPerReplica=%.2f on \(c)", capacity)) }
+        }
+        // The remaining baselines on the best configuration, and llmops on its own choice.
+        await withTaskGroup(of: (String, SimulationResult, String).self) { tasks in
+            let s = setup(bestReplica)
+            let cold = coldStart(o.model, tp: bestReplica.tensorParallel)
             if o.policies.contains("static-peak") {
-                groupTasks.addTask {
-                    let (n, r) = await smallest(1...o.maxReplicas, target: target, counter: counter) { n in simulate(setup, policy: StaticPolicy(replicas: n)) }
-                    return (r, "replicas=\(n)")
-                }
-            }
-            if o.policies.contains("hpa") {
-                groupTasks.addTask {
-                    let (t, r) = await cheapest([1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64, 96], target: target, counter: counter) { t in
-                        simulate(setup, policy: HPAPolicy(targetInFlightPerReplica: t, maxReplicas: o.maxReplicas, coldStartSeconds: cold))
-                    }
-                    return (r, "targetInFlightPerReplica=\(Int(t))")
+                tasks.addTask {
+                    let (n, r) = smallest(1...o.maxReplicas, target: target, counter: counter) { n in simulate(s, policy: StaticPolicy(replicas: n)) }
+                    return ("static-peak", r, "replicas=\(n) on \(bestConfig)")
                 }
             }
             if o.policies.contains("kpa") {
-                groupTasks.addTask {
-                    let (t, r) = await cheapest([1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64, 96], target: target, counter: counter) { t in
-                        simulate(setup, policy: KPAPolicy(targetConcurrency: t, maxReplicas: o.maxReplicas, coldStartSeconds: cold))
+                tasks.addTask {
+                    let (t, r) = tunedLargest(concurrencyTargets, target: target, counter: counter) { t in
+                        simulate(s, policy: KPAPolicy(targetConcurrency: t, maxReplicas: o.maxReplicas, coldStartSeconds: cold))
                     }
-                    return (r, "targetConcurrency=\(Int(t))")
+                    return ("kpa", r, "targetConcurrency=\(Int(t)) on \(bestConfig)")
                 }
             }
             if o.policies.contains("llmops") {
-                groupTasks.addTask {
+                tasks.addTask {
                     let r = simulate(
-                        setup,
-                        policy: LLMOpsPolicy(capacityPerReplica: group.ratePerReplica, maxReplicas: o.maxReplicas, coldStartSeconds: cold, ttftTargetSeconds: o.slo.ttftSeconds, itlTargetSeconds: o.slo.itlSeconds))
+                        setup(chosen),
+                        policy: LLMOpsPolicy(
+                            capacityPerReplica: group.ratePerReplica, maxReplicas: o.maxReplicas, coldStartSeconds: coldStart(o.model, tp: chosen.tensorParallel),
+                            ttftTargetSeconds: o.slo.ttftSeconds, itlTargetSeconds: o.slo.itlSeconds))
                     counter.tick()
-                    return (r, "capacityPerReplica=\(String(format: "%.2f", group.ratePerReplica)) (capacity model, untuned)")
+                    return ("llmops", r, String(format: "capacityPerReplica=%.2f on \(config(chosen)) (the core's choice, untuned)", group.ratePerReplica))
                 }
             }
-            if o.policies.contains("oracle") {
-                groupTasks.addTask {
-                    // The largest capacity per replica (fewest replicas) that still meets the target.
-                    let candidates = (1...60).map { group.ratePerReplica * 0.25 * pow(1.06, Double($0)) }
-                    let (c, r) = await cheapest(candidates, target: target, counter: counter) { c in
-                        simulate(setup, policy: OraclePolicy(requests: requests, capacityPerReplica: c, maxReplicas: o.maxReplicas, coldStartSeconds: physicalColdStart(o.model, tp: group.tensorParallel)))
-                    }
-                    return (r, "capacityPerReplica=\(String(format: "%.2f", c))")
-                }
-            }
-            for await item in groupTasks {
-                if let (r, t) = item {
-                    results.append(r)
-                    tuning[r.policy] = t
-                }
-            }
+            for await (name, r, setting) in tasks { add(name, r, setting) }
         }
         results.sort { allPolicies.firstIndex(of: $0.policy)! < allPolicies.firstIndex(of: $1.policy)! }
+        let table = outcomes.map { c, v in
+            ConfigurationOutcome(
+                configuration: c, hpaCostDollars: meeting(v.hpa)?.1.costDollars, oracleCostDollars: meeting(v.oracle)?.1.costDollars, skipped: v.skipped)
+        }.sorted { ($0.hpaCostDollars ?? .infinity, $0.configuration.description) < ($1.hpaCostDollars ?? .infinity, $1.configuration.description) }
         return Report(
-            gpuType: group.gpuType, tensorParallel: group.tensorParallel, capacityPerReplica: group.ratePerReplica, coldStartSeconds: cold,
-            results: results, tuning: tuning, planExplanation: plan.explanation)
+            coreChoice: config(chosen), userDefault: config(defaultReplica), best: bestConfig, capacityPerReplica: group.ratePerReplica,
+            coldStartSeconds: coldStart(o.model, tp: chosen.tensorParallel), results: results, tuning: tuning, configurations: table,
+            planExplanation: plan.explanation)
     }
 
-    /// The cheapest setting whose run meets the attainment target, or the best-attaining one.
-    static func cheapest<T: Sendable>(_ settings: [T], target: Double, counter: ProgressCounter, run: @Sendable @escaping (T) -> SimulationResult) async -> (T, SimulationResult) {
-        var runs: [(T, SimulationResult)] = []
-        for s in settings {
-            runs.append((s, run(s)))
-            counter.tick()
+    /// A cheap lower bound on any policy's cost on a configuration: at least one replica for the
+    /// whole trace, and at least the compute every request needs at the replica's peak rate.
+    static func lowerBound(_ r: ReplicaModel, _ requests: [TraceRequest], _ duration: Double) -> Double {
+        let peak = max(r.gpu.bf16TFLOPS, r.gpu.fp8TFLOPS ?? 0) * 1e12  // the fastest the GPU can go, so the bound holds
+        let perToken = 2 * r.model.parameters / (Double(r.tensorParallel) * peak)
+        let work = requests.reduce(0.0) { $0 + Double($1.inputTokens + $1.outputTokens) } * perToken
+        let price = r.gpu.pricePerHour * Double(r.tensorParallel)
+        return max(duration, work) / 3600 * price
+    }
+
+    static func tunedHPA(_ s: SimulationSetup, coldStart: Double, target: Double, counter: ProgressCounter) -> (Double, SimulationResult) {
+        tunedLargest(concurrencyTargets, target: target, counter: counter) { t in
+            simulate(s, policy: HPAPolicy(targetInFlightPerReplica: t, maxReplicas: s.maxReplicas, coldStartSeconds: coldStart))
         }
-        let meeting = runs.filter { $0.1.sloAttainment >= target }
-        if let best = meeting.min(by: { $0.1.gpuHours < $1.1.gpuHours }) { return best }
-        return runs.max { $0.1.sloAttainment < $1.1.sloAttainment }!
+    }
+
+    /// The oracle's capacity per replica: the largest (fewest replicas) that still meets the
+    /// target, from the compute bound downwards in 6 % steps.
+    static func tunedOracle(_ s: SimulationSetup, requests: [TraceRequest], coldStart: Double, target: Double, counter: ProgressCounter) -> (Double, SimulationResult) {
+        let load = loadProfile(requests, attainment: target)
+        let top = s.replica.rateUpperBound(for: load)
+        let capacities = (0..<80).map { top * pow(1.06, -Double($0)) }.reversed()
+        return tunedLargest(Array(capacities), target: target, counter: counter) { c in
+            simulate(s, policy: OraclePolicy(requests: requests, capacityPerReplica: c, maxReplicas: s.maxReplicas, coldStartSeconds: coldStart))
+        }
+    }
+
+    /// The largest setting (fewest replicas) whose run meets the target, by bisection over
+    /// settings in increasing order: attainment falls as the setting grows. Returns the cheapest
+    /// meeting run seen, or the best-attaining one when none meets the target.
+    static func tunedLargest<T: Sendable>(_ settings: [T], target: Double, counter: ProgressCounter, run: (T) -> SimulationResult) -> (T, SimulationResult) {
+        var seen: [(T, SimulationResult)] = []
+        func attempt(_ i: Int) -> Bool {
+            let r = run(settings[i])
+            counter.tick()
+            seen.append((settings[i], r))
+            return r.sloAttainment >= target
+        }
+        if attempt(0) {
+            var lo = 0, hi = settings.count - 1
+            if attempt(hi) { lo = hi }
+            while hi - lo > 1 {
+                let mid = (lo + hi) / 2
+                if attempt(mid) { lo = mid } else { hi = mid }
+            }
+        }
+        let meeting = seen.filter { $0.1.sloAttainment >= target }
+        if let best = meeting.min(by: { $0.1.costDollars < $1.1.costDollars }) { return best }
+        return seen.max { $0.1.sloAttainment < $1.1.sloAttainment }!
     }
 
     /// The smallest n in `range` whose run meets the target (attainment grows with n), by bisection.
-    static func smallest(_ range: ClosedRange<Int>, target: Double, counter: ProgressCounter, run: @Sendable @escaping (Int) -> SimulationResult) async -> (Int, SimulationResult) {
+    static func smallest(_ range: ClosedRange<Int>, target: Double, counter: ProgressCounter, run: (Int) -> SimulationResult) -> (Int, SimulationResult) {
         var lo = range.lowerBound, hi = range.upperBound
         var best = (hi, run(hi))
         counter.tick()
@@ -161,6 +302,17 @@ public struct Evaluation: Sendable {
 public struct SimulationError: Error, CustomStringConvertible, Sendable {
     public var message: String
     public var description: String { message }
+}
+
+/// The cheapest tuned costs found so far, shared by the per-configuration tasks for pruning.
+final class BestSoFar: @unchecked Sendable {
+    private let lock = NSLock()
+    private var hpaCost = Double.infinity
+    private var oracleCost = Double.infinity
+    var hpa: Double { lock.withLock { hpaCost } }
+    var oracle: Double { lock.withLock { oracleCost } }
+    func offer(hpa c: Double) { lock.withLock { hpaCost = min(hpaCost, c) } }
+    func offer(oracle c: Double) { lock.withLock { oracleCost = min(oracleCost, c) } }
 }
 
 /// Counts finished simulations for the progress line.

@@ -28,6 +28,9 @@ final class SimReplica {
     private var completions = MinHeap()
     private(set) var running = 0
     private(set) var steps = 0
+    /// Seconds spent executing steps (prefill or decode): the engine's busy time, what
+    /// `nvidia-smi` reports as utilisation when divided by wall time.
+    private(set) var busySeconds = 0.0
     /// The step each decoding request's completion falls on, for callers that stream tokens.
     private(set) var completionStep: [Int: Int] = [:]
     /// Whether to keep `completionStep` (live serving); batch simulation does without it.
@@ -84,6 +87,7 @@ final class SimReplica {
             // Stop early at the next step boundary if queued requests could be admitted then.
             let n = queued > 0 && canAdmitNext(requests) ? 1 : min(toCompletion, toTime)
             clock += Double(n) * dt
+            busySeconds += Double(n) * dt
             steps += n
             context += Double(n * running)
             finishCompleted(requests, &records)
@@ -129,7 +133,9 @@ final class SimReplica {
         }
         let chunk = Double(prefillChunk - budget)
         let decode = running > 0 ? model.decodeStepSeconds(batch: Double(running), context: context / Double(running)) : 0
-        clock += max(decode, model.prefillSeconds(tokens: chunk + Double(running)))
+        let stepTime = max(decode, model.prefillSeconds(tokens: chunk + Double(running)))
+        clock += stepTime
+        busySeconds += stepTime
         steps += 1
         context += Double(running)
         for i in done {

@@ -17,7 +17,7 @@ public enum SVGChart {
         var s = """
             <svg xmlns="http://www.w3.org/2000/svg" width="\(Int(w))" height="\(Int(h))" viewBox="0 0 \(Int(w)) \(Int(h))" font-family="sans-serif" font-size="12">
             <rect width="100%" height="100%" fill="white"/>
-            <text x="\(Int(w / 2))" y="24" text-anchor="middle" font-size="16">\(escape(title)): load and replicas per policy (\(report.gpuType)×\(report.tensorParallel))</text>
+            <text x="\(Int(w / 2))" y="24" text-anchor="middle" font-size="16">\(escape(title)): load and replicas per policy (cost in dollars at the SLO)</text>
 
             """
         // Axes and ticks.
@@ -50,11 +50,11 @@ public enum SVGChart {
         }
         // Legend.
         var ly = top + 8
-        s += "<rect x=\"\(left + 10)\" y=\"\(ly - 4)\" width=\"220\" height=\"\(Double(report.results.count + 1) * 16 + 8)\" fill=\"white\" stroke=\"#ccc\"/>\n"
+        s += "<rect x=\"\(left + 10)\" y=\"\(ly - 4)\" width=\"380\" height=\"\(Double(report.results.count + 1) * 16 + 8)\" fill=\"white\" stroke=\"#ccc\"/>\n"
         s += "<line x1=\"\(left + 18)\" y1=\"\(ly + 6)\" x2=\"\(left + 40)\" y2=\"\(ly + 6)\" stroke=\"#bbb\" stroke-width=\"4\"/><text x=\"\(left + 46)\" y=\"\(ly + 10)\">load (right axis)</text>\n"
         for (i, r) in report.results.enumerated() {
             ly += 16
-            s += "<line x1=\"\(left + 18)\" y1=\"\(ly + 6)\" x2=\"\(left + 40)\" y2=\"\(ly + 6)\" stroke=\"\(colors[i % colors.count])\" stroke-width=\"2\"/><text x=\"\(left + 46)\" y=\"\(ly + 10)\">\(escape(r.policy)): \(String(format: "%.1f", r.gpuHours)) GPU-h, \(String(format: "%.1f", r.sloAttainment * 100))% SLO</text>\n"
+            s += "<line x1=\"\(left + 18)\" y1=\"\(ly + 6)\" x2=\"\(left + 40)\" y2=\"\(ly + 6)\" stroke=\"\(colors[i % colors.count])\" stroke-width=\"2\"/><text x=\"\(left + 46)\" y=\"\(ly + 10)\">\(escape(r.policy)) on \(escape(r.gpuType))×\(r.tensorParallel): $\(String(format: "%.2f", r.costDollars)), \(String(format: "%.1f", r.gpuHours)) GPU-h, \(String(format: "%.1f", r.sloAttainment * 100))% SLO</text>\n"
         }
         if ReportFormatter.isAzure(title) {
             s += "<text x=\"\(left)\" y=\"\(h - 4)\" font-size=\"10\" fill=\"#555\">\(escape(ReportFormatter.attribution))</text>\n"

@@ -58,6 +58,9 @@ public struct TimelinePoint: Sendable, Hashable, Codable {
 
 public struct SimulationResult: Sendable {
     public var policy: String
+    /// The configuration every replica of the run used.
+    public var gpuType: String
+    public var tensorParallel: Int
     public var gpuHours: Double
     public var costDollars: Double
     public var sloAttainment: Double
@@ -65,6 +68,9 @@ public struct SimulationResult: Sendable {
     public var ttftP95Ms: Double
     public var ttftP99Ms: Double
     public var itlP95Ms: Double
+    /// Busy share of billed GPU time: the time replicas spent executing prefill or decode
+    /// steps over the time they were billed (cold start and idle time included). This is the
+    /// definition behind utilisation figures everywhere in llmops.
     public var meanUtilization: Double
     public var scaleEvents: Int
     public var rejected: Int
@@ -98,8 +104,6 @@ public func simulate<P: SimulatedPolicy>(_ setup: SimulationSetup, updating poli
     var arrivalsInTick = 0
     var tokensInTick = 0
     var minuteArrivals: [Int] = []
-    var busyReplicaSeconds = 0.0  // KV-occupancy-weighted ready replica-time, for utilisation
-    var readyReplicaSeconds = 0.0
 
     func addReplica(at t: Double, coldStart: Double) {
         replicas.append(SimReplica(id: nextID, model: setup.replica, createdAt: t, readyAt: t + coldStart))
@@ -135,17 +139,11 @@ public func simulate<P: SimulatedPolicy>(_ setup: SimulationSetup, updating poli
         }
     }
 
-    var lastTick = 0.0
     func tick(_ t: Double) {
         advanceAll(to: t)
         dispatchPending()
         let act = active()
         let ready = act.filter(\.isReady)
-        // Utilisation: KV-cache occupancy of ready replicas, averaged over time.
-        let dt = t - lastTick
-        readyReplicaSeconds += Double(ready.count) * dt
-        busyReplicaSeconds += ready.reduce(0) { $0 + $1.kvUtilization } * dt
-        lastTick = t
         while ttftScan < firstTokenTimes.count && firstTokenTimes[ttftScan].0 < t - 60 { ttftScan += 1 }
         let recent = firstTokenTimes[ttftScan...].map(\.1).sorted()
         awaitingFinish.removeAll { i in
@@ -253,13 +251,13 @@ public func simulate<P: SimulatedPolicy>(_ setup: SimulationSetup, updating poli
     ttfts.sort()
     itls.sort()
     func q(_ xs: [Double], _ p: Double) -> Double { xs.isEmpty ? .nan : xs[min(xs.count - 1, Int(Double(xs.count) * p))] * 1000 }
-    let gpuSeconds = replicas.reduce(0.0) { acc, r in
-        acc + max(0, (r.terminatedAt ?? finishTime) - max(r.createdAt, 0)) * Double(setup.replica.tensorParallel)
-    }
+    let billedSeconds = replicas.reduce(0.0) { acc, r in acc + max(0, (r.terminatedAt ?? finishTime) - max(r.createdAt, 0)) }
+    let gpuSeconds = billedSeconds * Double(setup.replica.tensorParallel)
+    let busySeconds = replicas.reduce(0.0) { $0 + $1.busySeconds }
     return SimulationResult(
-        policy: policy.name, gpuHours: gpuSeconds / 3600, costDollars: gpuSeconds / 3600 * setup.replica.gpu.pricePerHour,
+        policy: policy.name, gpuType: setup.replica.gpu.name, tensorParallel: setup.replica.tensorParallel, gpuHours: gpuSeconds / 3600, costDollars: gpuSeconds / 3600 * setup.replica.gpu.pricePerHour,
         sloAttainment: requests.isEmpty ? 1 : Double(met) / Double(requests.count), ttftP50Ms: q(ttfts, 0.5), ttftP95Ms: q(ttfts, 0.95),
         ttftP99Ms: q(ttfts, 0.99), itlP95Ms: q(itls, 0.95),
-        meanUtilization: readyReplicaSeconds > 0 ? busyReplicaSeconds / readyReplicaSeconds : 0, scaleEvents: scaleEvents, rejected: rejected,
+        meanUtilization: billedSeconds > 0 ? min(1, busySeconds / billedSeconds) : 0, scaleEvents: scaleEvents, rejected: rejected,
         timeline: timeline, observations: observations)
 }

@@ -8,6 +8,6 @@ struct LLMOps: AsyncParsableCommand {
         commandName: "llmops",
         abstract: "Run LLM inference fleets on Kubernetes at the lowest cost that meets their latency SLOs.",
         version: "0.1.0",
-        subcommands: [UpCommand.self, OperatorCommand.self, LoadCommand.self, CRDsCommand.self, ValidateCommand.self, PlanCommand.self, SimulateCommand.self]
+        subcommands: [UpCommand.self, OperatorCommand.self, LoadCommand.self, CRDsCommand.self, ValidateCommand.self, PlanCommand.self, SimulateCommand.self, TraceCommand.self]
     )
 }

@@ -10,17 +10,21 @@ struct SimulateCommand: AsyncParsableCommand {
         commandName: "simulate",
         abstract: "Replay a request trace against scaling policies and compare cost and SLO attainment.",
         discussion: """
-            The optimization core first picks the GPU type and tensor-parallel degree for the \
-            trace's load; every policy then runs on that configuration in a discrete-event \
-            simulation of vLLM-like replicas. hpa, kpa, static-peak and oracle are each tuned to \
-            their cheapest setting that meets the attainment target; llmops runs with its defaults.
+            Everything is compared in dollars at the SLO, in a discrete-event simulation of \
+            vLLM-like replicas. llmops runs untuned on the configuration (GPU type and \
+            tensor-parallel degree) the optimization core picks for the trace's load. hpa-default \
+            is a tuned HPA on the configuration users pick without llmops (the largest allowed \
+            GPU, smallest TP that fits). Every allowed configuration is tried with a tuned HPA; \
+            hpa, kpa and static-peak run tuned on the cheapest one. The oracle knows the next \
+            minute's arrivals, starts replicas in the physical minimum time and runs on every \
+            configuration: it is a lower bound.
             """
     )
 
     @Option(help: "Trace file: Azure CSV (TIMESTAMP,ContextTokens,GeneratedTokens) or JSON lines (timestamp ms, input_length, output_length).")
     var trace: String
 
-    @Option(help: "Comma-separated policies: static-peak, hpa, kpa, llmops, oracle.")
+    @Option(help: "Comma-separated policies: static-peak, hpa-default, hpa, kpa, llmops, oracle.")
     var policies = Evaluation.allPolicies.joined(separator: ",")
 
     @Option(name: .customLong("gpu-types"), help: "GPU types the core may choose from.")
@@ -38,11 +42,20 @@ struct SimulateCommand: AsyncParsableCommand {
     @Option(name: .customLong("itl-ms"), help: "Inter-token latency objective (per request) in milliseconds.")
     var itlMs = 100.0
 
+    @Option(name: .customLong("rate-scale"), help: "Multiply the load by superposing this many time-shifted copies of the trace (fractions keep a random share of one more copy).")
+    var rateScale = 1.0
+
+    @Option(name: .customLong("max-model-len"), help: "Context length the engine serves (vLLM's --max-model-len); default: the trace's longest request rounded up to a power of two, at least 8192.")
+    var maxModelLen: Int?
+
     @Option(help: "Fraction of requests that must meet both objectives.")
     var attainment = 0.99
 
     @Option(name: .customLong("max-replicas"), help: "Upper bound on replicas for every policy.")
     var maxReplicas = 64
+
+    @Flag(help: "Also compare the capacity model's SLO capacity per replica with the simulator's, for every allowed configuration.")
+    var calibrate = false
 
     @Option(help: "Write the results as JSON to this file.")
     var json: String?
@@ -56,6 +69,8 @@ struct SimulateCommand: AsyncParsableCommand {
         guard parameters != nil else { throw ValidationError("--model must be a number with an M, B or T suffix, e.g. 8B") }
         guard [0.5, 1, 2, 4].contains(bytesPerParameter) else { throw ValidationError("--bytes-per-parameter must be 0.5, 1, 2 or 4") }
         guard maxReplicas >= 1 else { throw ValidationError("--max-replicas must be at least 1") }
+        guard rateScale.isFinite, rateScale > 0, rateScale <= 1000 else { throw ValidationError("--rate-scale must be a number in (0, 1000], e.g. 20") }
+        if let maxModelLen, !(256...1_048_576).contains(maxModelLen) { throw ValidationError("--max-model-len must be between 256 and 1048576 tokens") }
         for g in gpuTypeList where GPUCatalog.standard[g] == nil {
             throw ValidationError("unknown GPU type \(g); known: \(GPUCatalog.standard.names.joined(separator: ", "))")
         }
@@ -65,16 +80,21 @@ struct SimulateCommand: AsyncParsableCommand {
 
     var parameters: Double? { ModelSpec.parseParameterCount(model) }
 
+    static func format(_ x: Double) -> String { x == x.rounded() ? String(Int(x)) : String(x) }
+
     func run() async throws {
-        let requests: [TraceRequest]
+        var requests: [TraceRequest]
         do {
             requests = try TraceReader.read(path: trace)
         } catch {
             printError("simulate: \(trace): \(error)")
             throw ExitCode(2)
         }
+        requests = RateScaling.superpose(requests, factor: rateScale)
+        let longest = requests.map { $0.inputTokens + $0.outputTokens }.max() ?? 0
+        let context = maxModelLen ?? max(8192, 1 << Int(log2(Double(max(longest, 1)) - 1e-9).rounded(.up)))
         let options = Evaluation.Options(
-            model: ModelProfile.estimated(parameters: parameters!, bytesPerParameter: bytesPerParameter, contextLength: 8192),
+            model: ModelProfile.estimated(parameters: parameters!, bytesPerParameter: bytesPerParameter, contextLength: context),
             slo: LatencySLO(ttftSeconds: ttftMs / 1000, itlSeconds: itlMs / 1000, attainment: attainment), gpuTypes: gpuTypeList,
             policies: policies.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }, maxReplicas: maxReplicas)
         let progress = Progress()
@@ -87,9 +107,15 @@ struct SimulateCommand: AsyncParsableCommand {
             throw ExitCode(1)
         }
         progress.finish()
-        print(ReportFormatter.table(report, trace: trace, requests: requests.count))
+        var calibration: [Calibration.Row] = []
+        if calibrate {
+            calibration = await Calibration.table(Evaluation.configurations(options), lengths: requests, slo: options.slo)
+        }
+        let label = rateScale == 1 ? trace : "\(trace) ×\(Self.format(rateScale))"
+        print(ReportFormatter.table(report, trace: label, requests: requests.count))
+        if calibrate { print(ReportFormatter.calibrationTable(calibration)) }
         if let json {
-            try ReportFormatter.json(report, trace: trace).write(toFile: json, atomically: true, encoding: .utf8)
+            try ReportFormatter.json(report, trace: label, requests: requests.count, calibration: calibration).write(toFile: json, atomically: true, encoding: .utf8)
             print("wrote \(json)")
         }
         if let svg {

@@ -11,8 +11,18 @@ public struct LoadProfile: Sendable, Hashable {
     /// A high quantile of prompt length (at the SLO's attainment level), which sets the tail
     /// of prefill time.
     public var inputTailTokens: Double
+    /// Output lengths of equally likely strata of requests (e.g. the midpoints of 20 quantile
+    /// bands), for the per-request ITL tail: short answers have few decode steps, so one long
+    /// prompt prefilled beside them moves their average a lot. Empty: assume an exponential
+    /// distribution with the mean output length.
+    public var outputStrata: [Double]
+    /// Prompt lengths of equally likely strata, likewise; empty: exponential with the mean.
+    public var inputStrata: [Double]
 
-    public init(requestsPerSecond: Double, meanInputTokens: Double, meanOutputTokens: Double, inputCV: Double = 1, inputTailTokens: Double? = nil) {
+    public init(
+        requestsPerSecond: Double, meanInputTokens: Double, meanOutputTokens: Double, inputCV: Double = 1, inputTailTokens: Double? = nil,
+        inputStrata: [Double] = [], outputStrata: [Double] = []
+    ) {
         self.requestsPerSecond = requestsPerSecond
         self.meanInputTokens = meanInputTokens
         self.meanOutputTokens = meanOutputTokens
@@ -20,6 +30,25 @@ public struct LoadProfile: Sendable, Hashable {
         // Without a measured tail, assume an exponential-like tail: the 99th percentile of an
         // exponential distribution is ln(100) ≈ 4.6 × its mean.
         self.inputTailTokens = inputTailTokens ?? meanInputTokens * 4.6
+        self.inputStrata = inputStrata
+        self.outputStrata = outputStrata
+    }
+
+    public var outputLengthStrata: [Double] { outputStrata.isEmpty ? Self.exponentialStrata(mean: meanOutputTokens) : outputStrata }
+    public var inputLengthStrata: [Double] { inputStrata.isEmpty ? Self.exponentialStrata(mean: meanInputTokens) : inputStrata }
+
+    static let strataCount = 20
+
+    /// Midpoint quantiles of 20 equal-probability bands of an exponential distribution.
+    static func exponentialStrata(mean: Double) -> [Double] {
+        (0..<strataCount).map { k in max(1, -mean * log(1 - (Double(k) + 0.5) / Double(strataCount))) }
+    }
+
+    /// Strata from observed lengths (any order): the midpoint of each of 20 quantile bands.
+    public static func strata(of lengths: [Double]) -> [Double] {
+        guard !lengths.isEmpty else { return [] }
+        let sorted = lengths.sorted()
+        return (0..<strataCount).map { k in sorted[min(sorted.count - 1, Int((Double(k) + 0.5) / Double(strataCount) * Double(sorted.count)))] }
     }
 
     public func validate() -> CoreError? {
@@ -31,6 +60,10 @@ public struct LoadProfile: Sendable, Hashable {
         if !(inputCV.isFinite && inputCV >= 0) { return .invalidInput(field: "load.inputCV", reason: "must be a non-negative number") }
         if !(inputTailTokens.isFinite && inputTailTokens >= meanInputTokens * 0.5) {
             return .invalidInput(field: "load.inputTailTokens", reason: "must be a finite quantile near or above the mean")
+        }
+        for (field, strata) in [("load.inputStrata", inputStrata), ("load.outputStrata", outputStrata)]
+        where strata.contains(where: { !($0.isFinite && $0 >= 1) }) {
+            return .invalidInput(field: field, reason: "every length must be a finite number of at least 1 token")
         }
         return nil
     }
@@ -91,6 +124,9 @@ public struct ReplicaPerformance: Sendable, Hashable {
     public var itlQuantileSeconds: Double
     public var ttftMeanSeconds: Double
     public var itlMeanSeconds: Double
+    /// Share of requests whose time per output token exceeds the target passed to
+    /// `performance(at:quantile:itlTarget:)` (0 when no target was given).
+    public var itlMissShare: Double
     public var stable: Bool
 }
 
@@ -192,8 +228,9 @@ public struct ReplicaModel: Sendable, Hashable {
         return max(computeTime, memoryTime) + communicationSeconds(tokens: n)
     }
 
-    /// Predicted behaviour at `load` with quantile `q` for the tails.
-    public func performance(at load: LoadProfile, quantile q: Double) -> ReplicaPerformance {
+    /// Predicted behaviour at `load` with quantile `q` for the tails and, when `itlTarget` is
+    /// given, the share of requests that miss it.
+    public func performance(at load: LoadProfile, quantile q: Double, itlTarget: Double? = nil) -> ReplicaPerformance {
         let lambda = load.requestsPerSecond
         let inMean = load.meanInputTokens, outMean = load.meanOutputTokens
         // Mean KV occupancy of a decoding sequence: the prompt plus half its output.
@@ -201,8 +238,12 @@ public struct ReplicaModel: Sendable, Hashable {
         let maxConcurrency = kvCacheTokens / context
         let prefillMean = prefillSeconds(tokens: inMean)
         let rhoPrefill = lambda * prefillMean
-        let chunk = efficiency.prefillChunkTokens
-        let chunksPerSecond = lambda * inMean / chunk
+        // A prompt takes ceil(I / C) chunk steps; for exponential-like prompt lengths
+        // E[ceil(I/C)] = Σ_k P(I > kC) = 1 / (1 − exp(−C/μ)). Those steps come in a run, and
+        // the last one is partial, so the mean chunk is μ / E[ceil(I/C)] tokens.
+        let chunksPerPrompt = 1 / (1 - exp(-efficiency.prefillChunkTokens / inMean))
+        let chunk = inMean / chunksPerPrompt
+        let chunksPerSecond = lambda * chunksPerPrompt
 
         // Chunked prefill: a share φ of steps also carries a prompt chunk and takes
         // t_mixed = max(t_step, t_prefill(chunk + N)). With r chunks per second and mean step
@@ -256,13 +297,86 @@ public struct ReplicaModel: Sendable, Hashable {
         let z = Normal.quantile(q)
         let phiQuantile = min(1, timing.phi + z * (timing.phi * (1 - timing.phi) / max(1, outMean - 1)).squareRoot())
         let itlQuantile = stable ? efficiency.tpotTailFactor * timing.step + phiQuantile * (timing.mixed - timing.step) : .infinity
+        var itlMiss = 0.0
+        if let itlTarget {
+            // Prompts queued when a request's decode starts: those that arrived during its own
+            // wait and prefill (what an M/G/1 departure leaves behind).
+            let queuedAtStart = lambda * (waitMean + prefillMean)
+            itlMiss = stable ? itlMissShare(target: itlTarget, load: load, running: n, step: timing.step, queuedAtStart: queuedAtStart, prefillBusy: rhoPrefill) : 1
+        }
         return ReplicaPerformance(
             requestsPerSecond: lambda, concurrency: n, utilization: stable ? rho : max(rho, 1),
             ttftQuantileSeconds: waitQuantile + prefillSeconds(tokens: load.inputTailTokens) + step,
             itlQuantileSeconds: itlQuantile,
             ttftMeanSeconds: waitMean + prefillMean + step,
             itlMeanSeconds: itlMean,
+            itlMissShare: itlMiss,
             stable: stable)
+    }
+
+    /// Share of requests whose time per output token exceeds `target`.
+    ///
+    /// A request with O output tokens decodes for n = O − 1 steps. Every prompt prefilled
+    /// while it decodes slows some of those steps: its chunks run beside the decode batch, each
+    /// taking t_prefill(chunk + N) instead of t_step. The request misses when
+    /// tail·t_step·n + Σ extra(prompts met) > target·n. Prompts met are those queued when its
+    /// decode starts (the arrivals during its own wait and prefill, Q₀) and those arriving
+    /// while it decodes; every prompt met lengthens the window and lets more arrive, so their
+    /// mean is M = (Q₀ + λ·n·t_step) / (1 − ρ_p), taken as Poisson. One or two prompts are summed exactly over the prompt-length
+    /// strata, more by a normal approximation. Averaged over the output-length strata, so
+    /// short answers weigh in as they do in the attainment count; one long prompt, not many
+    /// short ones, is what makes them miss.
+    func itlMissShare(target: Double, load: LoadProfile, running: Double, step: Double, queuedAtStart: Double, prefillBusy: Double) -> Double {
+        let chunk = efficiency.prefillChunkTokens
+        // Extra seconds one prompt of each stratum adds to the steps it shares.
+        let extras: [Double] = load.inputLengthStrata.map { tokens in
+            var left = tokens, extra = 0.0
+            while left > 0 {
+                let c = min(chunk, left)
+                extra += max(0, prefillSeconds(tokens: c + running) - step)
+                left -= c
+            }
+            return extra
+        }
+        let m = Double(extras.count)
+        let mean = extras.reduce(0, +) / m
+        let sd = (extras.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / m).squareRoot()
+        let sortedExtras = extras.sorted()
+        let base = efficiency.tpotTailFactor * step
+        var miss = 0.0
+        let outputs = load.outputLengthStrata
+        for o in outputs {
+            let n = (o - 1).rounded()
+            guard n >= 1 else { continue }  // one token: no inter-token latency
+            let budget = (target - base) * n
+            guard budget > 0 else {
+                miss += 1
+                continue
+            }
+            let a = (queuedAtStart + load.requestsPerSecond * n * step) / max(1e-3, 1 - prefillBusy)
+            // P(fine) = Σ_k Poisson(k; a) · P(extras of k prompts fit the budget).
+            var fine = 0.0
+            var poisson = exp(-a)
+            let kMax = Int(a + 8 * a.squareRoot() + 8)
+            for k in 0...kMax {
+                if k > 0 { poisson *= a / Double(k) }
+                let fits: Double
+                switch k {
+                case 0: fits = 1
+                case 1: fits = Double(sortedExtras.prefix { $0 <= budget }.count) / m
+                case 2:
+                    var count = 0
+                    for x in sortedExtras { count += sortedExtras.prefix { x + $0 <= budget }.count }
+                    fits = Double(count) / (m * m)
+                default:
+                    let kk = Double(k)
+                    fits = sd > 0 ? 1 - Normal.survival((budget - kk * mean) / (kk.squareRoot() * sd)) : (kk * mean <= budget ? 1 : 0)
+                }
+                fine += poisson * fits
+            }
+            miss += max(0, 1 - fine)
+        }
+        return miss / Double(outputs.count)
     }
 
     /// An upper bound on `maxRate` that costs two roofline evaluations: compute saturates at
@@ -281,8 +395,9 @@ public struct ReplicaModel: Sendable, Hashable {
         func meets(_ rate: Double) -> Bool {
             var l = load
             l.requestsPerSecond = rate
-            let p = performance(at: l, quantile: slo.attainment)
-            return p.stable && p.ttftQuantileSeconds <= slo.ttftSeconds && p.itlQuantileSeconds <= slo.itlSeconds
+            let p = performance(at: l, quantile: slo.attainment, itlTarget: slo.itlSeconds)
+            // TTFT at its quantile, and ITL misses within the same budget of misses.
+            return p.stable && p.ttftQuantileSeconds <= slo.ttftSeconds && p.itlMissShare <= 1 - slo.attainment
         }
         guard meets(1e-9) else { return 0 }
         // Upper bound: prefill alone saturates the GPU at 1/t_prefill requests per second.

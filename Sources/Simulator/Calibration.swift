@@ -1,0 +1,70 @@
+import Foundation
+import LLMOpsCore
+
+/// The capacity model against its digital twin: for one configuration, the highest steady
+/// request rate one replica serves within the SLO as the core predicts it (`maxRate`) and as
+/// the simulator measures it (Poisson arrivals at a fixed rate, lengths resampled from a trace,
+/// one replica, bisection on the rate).
+public enum Calibration {
+    public struct Row: Sendable {
+        public var configuration: Evaluation.Configuration
+        public var modelRate: Double
+        public var simulatedRate: Double
+        /// model / simulator − 1: positive means the model promises more than a replica delivers.
+        public var error: Double { simulatedRate > 0 ? modelRate / simulatedRate - 1 : (modelRate > 0 ? .infinity : 0) }
+    }
+
+    /// Lengths from `sample`, Poisson arrivals at `rate` for `duration` seconds. Deterministic.
+    public static func steadyTrace(lengths sample: [TraceRequest], rate: Double, duration: Double, seed: UInt64) -> [TraceRequest] {
+        var g = SeededGenerator(seed: seed)
+        var t = 0.0
+        var out: [TraceRequest] = []
+        while true {
+            t += Random.exponential(&g, mean: 1 / rate)
+            if t >= duration { break }
+            let r = sample[Int(Random.uniform(&g) * Double(sample.count))]
+            out.append(TraceRequest(arrival: t, inputTokens: r.inputTokens, outputTokens: r.outputTokens))
+        }
+        return out
+    }
+
+    /// The simulator's steady-state SLO capacity of one replica for the trace's request mix.
+    public static func simulatedRate(_ replica: ReplicaModel, lengths: [TraceRequest], slo: LatencySLO, duration: Double = 1800, seed: UInt64 = 7) -> Double {
+        func meets(_ rate: Double) -> Bool {
+            let trace = steadyTrace(lengths: lengths, rate: rate, duration: duration, seed: seed)
+            guard !trace.isEmpty else { return true }
+            let r = simulate(SimulationSetup(requests: trace, replica: replica, slo: slo, maxReplicas: 1), policy: StaticPolicy(replicas: 1))
+            return r.sloAttainment >= slo.attainment
+        }
+        let load = Evaluation.loadProfile(lengths, attainment: slo.attainment)
+        var hi = replica.rateUpperBound(for: load) * 1.05
+        var lo = 0.0
+        // At least tens of requests per run, or the attainment of a run says nothing.
+        let floor = 50 / duration
+        guard meets(floor) else { return 0 }
+        lo = floor
+        if meets(hi) { return hi }
+        while hi - lo > 0.02 * hi {
+            let mid = (lo + hi) / 2
+            if meets(mid) { lo = mid } else { hi = mid }
+        }
+        return lo
+    }
+
+    /// Every configuration in `replicas`, model against simulator, in parallel.
+    public static func table(_ replicas: [ReplicaModel], lengths: [TraceRequest], slo: LatencySLO) async -> [Row] {
+        let load = Evaluation.loadProfile(lengths, attainment: slo.attainment)
+        return await withTaskGroup(of: Row.self) { tasks in
+            for r in replicas {
+                tasks.addTask {
+                    Row(
+                        configuration: .init(gpuType: r.gpu.name, tensorParallel: r.tensorParallel), modelRate: r.maxRate(for: load, slo: slo),
+                        simulatedRate: simulatedRate(r, lengths: lengths, slo: slo))
+                }
+            }
+            var rows: [Row] = []
+            for await row in tasks { rows.append(row) }
+            return rows.sorted { $0.configuration.description < $1.configuration.description }
+        }
+    }
+}

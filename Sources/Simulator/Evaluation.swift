@@ -82,11 +82,17 @@ public struct Evaluation: Sendable {
         let inputs = requests.map { Double($0.inputTokens) }.sorted()
         let sd = (inputs.reduce(0) { $0 + ($1 - meanIn) * ($1 - meanIn) } / Double(inputs.count)).squareRoot()
         let tail = inputs[min(inputs.count - 1, Int(Double(inputs.count) * attainment))]
-        return LoadProfile(
+        // Per-minute rates, for how the load moves (the optimizer's expected cost).
+        var perMinute = Array(repeating: 0.0, count: Int(duration / 60) + 1)
+        for r in requests { perMinute[min(perMinute.count - 1, Int(r.arrival / 60))] += 1 / 60 }
+        if duration.truncatingRemainder(dividingBy: 60) < 30, perMinute.count > 1 { perMinute.removeLast() }  // a partial last minute
+        var profile = LoadProfile(
             requestsPerSecond: Double(requests.count) / duration, meanInputTokens: max(1, meanIn), meanOutputTokens: max(1, meanOut),
             inputCV: meanIn > 0 ? sd / meanIn : 0, inputTailTokens: max(tail, meanIn),
             inputStrata: LoadProfile.strata(of: requests.map { Double($0.inputTokens) }),
             outputStrata: LoadProfile.strata(of: requests.map { Double($0.outputTokens) }))
+        profile.rateStrata = perMinute.count >= 5 ? LoadProfile.strata(of: perMinute) : []
+        return profile
     }
 
     /// Every allowed GPU type × TP degree whose replica fits the model.

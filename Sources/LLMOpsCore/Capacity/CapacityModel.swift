@@ -18,6 +18,11 @@ public struct LoadProfile: Sendable, Hashable {
     public var outputStrata: [Double]
     /// Prompt lengths of equally likely strata, likewise; empty: exponential with the mean.
     public var inputStrata: [Double]
+    /// Request rates of equally likely stretches of time (e.g. per-minute rates in 20 quantile
+    /// bands): how the load moves around its mean. An autoscaled fleet pays for
+    /// ceil(rate / capacity) replicas at each moment, so a configuration with big replicas
+    /// wastes more of them when the load is small or moves. Empty: a constant load.
+    public var rateStrata: [Double] = []
 
     public init(
         requestsPerSecond: Double, meanInputTokens: Double, meanOutputTokens: Double, inputCV: Double = 1, inputTailTokens: Double? = nil,
@@ -64,6 +69,9 @@ public struct LoadProfile: Sendable, Hashable {
         for (field, strata) in [("load.inputStrata", inputStrata), ("load.outputStrata", outputStrata)]
         where strata.contains(where: { !($0.isFinite && $0 >= 1) }) {
             return .invalidInput(field: field, reason: "every length must be a finite number of at least 1 token")
+        }
+        if rateStrata.contains(where: { !($0.isFinite && $0 >= 0) }) {
+            return .invalidInput(field: "load.rateStrata", reason: "every rate must be a finite, non-negative number of requests per second")
         }
         return nil
     }

@@ -154,9 +154,11 @@ public enum ConfigurationOptimizer {
             plans += mixedPlans(request, options)
         }
         let cost: ([ReplicaGroup]) -> Double = { g in g.reduce(0) { $0 + $1.costPerHour } }
-        // Cheapest; ties go to fewer GPUs, then fewer groups (simpler to operate).
+        // Ranked by the expected hourly cost over the load's rate strata (the cost at the
+        // current rate when the load is constant); ties go to fewer GPUs, then fewer groups.
+        let score: ([ReplicaGroup]) -> Double = { g in expectedCost(g, request) }
         let ranked = plans.sorted {
-            let (a, b) = (cost($0), cost($1))
+            let (a, b) = (score($0), score($1))
             if abs(a - b) > 1e-9 { return a < b }
             let (ga, gb) = ($0.reduce(0) { $0 + $1.gpus }, $1.reduce(0) { $0 + $1.gpus })
             return ga != gb ? ga < gb : $0.count < $1.count
@@ -175,16 +177,21 @@ public enum ConfigurationOptimizer {
             candidates.append(
                 .init(
                     name: o.name, chosen: best.count == 1 && single == best, score: cost(single),
-                    note: "\(Fmt.num(o.rate, 2)) req/s per replica → \(single[0].replicas) replicas, \(Fmt.dollars(cost(single)))/h"))
+                    note: "\(Fmt.num(o.rate, 2)) req/s per replica → \(single[0].replicas) replicas, \(Fmt.dollars(cost(single)))/h"
+                        + (request.load.rateStrata.isEmpty ? "" : ", \(Fmt.dollars(score(single)))/h expected as the load moves")))
         }
         if best.count > 1 {
             candidates.append(.init(name: describe(best), chosen: true, score: bestCost, note: "mixed plan"))
         }
         candidates.sort { ($0.score ?? .infinity) < ($1.score ?? .infinity) }
         var reasons = ["cheapest of \(plans.count) plans that meet the SLO: \(Fmt.dollars(bestCost))/h"]
+        if !request.load.rateStrata.isEmpty {
+            reasons.append(
+                "ranked by expected cost as the load moves between \(Fmt.num(request.load.rateStrata.min() ?? 0, 2)) and \(Fmt.num(request.load.rateStrata.max() ?? 0, 2)) req/s: \(Fmt.dollars(score(best)))/h")
+        }
         if let runnerUp = ranked.dropFirst().first(where: { describe($0) != describe(best) }) {
-            let saving = cost(runnerUp) - bestCost
-            reasons.append("next best \(describe(runnerUp)) costs \(Fmt.dollars(cost(runnerUp)))/h (\(Fmt.dollars(saving))/h more)")
+            let saving = score(runnerUp) - score(best)
+            reasons.append("next best \(describe(runnerUp)) costs \(Fmt.dollars(score(runnerUp)))/h (\(Fmt.dollars(saving))/h more)")
         }
         if best.reduce(0, { $0 + $1.replicas }) == request.minReplicas, request.load.requestsPerSecond > 0 {
             reasons.append("replica count held at the minimum of \(request.minReplicas)")
@@ -192,6 +199,40 @@ public enum ConfigurationOptimizer {
         let explanation = Explanation(
             summary: "serve with \(describe(best)) at \(Fmt.dollars(bestCost))/h", inputs: inputs, candidates: candidates, reasons: reasons)
         return .success(ServingPlan(groups: best, explanation: explanation))
+    }
+
+    /// Hourly cost of a plan's shape averaged over the load's rate strata: each group's
+    /// replicas scale with the rate (whole replicas, at least the minimum in total). With no
+    /// strata, the plan's cost as it stands.
+    static func expectedCost(_ groups: [ReplicaGroup], _ request: OptimizerRequest) -> Double {
+        let strata = request.load.rateStrata
+        let lambda = request.load.requestsPerSecond
+        guard !strata.isEmpty, lambda > 0 else { return groups.reduce(0) { $0 + $1.costPerHour } }
+        var total = 0.0
+        for rate in strata {
+            var replicas = 0
+            var cost = 0.0
+            if groups.count == 1 {
+                let g = groups[0]
+                replicas = Int((rate / g.ratePerReplica - 1e-9).rounded(.up))
+                cost = Double(replicas) * g.pricePerReplicaHour
+            } else {
+                // A mix keeps its proportions: each group serves its share of the rate.
+                let capacity = groups.reduce(0) { $0 + Double($1.replicas) * $1.ratePerReplica }
+                for g in groups where g.replicas > 0 {
+                    let share = Double(g.replicas) * g.ratePerReplica / max(capacity, 1e-9)
+                    let n = Int((rate * share / g.ratePerReplica - 1e-9).rounded(.up))
+                    replicas += n
+                    cost += Double(n) * g.pricePerReplicaHour
+                }
+            }
+            if replicas < request.minReplicas {
+                let cheapest = groups.map(\.pricePerReplicaHour).min() ?? 0
+                cost += Double(request.minReplicas - replicas) * cheapest
+            }
+            total += cost
+        }
+        return total / Double(strata.count)
     }
 
     static func group(_ o: Option, _ n: Int) -> ReplicaGroup {

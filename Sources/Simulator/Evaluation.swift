@@ -74,8 +74,44 @@ public struct Evaluation: Sendable {
     /// Targets tried when tuning HPA (requests in flight per replica) and KPA (concurrency).
     static let concurrencyTargets: [Double] = [1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64, 96, 128, 192, 256]
 
-    /// The load statistics the optimizer sees for a trace (what the operator measures).
-    public static func loadProfile(_ requests: [TraceRequest], attainment: Double) -> LoadProfile {
+    /// The burst reserve of a trace (see `LoadProfile.burstFactor`): the smallest R such that
+    /// a fleet able to absorb R × the mean rate of the five minutes that ended `lead` seconds
+    /// ago (what a scaler could have had ready) leaves at most `missShare` of the requests
+    /// beyond it, counted per 10-second bucket. Counting requests, not time, matches how
+    /// attainment is counted: a rare burst that carries many requests needs a reserve, a rare
+    /// blip does not.
+    public static func burstFactor(_ requests: [TraceRequest], lead: Double, missShare: Double) -> Double {
+        guard let end = requests.last?.arrival, end > 600 else { return 1 }
+        var counts = Array(repeating: 0.0, count: Int(end / 10) + 1)
+        for r in requests { counts[Int(r.arrival / 10)] += 1 }
+        var prefix = [0.0]
+        for c in counts { prefix.append(prefix.last! + c) }
+        let lag = Int((lead / 10).rounded(.up))
+        // Per bucket: arrivals, and the base (requests per bucket) the fleet was sized on.
+        var buckets: [(count: Double, base: Double)] = []
+        for t in (30 + lag)..<counts.count {
+            let to = t - lag, from = to - 30
+            buckets.append((counts[t], (prefix[to] - prefix[from]) / 30))
+        }
+        let total = buckets.reduce(0) { $0 + $1.count }
+        guard total > 0 else { return 1 }
+        func excessShare(_ r: Double) -> Double { buckets.reduce(0) { $0 + max(0, $1.count - r * $1.base) } / total }
+        if excessShare(1) <= missShare { return 1 }
+        var lo = 1.0, hi = 2.0
+        while excessShare(hi) > missShare && hi < 1000 {
+            lo = hi
+            hi *= 2
+        }
+        while hi - lo > 0.01 * lo {
+            let mid = (lo + hi) / 2
+            if excessShare(mid) > missShare { lo = mid } else { hi = mid }
+        }
+        return hi
+    }
+
+    /// The load statistics the optimizer sees for a trace (what the operator measures); with a
+    /// `lead` (cold start plus a scaling period), also the burst reserve over that lead.
+    public static func loadProfile(_ requests: [TraceRequest], attainment: Double, lead: Double = 0) -> LoadProfile {
         let duration = max(requests.last!.arrival, 1)
         let meanIn = Double(requests.reduce(0) { $0 + $1.inputTokens }) / Double(requests.count)
         let meanOut = Double(requests.reduce(0) { $0 + $1.outputTokens }) / Double(requests.count)
@@ -92,6 +128,8 @@ public struct Evaluation: Sendable {
             inputStrata: LoadProfile.strata(of: requests.map { Double($0.inputTokens) }),
             outputStrata: LoadProfile.strata(of: requests.map { Double($0.outputTokens) }))
         profile.rateStrata = perMinute.count >= 5 ? LoadProfile.strata(of: perMinute) : []
+        // Half the SLO's miss budget may fall on bursts beyond the reserve.
+        if lead > 0 { profile.burstFactor = burstFactor(requests, lead: lead, missShare: (1 - attainment) / 2) }
         return profile
     }
 
@@ -120,7 +158,8 @@ public struct Evaluation: Sendable {
         for p in o.policies where !allPolicies.contains(p) {
             throw SimulationError(message: "unknown policy \(p); choose from \(allPolicies.joined(separator: ", "))")
         }
-        let load = loadProfile(requests, attainment: o.slo.attainment)
+        // The reserve for bursts is measured over the time a scale-up takes to serve.
+        let load = loadProfile(requests, attainment: o.slo.attainment, lead: coldStart(o.model, tp: 1) + 15)
         let request = OptimizerRequest(model: o.model, load: load, slo: o.slo, allowedGPUs: o.gpuTypes, headroom: 0.1)
         let plan: ServingPlan
         switch ConfigurationOptimizer.optimize(request, catalog: o.catalog) {
@@ -132,7 +171,15 @@ public struct Evaluation: Sendable {
         let chosen = ReplicaModel(model: o.model, gpu: o.catalog[group.gpuType]!, tensorParallel: group.tensorParallel)
         let target = o.slo.attainment
         let counter = ProgressCounter(report: progress)
-        func setup(_ r: ReplicaModel) -> SimulationSetup { SimulationSetup(requests: requests, replica: r, slo: o.slo, maxReplicas: o.maxReplicas) }
+        // Every run starts warm with the fleet the capacity model sizes for the first five
+        // minutes on its configuration, as a running service would be: starting every policy
+        // at one replica would measure a cold start of the whole fleet instead.
+        let opening = Double(requests.prefix { $0.arrival < 300 }.count) / min(300, max(requests.last!.arrival, 1))
+        func setup(_ r: ReplicaModel) -> SimulationSetup {
+            let rate = r.maxRate(for: load, slo: o.slo)
+            let warm = rate > 0 ? Int((opening / rate - 1e-9).rounded(.up)) : 1
+            return SimulationSetup(requests: requests, replica: r, slo: o.slo, maxReplicas: o.maxReplicas, initialReplicas: max(1, min(o.maxReplicas, warm)))
+        }
         func config(_ r: ReplicaModel) -> Configuration { Configuration(gpuType: r.gpu.name, tensorParallel: r.tensorParallel) }
 
         // Every configuration under a tuned HPA and the oracle, cheapest lower bound first, so
@@ -215,9 +262,15 @@ public struct Evaluation: Sendable {
                         setup(chosen),
                         policy: LLMOpsPolicy(
                             capacityPerReplica: group.ratePerReplica, maxReplicas: o.maxReplicas, coldStartSeconds: coldStart(o.model, tp: chosen.tensorParallel),
-                            ttftTargetSeconds: o.slo.ttftSeconds, itlTargetSeconds: o.slo.itlSeconds))
+                            ttftTargetSeconds: o.slo.ttftSeconds, itlTargetSeconds: o.slo.itlSeconds, burstFactor: load.burstFactor,
+                            burstCapacityPerReplica: chosen.rateUpperBound(for: load)))
                     counter.tick()
-                    return ("llmops", r, String(format: "capacityPerReplica=%.2f on \(config(chosen)) (the core's choice, untuned)", group.ratePerReplica))
+                    return (
+                        "llmops", r,
+                        String(
+                            format: "capacityPerReplica=%.2f, burst reserve %.2f× at up to %.1f req/s per replica on \(config(chosen)) (the core's choice, untuned)",
+                            group.ratePerReplica, load.burstFactor, chosen.rateUpperBound(for: load))
+                    )
                 }
             }
             for await (name, r, setting) in tasks { add(name, r, setting) }

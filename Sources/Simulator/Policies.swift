@@ -107,8 +107,19 @@ public struct LLMOpsPolicy: SimulatedPolicy {
     private var efficiency = EfficiencyEstimator()
 
     public var itlTargetSeconds: Double
+    /// The burst reserve measured on the traffic's history (`LoadProfile.burstFactor`), and
+    /// the rate one replica absorbs during a burst (its saturation throughput).
+    public var burstFactor: Double
+    public var burstCapacityPerReplica: Double?
+    /// Arrival rates of the last five minutes, one per tick, for the reserve's base rate.
+    private var recentRates: [Double] = []
 
-    public init(capacityPerReplica: Double, maxReplicas: Int, coldStartSeconds: Double, ttftTargetSeconds: Double, itlTargetSeconds: Double = .infinity) {
+    public init(
+        capacityPerReplica: Double, maxReplicas: Int, coldStartSeconds: Double, ttftTargetSeconds: Double, itlTargetSeconds: Double = .infinity,
+        burstFactor: Double = 1, burstCapacityPerReplica: Double? = nil
+    ) {
+        self.burstFactor = burstFactor
+        self.burstCapacityPerReplica = burstCapacityPerReplica
         self.capacityPerReplica = capacityPerReplica
         self.itlTargetSeconds = itlTargetSeconds
         self.coldStartSeconds = coldStartSeconds
@@ -118,6 +129,8 @@ public struct LLMOpsPolicy: SimulatedPolicy {
 
     public mutating func desiredReplicas(_ o: Observation) -> Int {
         forecaster.observe(o.rateLastTick)
+        recentRates.append(o.rateLastTick)
+        if recentRates.count > Int(300 / tickSeconds) { recentRates.removeFirst() }
         let ready = Double(max(o.readyReplicas, 1))
         let factor = efficiency.observe(
             ratePerReplica: o.rateLastMinute / ready, modelCapacity: capacityPerReplica, ttftP95: o.ttftP95LastMinute,
@@ -127,12 +140,15 @@ public struct LLMOpsPolicy: SimulatedPolicy {
         let forecast = (1...max(1, Int((lead / tickSeconds).rounded(.up)))).compactMap { k in
             forecaster.forecast(steps: k).map { ForecastPoint(secondsAhead: Double(k) * tickSeconds, requestsPerSecond: $0) }
         }
-        let input = ScalerInput(
+        var input = ScalerInput(
             now: o.time, currentReplicas: o.replicas, readyReplicas: o.readyReplicas,
             metrics: ScalerMetrics(
                 requestsPerSecond: o.rateLastTick, queueDepth: Double(o.queueDepth), kvCacheUtilization: o.kvUtilization,
                 ttftP95Seconds: o.ttftP95LastMinute, observedAt: o.time),
             forecast: forecast, capacityPerReplica: capacityPerReplica * factor, coldStartSeconds: coldStartSeconds, policy: policy, state: state)
+        input.burstFactor = burstFactor
+        input.burstCapacityPerReplica = burstCapacityPerReplica
+        input.recentRequestsPerSecond = recentRates.reduce(0, +) / Double(recentRates.count)
         switch DynamicScaler.decide(input) {
         case .success(let d):
             state = d.state

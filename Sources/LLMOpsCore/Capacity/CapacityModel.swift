@@ -23,6 +23,11 @@ public struct LoadProfile: Sendable, Hashable {
     /// ceil(rate / capacity) replicas at each moment, so a configuration with big replicas
     /// wastes more of them when the load is small or moves. Empty: a constant load.
     public var rateStrata: [Double] = []
+    /// How far the rate can rise above its recent level before new replicas could serve: the
+    /// high quantile of (peak one-minute rate within a cold start ahead) / (rate of the last
+    /// five minutes). A fleet must hold this much capacity in reserve, since no autoscaler
+    /// reacts faster than a cold start; 1 means a load that only drifts.
+    public var burstFactor: Double = 1
 
     public init(
         requestsPerSecond: Double, meanInputTokens: Double, meanOutputTokens: Double, inputCV: Double = 1, inputTailTokens: Double? = nil,
@@ -69,6 +74,9 @@ public struct LoadProfile: Sendable, Hashable {
         for (field, strata) in [("load.inputStrata", inputStrata), ("load.outputStrata", outputStrata)]
         where strata.contains(where: { !($0.isFinite && $0 >= 1) }) {
             return .invalidInput(field: field, reason: "every length must be a finite number of at least 1 token")
+        }
+        if !(burstFactor.isFinite && burstFactor >= 1) {
+            return .invalidInput(field: "load.burstFactor", reason: "must be a finite number of at least 1")
         }
         if rateStrata.contains(where: { !($0.isFinite && $0 >= 0) }) {
             return .invalidInput(field: "load.rateStrata", reason: "every rate must be a finite, non-negative number of requests per second")

@@ -46,6 +46,8 @@ public struct ReplicaGroup: Sendable, Hashable {
     /// SLO-compliant requests per second per replica, after headroom.
     public var ratePerReplica: Double
     public var pricePerReplicaHour: Double
+    /// Requests per second a replica absorbs during a burst (its saturation throughput).
+    public var saturationRatePerReplica: Double? = nil
 
     public var gpus: Int { replicas * tensorParallel }
     public var costPerHour: Double { Double(replicas) * pricePerReplicaHour }
@@ -71,6 +73,7 @@ public enum ConfigurationOptimizer {
         var gpu: GPUSpecs
         var tp: Int
         var rate: Double  // after headroom
+        var saturation: Double? = nil
         var price: Double { gpu.pricePerHour * Double(tp) }
         var name: String { "\(gpu.name)×\(tp)" }
     }
@@ -103,9 +106,11 @@ public enum ConfigurationOptimizer {
                     candidates.append(.init(name: "\(name)×\(tp)", note: why))
                     continue
                 }
+                // The same expected cost the plans are ranked by, at the compute-bound rate.
                 let ub = replica.rateUpperBound(for: request.load) * (1 - request.headroom)
-                let minReplicas = max(request.minReplicas, Int((request.load.requestsPerSecond / ub - 1e-9).rounded(.up)))
-                feasible.append((replica, Double(minReplicas) * gpu.pricePerHour * Double(tp)))
+                let option = Option(gpu: gpu, tp: tp, rate: ub, saturation: ub / (1 - request.headroom))
+                let n = max(request.minReplicas, Int((request.load.requestsPerSecond / ub - 1e-9).rounded(.up)))
+                feasible.append((replica, expectedCost([group(option, n)], request)))
             }
         }
         feasible.sort { $0.bound < $1.bound }
@@ -126,10 +131,10 @@ public enum ConfigurationOptimizer {
                         note: "misses the SLO even unloaded (TTFT \(Fmt.ms(idle.ttftQuantileSeconds)), ITL \(Fmt.ms(idle.itlQuantileSeconds)))"))
                 continue
             }
-            let option = Option(gpu: replica.gpu, tp: tp, rate: rate)
+            let option = Option(gpu: replica.gpu, tp: tp, rate: rate, saturation: replica.rateUpperBound(for: request.load))
             options.append(option)
             let n = max(request.minReplicas, Int((request.load.requestsPerSecond / rate).rounded(.up)))
-            bestSingle = min(bestSingle, Double(n) * option.price)
+            bestSingle = min(bestSingle, expectedCost([group(option, n)], request))
         }
         let inputs = [
             Explanation.Input("load.requestsPerSecond", Fmt.num(request.load.requestsPerSecond, 3)),
@@ -178,13 +183,17 @@ public enum ConfigurationOptimizer {
                 .init(
                     name: o.name, chosen: best.count == 1 && single == best, score: cost(single),
                     note: "\(Fmt.num(o.rate, 2)) req/s per replica → \(single[0].replicas) replicas, \(Fmt.dollars(cost(single)))/h"
-                        + (request.load.rateStrata.isEmpty ? "" : ", \(Fmt.dollars(score(single)))/h expected as the load moves")))
+                        + (request.load.rateStrata.isEmpty && request.load.burstFactor <= 1 ? "" : ", \(Fmt.dollars(score(single)))/h expected as the load moves")))
         }
         if best.count > 1 {
             candidates.append(.init(name: describe(best), chosen: true, score: bestCost, note: "mixed plan"))
         }
         candidates.sort { ($0.score ?? .infinity) < ($1.score ?? .infinity) }
         var reasons = ["cheapest of \(plans.count) plans that meet the SLO: \(Fmt.dollars(bestCost))/h"]
+        if request.load.burstFactor > 1 {
+            reasons.append(
+                "bursts rise to \(Fmt.num(request.load.burstFactor, 2))× the recent rate within a cold start: every plan is costed with that much capacity in reserve")
+        }
         if !request.load.rateStrata.isEmpty {
             reasons.append(
                 "ranked by expected cost as the load moves between \(Fmt.num(request.load.rateStrata.min() ?? 0, 2)) and \(Fmt.num(request.load.rateStrata.max() ?? 0, 2)) req/s: \(Fmt.dollars(score(best)))/h")
@@ -202,26 +211,34 @@ public enum ConfigurationOptimizer {
     }
 
     /// Hourly cost of a plan's shape averaged over the load's rate strata: each group's
-    /// replicas scale with the rate (whole replicas, at least the minimum in total). With no
-    /// strata, the plan's cost as it stands.
+    /// replicas scale with the rate times the burst reserve (whole replicas, at least the
+    /// minimum in total). With neither strata nor bursts, the plan's cost as it stands.
     static func expectedCost(_ groups: [ReplicaGroup], _ request: OptimizerRequest) -> Double {
-        let strata = request.load.rateStrata
         let lambda = request.load.requestsPerSecond
-        guard !strata.isEmpty, lambda > 0 else { return groups.reduce(0) { $0 + $1.costPerHour } }
+        let strata = request.load.rateStrata.isEmpty ? [lambda] : request.load.rateStrata
+        guard lambda > 0, !request.load.rateStrata.isEmpty || request.load.burstFactor > 1 else { return groups.reduce(0) { $0 + $1.costPerHour } }
         var total = 0.0
+        let burst = request.load.burstFactor
+        // Replicas for a rate: steady SLO capacity for the rate itself, saturation throughput
+        // for the burst reserve above it.
+        func needed(_ g: ReplicaGroup, _ rate: Double) -> Int {
+            let steady = Int((rate / g.ratePerReplica - 1e-9).rounded(.up))
+            let reserve = Int((rate * burst / max(g.saturationRatePerReplica ?? g.ratePerReplica, g.ratePerReplica) - 1e-9).rounded(.up))
+            return max(steady, reserve)
+        }
         for rate in strata {
             var replicas = 0
             var cost = 0.0
             if groups.count == 1 {
                 let g = groups[0]
-                replicas = Int((rate / g.ratePerReplica - 1e-9).rounded(.up))
+                replicas = needed(g, rate)
                 cost = Double(replicas) * g.pricePerReplicaHour
             } else {
                 // A mix keeps its proportions: each group serves its share of the rate.
                 let capacity = groups.reduce(0) { $0 + Double($1.replicas) * $1.ratePerReplica }
                 for g in groups where g.replicas > 0 {
                     let share = Double(g.replicas) * g.ratePerReplica / max(capacity, 1e-9)
-                    let n = Int((rate * share / g.ratePerReplica - 1e-9).rounded(.up))
+                    let n = needed(g, rate * share)
                     replicas += n
                     cost += Double(n) * g.pricePerReplicaHour
                 }
@@ -236,7 +253,8 @@ public enum ConfigurationOptimizer {
     }
 
     static func group(_ o: Option, _ n: Int) -> ReplicaGroup {
-        ReplicaGroup(gpuType: o.gpu.name, tensorParallel: o.tp, replicas: n, ratePerReplica: o.rate, pricePerReplicaHour: o.price)
+        ReplicaGroup(
+            gpuType: o.gpu.name, tensorParallel: o.tp, replicas: n, ratePerReplica: o.rate, pricePerReplicaHour: o.price, saturationRatePerReplica: o.saturation)
     }
 
     static func describe(_ groups: [ReplicaGroup]) -> String {

@@ -124,6 +124,14 @@ public struct ScalerInput: Sendable, Hashable {
     public var coldStartSeconds: Double
     public var policy: ScalerPolicy
     public var state: ScalerState
+    /// The burst reserve (`LoadProfile.burstFactor`) and the rate it applies to (the mean of
+    /// the last few minutes): enough replicas to absorb `burstFactor × recentRequestsPerSecond`
+    /// are kept, since a burst arrives faster than any replica can start. During a burst a
+    /// replica may run up to `burstCapacityPerReplica` (its saturation throughput; latency
+    /// rises but queues stay bounded), not just its steady SLO capacity.
+    public var burstFactor: Double = 1
+    public var recentRequestsPerSecond: Double?
+    public var burstCapacityPerReplica: Double?
 
     public init(
         now: Double, currentReplicas: Int, readyReplicas: Int, metrics: ScalerMetrics?, forecast: [ForecastPoint] = [], capacityPerReplica: Double,
@@ -165,6 +173,9 @@ public enum DynamicScaler {
             return .failure(.invalidInput(field: "maxReplicas", reason: "must be at least 1 and at least minReplicas"))
         }
         if p.scaleUp.maxStep < 1 || p.scaleDown.maxStep < 1 { return .failure(.invalidInput(field: "maxStep", reason: "must be at least 1")) }
+        if !(input.burstFactor.isFinite && input.burstFactor >= 1) {
+            return .failure(.invalidInput(field: "burstFactor", reason: "must be a finite number of at least 1"))
+        }
         if !(input.capacityPerReplica.isFinite && input.capacityPerReplica > 0) {
             return .failure(.invalidInput(field: "capacityPerReplica", reason: "must be a positive number"))
         }
@@ -235,6 +246,13 @@ public enum DynamicScaler {
         ratioSignal("queueDepthPerReplica", m.queueDepth.map { $0 / Double(base) }, p.queueDepthPerReplica)
         ratioSignal("kvCacheUtilization", m.kvCacheUtilization, p.kvCacheUtilization)
         ratioSignal("ttftP95", m.ttftP95Seconds, p.ttftTargetSeconds)
+        if input.burstFactor > 1, let recent = input.recentRequestsPerSecond, recent.isFinite, recent > 0 {
+            let absorb = max(input.burstCapacityPerReplica ?? input.capacityPerReplica, input.capacityPerReplica)
+            let reserve = Int((recent * input.burstFactor / absorb - 1e-9).rounded(.up))
+            inputs.append(.init("burstReserve", Fmt.num(input.burstFactor, 2) + "× the recent " + Fmt.num(recent, 2) + " req/s"))
+            candidates.append(.init(name: "burstReserve", score: Double(reserve), note: "capacity for \(Fmt.num(recent * input.burstFactor, 2)) req/s: bursts outrun cold starts"))
+            reactive = max(reactive, reserve)
+        }
 
         // Predictive signal: the forecast peak over the lead time (cold start plus one
         // scale-up period). Replicas started now serve from then on, so looking further ahead

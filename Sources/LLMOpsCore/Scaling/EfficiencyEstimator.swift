@@ -4,7 +4,10 @@
 /// inside the objective; it shrinks as soon as latency nears the objective or queues build.
 /// Growth is slow and shrinking fast (multiplicative increase/decrease in the AIMD spirit,
 /// reversed for safety), and the factor stays within bounds, so a bad estimate costs money,
-/// never the SLO for long.
+/// never the SLO for long. The upper bound is tight (1.2) because the capacity model is
+/// calibrated against the simulator within about that (`llmops simulate --calibrate`), and
+/// latency percentiles stay flat until a replica is close to its knee: growing on "latency
+/// looks fine" alone walks a fleet past the knee before p95 shows it.
 public struct EfficiencyEstimator: Sendable, Hashable {
     public private(set) var factor: Double
     public var bounds: ClosedRange<Double>
@@ -12,7 +15,7 @@ public struct EfficiencyEstimator: Sendable, Hashable {
     public var shrink: Double
     public var informativeLoad: Double
 
-    public init(factor: Double = 1, bounds: ClosedRange<Double> = 0.5...2, growth: Double = 1.03, shrink: Double = 0.85, informativeLoad: Double = 0.7) {
+    public init(factor: Double = 1, bounds: ClosedRange<Double> = 0.5...1.2, growth: Double = 1.03, shrink: Double = 0.85, informativeLoad: Double = 0.7) {
         self.factor = min(max(factor, bounds.lowerBound), bounds.upperBound)
         self.bounds = bounds
         self.growth = growth

@@ -50,3 +50,63 @@ import Testing
         #expect(policy.stderr.contains("unknown policy magic"))
     }
 }
+
+@Suite struct DecisionComparisonTests {
+    func generated(_ profile: String, rps: Double, seconds: Int, seed: Int) throws -> URL {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("llmops-trace-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let path = dir.appendingPathComponent("\(profile).jsonl")
+        let r = try CLIRunner.run(["trace", "generate", "--profile", profile, "--rps", "\(rps)", "--duration", "\(seconds)", "--seed", "\(seed)", "-o", path.path])
+        #expect(r.status == 0, "\(r.output)")
+        return path
+    }
+
+    /// Every policy in dollars with its configuration; the oracle is a lower bound; llmops
+    /// runs on the core's choice and hpa-default on the users' default configuration.
+    @Test func comparesConfigurationsInDollars() throws {
+        let trace = try generated("bursty", rps: 3, seconds: 1200, seed: 31)
+        let json = trace.deletingLastPathComponent().appendingPathComponent("out.json")
+        let r = try CLIRunner.run(["simulate", "--trace", trace.path, "--gpu-types", "H100,L40S", "--json", json.path])
+        #expect(r.status == 0, "\(r.output)")
+        #expect(r.stdout.contains("configurations tried") && r.stdout.contains("users' default H100×1"))
+        let doc = try JSONSerialization.jsonObject(with: Data(contentsOf: json)) as! [String: Any]
+        let policies = doc["policies"] as! [[String: Any]]
+        #expect(policies.map { $0["policy"] as! String } == ["static-peak", "hpa-default", "hpa", "kpa", "llmops", "oracle"])
+        let byName = Dictionary(uniqueKeysWithValues: policies.map { ($0["policy"] as! String, $0) })
+        let core = doc["coreChoice"] as! [String: Any], user = doc["userDefault"] as! [String: Any], best = doc["bestConfiguration"] as! [String: Any]
+        #expect(byName["llmops"]!["gpuType"] as? String == core["gpuType"] as? String)
+        #expect(byName["hpa-default"]!["gpuType"] as? String == user["gpuType"] as? String)
+        #expect(byName["hpa"]!["gpuType"] as? String == best["gpuType"] as? String)
+        #expect(byName["hpa"]!["tensorParallel"] as? Int == best["tensorParallel"] as? Int)
+        // The oracle is a lower bound: no policy that meets the SLO is cheaper, beyond noise.
+        let oracle = byName["oracle"]!["costDollars"] as! Double
+        for p in policies where (p["sloAttainment"] as! Double) >= 0.99 {
+            #expect((p["costDollars"] as! Double) >= oracle * 0.98, "\(p["policy"]!) beat the oracle")
+        }
+        // hpa is the cheapest tuned HPA over every configuration tried.
+        let configs = doc["configurations"] as! [[String: Any]]
+        let cheapest = configs.compactMap { $0["hpaCostDollars"] as? Double }.min()!
+        #expect(abs((byName["hpa"]!["costDollars"] as! Double) - cheapest) < 0.01)
+        #expect((doc["utilizationDefinition"] as! String).contains("busy share"))
+    }
+
+    @Test func rateScaleAndCalibrationAndBadInput() throws {
+        let trace = try generated("steady", rps: 1, seconds: 900, seed: 32)
+        let one = try CLIRunner.run(["simulate", "--trace", trace.path, "--policies", "llmops", "--gpu-types", "L40S"])
+        let three = try CLIRunner.run(["simulate", "--trace", trace.path, "--policies", "llmops", "--gpu-types", "L40S", "--rate-scale", "3", "--calibrate"])
+        #expect(one.status == 0 && three.status == 0, "\(one.output)\(three.output)")
+        // The first line reads "trace PATH[ ×K]: N requests".
+        func count(_ s: String) -> Int? {
+            guard let line = s.split(separator: "\n").first, let colon = line.range(of: ": ", options: .backwards) else { return nil }
+            return Int(line[colon.upperBound...].split(separator: " ")[0])
+        }
+        let n1 = try #require(count(one.stdout))
+        let n3 = try #require(count(three.stdout))
+        #expect(n3 == 3 * n1, "\(one.stdout.prefix(200)) / \(three.stdout.prefix(200))")
+        #expect(three.stdout.contains("capacity model vs simulator") && three.stdout.contains("L40S×1"))
+        let bad = try CLIRunner.run(["simulate", "--trace", trace.path, "--rate-scale", "0"])
+        #expect(bad.status != 0 && bad.stderr.contains("--rate-scale"))
+        let profile = try CLIRunner.run(["trace", "generate", "--profile", "spiky"])
+        #expect(profile.status != 0 && profile.stderr.contains("--profile must be one of bursty, long-context, steady"))
+    }
+}

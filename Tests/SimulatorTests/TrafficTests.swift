@@ -1,0 +1,102 @@
+import Foundation
+import LLMOpsCore
+import Testing
+
+@testable import Simulator
+
+/// Index of dispersion of arrival counts in windows of `width` seconds: 1 for Poisson, more
+/// for bursty traffic.
+func dispersion(_ requests: [TraceRequest], width: Double) -> Double {
+    let end = requests.last!.arrival
+    var counts = Array(repeating: 0.0, count: Int(end / width) + 1)
+    for r in requests { counts[Int(r.arrival / width)] += 1 }
+    counts.removeLast()
+    let mean = counts.reduce(0, +) / Double(counts.count)
+    let variance = counts.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(counts.count)
+    return variance / mean
+}
+
+@Suite struct TrafficGeneratorTests {
+    @Test func presetsHitTheirRateAndShape() throws {
+        for name in TrafficSpec.presetNames {
+            let spec = try #require(TrafficSpec.preset(name, rate: 5, duration: 7200))
+            #expect(spec.validate() == nil)
+            let a = TrafficGenerator.generate(spec, seed: 11), b = TrafficGenerator.generate(spec, seed: 11)
+            #expect(a == b, "\(name): the same seed must give the same trace")
+            #expect(a != TrafficGenerator.generate(spec, seed: 12))
+            let rate = Double(a.count) / 7200
+            #expect(abs(rate - 5) / 5 < 0.2, "\(name): mean rate \(rate)")
+            #expect(zip(a, a.dropFirst()).allSatisfy { $0.arrival <= $1.arrival })
+            #expect(a.allSatisfy { $0.inputTokens >= 1 && $0.inputTokens <= spec.input.maximum && $0.outputTokens <= spec.output.maximum })
+        }
+        // Bursty traffic is far more dispersed than Poisson at the minute scale; steady is not.
+        let bursty = TrafficGenerator.generate(TrafficSpec.preset("bursty", rate: 5, duration: 7200)!, seed: 3)
+        let steady = TrafficGenerator.generate(TrafficSpec.preset("steady", rate: 5, duration: 7200)!, seed: 3)
+        #expect(dispersion(bursty, width: 60) > 10 * dispersion(steady, width: 60))
+        #expect(dispersion(steady, width: 60) < 2)
+        // Long-context prompts are long with a heavy tail.
+        let long = TrafficGenerator.generate(TrafficSpec.preset("long-context", rate: 2, duration: 3600)!, seed: 3)
+        let inputs = long.map(\.inputTokens).sorted()
+        #expect(inputs[inputs.count / 2] > 4000 && inputs[inputs.count * 99 / 100] > 3 * inputs[inputs.count / 2])
+    }
+
+    @Test func badSpecsSayWhatIsWrong() {
+        var spec = TrafficSpec.preset("steady", rate: 1, duration: 60)!
+        spec.meanRate = -1
+        #expect(spec.validate()?.contains("rate") == true)
+        spec = TrafficSpec.preset("bursty", rate: 1, duration: 60)!
+        spec.burstRatio = 0.5
+        #expect(spec.validate()?.contains("burst ratio") == true)
+        spec = TrafficSpec.preset("bursty", rate: 1, duration: 60)!
+        spec.input.median = 0
+        #expect(spec.validate()?.hasPrefix("input:") == true)
+    }
+
+    @Test func superposingMultipliesTheLoadAndKeepsEachStream() {
+        let base = TrafficGenerator.generate(TrafficSpec.preset("bursty", rate: 2, duration: 1800)!, seed: 5)
+        let scaled = RateScaling.superpose(base, factor: 4)
+        #expect(scaled.count == 4 * base.count)
+        #expect(zip(scaled, scaled.dropFirst()).allSatisfy { $0.arrival <= $1.arrival })
+        #expect(scaled.last!.arrival <= base.last!.arrival + 1)
+        // The same requests, four times over.
+        let lengths = { (xs: [TraceRequest]) in xs.map { "\($0.inputTokens)/\($0.outputTokens)" }.sorted() }
+        #expect(lengths(scaled) == lengths(base + base + base + base))
+        // Aggregating independent shifted streams smooths them (dispersion grows less than K).
+        #expect(dispersion(scaled, width: 60) < 4 * dispersion(base, width: 60))
+        let fractional = RateScaling.superpose(base, factor: 2.5)
+        #expect(abs(Double(fractional.count) / Double(base.count) - 2.5) < 0.1)
+        #expect(RateScaling.superpose(base, factor: 1) == base)
+    }
+
+    @Test func burstReserveTellsBurstyFromSmooth() {
+        let steady = TrafficGenerator.generate(TrafficSpec.preset("steady", rate: 5, duration: 3600)!, seed: 8)
+        let bursty = TrafficGenerator.generate(TrafficSpec.preset("bursty", rate: 5, duration: 3600)!, seed: 8)
+        let smooth = Evaluation.burstFactor(steady, lead: 53, missShare: 0.005)
+        let rough = Evaluation.burstFactor(bursty, lead: 53, missShare: 0.005)
+        #expect(smooth < 1.4, "steady traffic needs little reserve: \(smooth)")
+        #expect(rough > 2.5, "4x bursts need a large reserve: \(rough)")
+        // A bigger miss budget never needs a bigger reserve.
+        #expect(Evaluation.burstFactor(bursty, lead: 53, missShare: 0.05) <= rough)
+    }
+}
+
+@Suite struct CalibrationTests {
+    /// The capacity model against the simulator it is meant to describe: for a chat-like mix
+    /// the SLO capacity it predicts per replica is within 35 % of what the simulator measures,
+    /// on a fast and a slow GPU.
+    @Test func capacityModelTracksTheSimulator() async {
+        let lengths = TrafficGenerator.generate(TrafficSpec.preset("steady", rate: 5, duration: 1200)!, seed: 4)
+        let replicas = [
+            ReplicaModel(model: model8B, gpu: GPUCatalog.standard["H100"]!, tensorParallel: 1),
+            ReplicaModel(model: model8B, gpu: GPUCatalog.standard["L40S"]!, tensorParallel: 1),
+        ]
+        let rows = await Calibration.table(replicas, lengths: lengths, slo: slo)
+        #expect(rows.count == 2)
+        for row in rows {
+            #expect(row.simulatedRate > 0)
+            #expect(abs(row.error) < 0.35, "\(row.configuration): model \(row.modelRate) vs simulator \(row.simulatedRate)")
+        }
+        // H100 serves more than L40S in both.
+        #expect(rows[0].simulatedRate > rows[1].simulatedRate && rows[0].modelRate > rows[1].modelRate)
+    }
+}

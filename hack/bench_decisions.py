@@ -1,0 +1,98 @@
+"""Runs `llmops simulate` over every trace at x1 and at a production scale, and prints the
+dollar comparison with the issue's goals checked. Needs only the Python standard library.
+
+Held-out traffic: the synthetic traces use seeds 201-203, which were never looked at while
+the model and the policy were built (development used seeds below 200)."""
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+GOAL_SLO = 0.99
+
+
+def run(binary, trace, scale, out, max_replicas):
+    start = time.monotonic()
+    subprocess.run([binary, "simulate", "--trace", trace, "--rate-scale", str(scale), "--max-replicas", str(max_replicas), "--json", out],
+                   check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    elapsed = time.monotonic() - start
+    with open(out) as f:
+        return json.load(f), elapsed
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--binary", required=True)
+    ap.add_argument("--scale", type=float, default=24, help="production scale (superposed copies)")
+    ap.add_argument("--skip-scaled", action="store_true")
+    ap.add_argument("--json", help="write all results here")
+    args = ap.parse_args()
+
+    work = tempfile.mkdtemp(prefix="bench-decisions-")
+    synthetic = [("bursty", 4, 201), ("long-context", 1.5, 202), ("bursty", 12, 203)]
+    traces = [("azure-conv", "traces/azure-llm-inference-2023-conv.csv"), ("azure-code", "traces/azure-llm-inference-2023-code.csv")]
+    for profile, rps, seed in synthetic:
+        path = os.path.join(work, f"{profile}-{seed}.jsonl")
+        subprocess.run([args.binary, "trace", "generate", "--profile", profile, "--rps", str(rps), "--duration", "3600", "--seed", str(seed), "-o", path],
+                       check=True, stderr=subprocess.DEVNULL)
+        traces.append((f"{profile}-{seed} ({rps} req/s)", path))
+
+    rows = []
+    for name, path in traces:
+        for scale in ([1] if args.skip_scaled else [1, args.scale]):
+            doc, elapsed = run(args.binary, path, scale, os.path.join(work, "out.json"), 64 if scale == 1 else 512)
+            pol = {p["policy"]: p for p in doc["policies"]}
+            best = pol["hpa"]
+            rows.append({"trace": name, "scale": scale, "elapsed": elapsed, "doc": doc, "pol": pol})
+            l = pol["llmops"]
+            print(f"{name} x{scale:g}: {elapsed:.0f} s; llmops {l['gpuType']}x{l['tensorParallel']} ${l['costDollars']:.2f} "
+                  f"at {l['sloAttainment'] * 100:.2f}%; hpa ${best['costDollars']:.2f} on {best['gpuType']}x{best['tensorParallel']}; "
+                  f"hpa-default ${pol['hpa-default']['costDollars']:.2f}; oracle ${pol['oracle']['costDollars']:.2f}", flush=True)
+
+    print()
+    print("| trace | scale | llmops config | llmops $ | SLO | vs hpa | vs hpa-default | vs oracle | best fleet (mean replicas) | util llmops / hpa-default / hpa | time |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    savings, failures = [], []
+    for r in rows:
+        p = r["pol"]
+        l, h, d, o = p["llmops"], p["hpa"], p["hpa-default"], p["oracle"]
+        span_h = r["doc"].get("requests", 1) and 1.0
+        mean_replicas = h["gpuHours"] / h["tensorParallel"] / span_h
+        ratio_h, ratio_d, ratio_o = l["costDollars"] / h["costDollars"], l["costDollars"] / d["costDollars"], l["costDollars"] / o["costDollars"]
+        savings.append(1 - ratio_d)
+        label = f"{r['trace']} | x{r['scale']:g}"
+        checks = []
+        if l["sloAttainment"] < GOAL_SLO:
+            checks.append(f"SLO {l['sloAttainment'] * 100:.2f}% < 99%")
+        if ratio_h > 1.0:
+            checks.append(f"{ratio_h:.2f}x hpa > 1.00x")
+        if ratio_o > 1.15:
+            checks.append(f"{ratio_o:.2f}x oracle > 1.15x")
+        if ratio_d > 1.0:
+            checks.append(f"{ratio_d:.2f}x hpa-default > 1.00x")
+        if o["costDollars"] > min(x["costDollars"] for x in p.values() if x["sloAttainment"] >= GOAL_SLO) * 1.02 and o["sloAttainment"] >= GOAL_SLO:
+            checks.append("a policy beat the oracle by more than 2%")
+        failures += [f"{r['trace']} x{r['scale']:g}: {c}" for c in checks]
+        print(f"| {label} | {l['gpuType']}x{l['tensorParallel']} | {l['costDollars']:.2f} | {l['sloAttainment'] * 100:.2f}% | {ratio_h:.2f}x | {ratio_d:.2f}x | {ratio_o:.2f}x "
+              f"| {h['gpuType']}x{h['tensorParallel']}: {mean_replicas:.1f} | {l['meanUtilization'] * 100:.0f}% / {d['meanUtilization'] * 100:.0f}% / {h['meanUtilization'] * 100:.0f}% | {r['elapsed']:.0f} s |")
+    print()
+    print(f"mean saving of llmops against hpa-default over {len(rows)} runs: {sum(savings) / len(savings) * 100:.1f}% (goal >= 30%)")
+    slowest = max((r["elapsed"] for r in rows if r["scale"] == 1), default=0)
+    print(f"slowest x1 run: {slowest:.0f} s (goal <= 60 s)")
+    if failures:
+        print("goals not met:")
+        for f in failures:
+            print("  - " + f)
+    else:
+        print("all goals met")
+    print("Azure traces: Azure LLM inference trace 2023 (CC-BY 4.0), Patel et al., \"Splitwise\", ISCA 2024")
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump([{k: v for k, v in r.items() if k != "pol"} for r in rows], f, indent=1)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -276,6 +276,23 @@ public struct Evaluation: Sendable {
             for await (name, r, setting) in tasks { add(name, r, setting) }
         }
         results.sort { allPolicies.firstIndex(of: $0.policy)! < allPolicies.firstIndex(of: $1.policy)! }
+        // Capacity utilisation needs each configuration's measured SLO capacity per replica.
+        let used = Array(Set(results.map { Configuration(gpuType: $0.gpuType, tensorParallel: $0.tensorParallel) }))
+        let capacities = await withTaskGroup(of: (Configuration, Double).self) { tasks in
+            for c in used {
+                tasks.addTask {
+                    let r = ReplicaModel(model: o.model, gpu: o.catalog[c.gpuType]!, tensorParallel: c.tensorParallel)
+                    return (c, Calibration.simulatedRate(r, lengths: requests, slo: o.slo))
+                }
+            }
+            var out: [Configuration: Double] = [:]
+            for await (c, rate) in tasks { out[c] = rate }
+            return out
+        }
+        for i in results.indices {
+            let c = capacities[Configuration(gpuType: results[i].gpuType, tensorParallel: results[i].tensorParallel)] ?? 0
+            if c > 0, results[i].replicaSeconds > 0 { results[i].meanUtilization = Double(results[i].servedRequests) / (results[i].replicaSeconds * c) }
+        }
         let table = outcomes.map { c, v in
             ConfigurationOutcome(
                 configuration: c, hpaCostDollars: meeting(v.hpa)?.1.costDollars, oracleCostDollars: meeting(v.oracle)?.1.costDollars, skipped: v.skipped)

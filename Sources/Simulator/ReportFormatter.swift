@@ -7,7 +7,7 @@ public enum ReportFormatter {
         "Azure LLM inference trace 2023 (CC-BY 4.0), Patel et al., \"Splitwise: Efficient generative LLM inference using phase splitting\", ISCA 2024"
 
     static let utilizationDefinition =
-        "busy share of billed GPU time: time replicas spend executing prefill or decode steps over the time they are billed, cold starts and idle time included"
+        "capacity utilisation: requests served / (billed replica-seconds × one replica's SLO capacity for this request mix, measured by the simulator at steady load); busy = share of billed time the engines executed steps"
 
     static func isAzure(_ trace: String) -> Bool { trace.contains("azure-llm-inference-2023") }
 
@@ -17,13 +17,14 @@ public enum ReportFormatter {
         lines.append(
             "configurations: core's choice \(r.coreChoice) (\(String(format: "%.2f", r.capacityPerReplica)) req/s per replica, cold start \(Int(r.coldStartSeconds)) s); "
                 + "users' default \(r.userDefault); best in hindsight \(r.best)")
-        let header = ["policy", "config", "cost $", "GPU-h", "SLO att.", "TTFT p50", "TTFT p95", "TTFT p99", "ITL p95", "util", "scales", "setting"]
+        let header = ["policy", "config", "cost $", "GPU-h", "SLO att.", "TTFT p50", "TTFT p95", "TTFT p99", "ITL p95", "util", "busy", "scales", "setting"]
         var rows: [[String]] = [header]
         for x in r.results {
             rows.append([
                 x.policy, "\(x.gpuType)×\(x.tensorParallel)", String(format: "%.2f", x.costDollars), String(format: "%.2f", x.gpuHours),
                 String(format: "%.2f%%", x.sloAttainment * 100), ms(x.ttftP50Ms), ms(x.ttftP95Ms), ms(x.ttftP99Ms), ms(x.itlP95Ms),
-                String(format: "%.0f%%", x.meanUtilization * 100), String(x.scaleEvents), r.tuning[x.policy] ?? "",
+                x.meanUtilization.isNaN ? "-" : String(format: "%.0f%%", x.meanUtilization * 100), String(format: "%.0f%%", x.engineBusyShare * 100),
+                String(x.scaleEvents), r.tuning[x.policy] ?? "",
             ])
         }
         lines += align(rows)
@@ -96,7 +97,7 @@ public enum ReportFormatter {
                     ("policy", .string(x.policy)), ("gpuType", .string(x.gpuType)), ("tensorParallel", .int(Int64(x.tensorParallel))),
                     ("costDollars", num(x.costDollars)), ("gpuHours", num(x.gpuHours)),
                     ("sloAttainment", num(x.sloAttainment)), ("ttftP50Ms", num(x.ttftP50Ms)), ("ttftP95Ms", num(x.ttftP95Ms)),
-                    ("ttftP99Ms", num(x.ttftP99Ms)), ("itlP95Ms", num(x.itlP95Ms)), ("meanUtilization", num(x.meanUtilization)),
+                    ("ttftP99Ms", num(x.ttftP99Ms)), ("itlP95Ms", num(x.itlP95Ms)), ("meanUtilization", num(x.meanUtilization)), ("engineBusyShare", num(x.engineBusyShare)),
                     ("scaleEvents", .int(Int64(x.scaleEvents))), ("rejectedRequests", .int(Int64(x.rejected))),
                     ("setting", .string(r.tuning[x.policy] ?? "")),
                 ]))

@@ -69,9 +69,18 @@ public struct SimulationResult: Sendable {
     public var ttftP99Ms: Double
     public var itlP95Ms: Double
     /// Busy share of billed GPU time: the time replicas spent executing prefill or decode
-    /// steps over the time they were billed (cold start and idle time included). This is the
-    /// definition behind utilisation figures everywhere in llmops.
-    public var meanUtilization: Double
+    /// steps over the time they were billed (cold start and idle time included), what
+    /// `nvidia-smi` would average to. Decode keeps an engine busy at any batch size, so this
+    /// is high whenever anything runs; `meanUtilization` is the figure to compare policies by.
+    public var engineBusyShare: Double
+    /// Capacity utilisation: requests served over what the billed replica-time could have
+    /// served at the SLO (replica-seconds × the simulator's measured SLO capacity of one
+    /// replica for this request mix). 100 % means every billed second carried a full replica's
+    /// SLO load. Filled in by `Evaluation`; NaN from a bare `simulate` call.
+    public var meanUtilization: Double = .nan
+    /// Billed replica-seconds (GPU-seconds / tensor-parallel degree).
+    public var replicaSeconds: Double = 0
+    public var servedRequests: Int = 0
     public var scaleEvents: Int
     public var rejected: Int
     public var timeline: [TimelinePoint]
@@ -258,6 +267,7 @@ public func simulate<P: SimulatedPolicy>(_ setup: SimulationSetup, updating poli
         policy: policy.name, gpuType: setup.replica.gpu.name, tensorParallel: setup.replica.tensorParallel, gpuHours: gpuSeconds / 3600, costDollars: gpuSeconds / 3600 * setup.replica.gpu.pricePerHour,
         sloAttainment: requests.isEmpty ? 1 : Double(met) / Double(requests.count), ttftP50Ms: q(ttfts, 0.5), ttftP95Ms: q(ttfts, 0.95),
         ttftP99Ms: q(ttfts, 0.99), itlP95Ms: q(itls, 0.95),
-        meanUtilization: billedSeconds > 0 ? min(1, busySeconds / billedSeconds) : 0, scaleEvents: scaleEvents, rejected: rejected,
+        engineBusyShare: billedSeconds > 0 ? min(1, busySeconds / billedSeconds) : 0, replicaSeconds: billedSeconds,
+        servedRequests: requests.count - rejected, scaleEvents: scaleEvents, rejected: rejected,
         timeline: timeline, observations: observations)
 }

@@ -87,7 +87,8 @@ import Testing
         let configs = doc["configurations"] as! [[String: Any]]
         let cheapest = configs.compactMap { $0["hpaCostDollars"] as? Double }.min()!
         #expect(abs((byName["hpa"]!["costDollars"] as! Double) - cheapest) < 0.01)
-        #expect((doc["utilizationDefinition"] as! String).contains("busy share"))
+        #expect((doc["utilizationDefinition"] as! String).contains("capacity utilisation"))
+        for p in policies { #expect((p["meanUtilization"] as? Double).map { $0 > 0 && $0 < 1.5 } == true, "\(p["policy"]!): utilisation \(p["meanUtilization"] ?? "missing")") }
     }
 
     @Test func rateScaleAndCalibrationAndBadInput() throws {

@@ -90,8 +90,8 @@ struct PlanCommand: ParsableCommand {
         }
     }
 
-    /// The trace's mean rate over its span, mean token lengths, and the spread and p99 of its
-    /// prompt lengths (long-prompt tails cost more than their mean).
+    /// The trace's mean rate over its span, its length distributions (long-prompt tails and
+    /// short answers cost more than their means say), how its rate moves, and its bursts.
     static func load(trace path: String) throws -> LoadProfile {
         let requests: [TraceRequest]
         do {
@@ -100,18 +100,14 @@ struct PlanCommand: ParsableCommand {
             printError("plan: --trace \(path): \(error)")
             throw ExitCode(1)
         }
-        guard requests.count >= 2, let last = requests.last?.arrival, last > 0 else {
+        guard requests.count >= 2, (requests.last?.arrival ?? 0) > 0 else {
             printError("plan: --trace \(path): needs at least two requests spread over time to give a rate")
             throw ExitCode(1)
         }
-        let n = Double(requests.count)
-        let inputs = requests.map { Double($0.inputTokens) }
-        let meanIn = inputs.reduce(0, +) / n
-        let variance = inputs.reduce(0) { $0 + ($1 - meanIn) * ($1 - meanIn) } / n
-        let p99 = inputs.sorted()[min(requests.count - 1, Int((0.99 * n).rounded(.down)))]
-        return LoadProfile(
-            requestsPerSecond: n / last, meanInputTokens: max(1, meanIn), meanOutputTokens: max(1, requests.map { Double($0.outputTokens) }.reduce(0, +) / n),
-            inputCV: meanIn > 0 ? variance.squareRoot() / meanIn : 0, inputTailTokens: p99)
+        // The same statistics `llmops simulate` gives the core, so plan and simulate agree:
+        // length strata, per-minute rate strata, and the burst reserve over a cold start plus
+        // a scaling period (about a minute for models that load in under 30 s).
+        return Evaluation.loadProfile(requests, attainment: 0.99, lead: 60)
     }
 
     private func fail(_ message: String) -> ExitCode {

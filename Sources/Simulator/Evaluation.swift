@@ -77,39 +77,12 @@ public struct Evaluation: Sendable {
     /// Targets tried when tuning HPA (requests in flight per replica) and KPA (concurrency).
     static let concurrencyTargets: [Double] = [1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64, 96, 128, 192, 256]
 
-    /// The burst reserve of a trace (see `LoadProfile.burstFactor`): the smallest R such that
-    /// a fleet able to absorb R × the mean rate of the five minutes that ended `lead` seconds
-    /// ago (what a scaler could have had ready) leaves at most `missShare` of the requests
-    /// beyond it, counted per 10-second bucket. Counting requests, not time, matches how
-    /// attainment is counted: a rare burst that carries many requests needs a reserve, a rare
-    /// blip does not.
+    /// The burst reserve of a trace (see `BurstReserve`), over 10-second arrival rates.
     public static func burstFactor(_ requests: [TraceRequest], lead: Double, missShare: Double) -> Double {
         guard let end = requests.last?.arrival, end > 600 else { return 1 }
-        var counts = Array(repeating: 0.0, count: Int(end / 10) + 1)
-        for r in requests { counts[Int(r.arrival / 10)] += 1 }
-        var prefix = [0.0]
-        for c in counts { prefix.append(prefix.last! + c) }
-        let lag = Int((lead / 10).rounded(.up))
-        // Per bucket: arrivals, and the base (requests per bucket) the fleet was sized on.
-        var buckets: [(count: Double, base: Double)] = []
-        for t in (30 + lag)..<counts.count {
-            let to = t - lag, from = to - 30
-            buckets.append((counts[t], (prefix[to] - prefix[from]) / 30))
-        }
-        let total = buckets.reduce(0) { $0 + $1.count }
-        guard total > 0 else { return 1 }
-        func excessShare(_ r: Double) -> Double { buckets.reduce(0) { $0 + max(0, $1.count - r * $1.base) } / total }
-        if excessShare(1) <= missShare { return 1 }
-        var lo = 1.0, hi = 2.0
-        while excessShare(hi) > missShare && hi < 1000 {
-            lo = hi
-            hi *= 2
-        }
-        while hi - lo > 0.01 * lo {
-            let mid = (lo + hi) / 2
-            if excessShare(mid) > missShare { lo = mid } else { hi = mid }
-        }
-        return hi
+        var rates = Array(repeating: 0.0, count: Int(end / 10) + 1)
+        for r in requests { rates[Int(r.arrival / 10)] += 0.1 }
+        return BurstReserve.estimate(rates: rates, intervalSeconds: 10, lead: lead, missShare: missShare)
     }
 
     /// The load statistics the optimizer sees for a trace (what the operator measures); with a

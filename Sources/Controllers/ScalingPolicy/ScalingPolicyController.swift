@@ -24,6 +24,9 @@ final class ScalingPolicyController: Sendable {
         var forecaster: any Forecaster
         var forecasterName: String
         var lastObserved: Double?
+        /// Observed rates, one per period, for the burst reserve (the last hour; rebuilt after
+        /// a restart, during which the reserve is 1).
+        var rates: [Double] = []
     }
 
     let client: KubeClient
@@ -136,18 +139,30 @@ final class ScalingPolicyController: Sendable {
         if let s = snapshot, now - (mem.lastObserved ?? -.infinity) >= period * 0.9 {
             mem.forecaster.observe(s.requestsPerSecond)
             mem.lastObserved = now
+            mem.rates.append(s.requestsPerSecond)
+            let keep = max(1, Int((3600 / max(period, 1)).rounded()))
+            if mem.rates.count > keep { mem.rates.removeFirst(mem.rates.count - keep) }
         }
         let horizonSteps = max(1, Int((Double(sp.spec.forecast.horizonSeconds) / max(period, 1)).rounded(.up)))
         let forecast = sp.spec.mode == .reactive ? [] : (1...horizonSteps).compactMap { step in
             mem.forecaster.forecast(steps: step).map { ForecastPoint(secondsAhead: Double(step) * period, requestsPerSecond: max(0, $0)) }
         }
         let current = Int(llmd.spec.replicas)
-        let input = ScalerInput(
+        var input = ScalerInput(
             now: now, currentReplicas: current, readyReplicas: Int(llmd.status?.readyReplicas ?? 0),
             metrics: snapshot.map {
                 ScalerMetrics(requestsPerSecond: $0.requestsPerSecond, queueDepth: $0.queueDepth, kvCacheUtilization: $0.kvCacheUtilization, ttftP95Seconds: $0.ttftP95Seconds, observedAt: $0.observedAt)
             },
             forecast: forecast, capacityPerReplica: capacity, coldStartSeconds: coldStart, policy: Self.policy(sp.spec, slo: llmd.spec.slo), state: mem.state)
+        // Bursts the history shows within a cold start are held in reserve, at the replicas'
+        // saturation throughput (what the simulator's llmops policy does).
+        input.burstFactor = BurstReserve.estimate(
+            rates: mem.rates, intervalSeconds: period, lead: coldStart + period, missShare: (1 - llmd.spec.slo.attainment) / 2)
+        let recent = mem.rates.suffix(max(1, Int((300 / max(period, 1)).rounded())))
+        input.recentRequestsPerSecond = recent.isEmpty ? nil : recent.reduce(0, +) / Double(recent.count)
+        if let gpu = catalog[first.gpuType] {
+            input.burstCapacityPerReplica = ReplicaModel(model: serving.model, gpu: gpu, tensorParallel: first.tensorParallel).rateUpperBound(for: serving.design)
+        }
         let decision: ScalingDecision
         switch DynamicScaler.decide(input) {
         case .success(let d): decision = d

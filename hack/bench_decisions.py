@@ -5,6 +5,7 @@ Held-out traffic: the synthetic traces use seeds 201-203, which were never looke
 the model and the policy were built (development used seeds below 200)."""
 import argparse
 import json
+import math
 import os
 import subprocess
 import sys
@@ -26,10 +27,19 @@ def run(binary, trace, scale, out, max_replicas):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--binary", required=True)
-    ap.add_argument("--scale", type=float, default=24, help="production scale (superposed copies)")
+    ap.add_argument("--scale", type=float, default=0,
+                    help="production scale (superposed copies); default: per trace, enough for the best fleet at x1 to average 30 replicas (at most x32)")
+    ap.add_argument("--only", help="comma-separated trace names to run (default: all)")
     ap.add_argument("--skip-scaled", action="store_true")
-    ap.add_argument("--json", help="write all results here")
+    ap.add_argument("--json", help="write all results here (rewritten after every run)")
+    ap.add_argument("--report", help="comma-separated result files of earlier runs: print their table only")
     args = ap.parse_args()
+    if args.report:
+        rows = []
+        for path in args.report.split(","):
+            with open(path) as f:
+                rows += json.load(f)
+        return report(rows)
 
     work = tempfile.mkdtemp(prefix="bench-decisions-")
     synthetic = [("bursty", 4, 201), ("long-context", 1.5, 202), ("bursty", 12, 203)]
@@ -40,18 +50,36 @@ def main():
                        check=True, stderr=subprocess.DEVNULL)
         traces.append((f"{profile}-{seed} ({rps} req/s)", path))
 
+    if args.only:
+        wanted = args.only.split(",")
+        traces = [t for t in traces if any(t[0].startswith(w) for w in wanted)]
     rows = []
     for name, path in traces:
-        for scale in ([1] if args.skip_scaled else [1, args.scale]):
+        scales = [1.0]
+        while scales:
+            scale = scales.pop(0)
             doc, elapsed = run(args.binary, path, scale, os.path.join(work, "out.json"), 64 if scale == 1 else 512)
+            if scale == 1 and not args.skip_scaled:
+                best = {p["policy"]: p for p in doc["policies"]}["hpa"]
+                replicas = best["gpuHours"] / best["tensorParallel"]  # traces span about an hour
+                scales.append(args.scale or float(min(32, max(2, math.ceil(30 / max(replicas, 0.1))))))
             pol = {p["policy"]: p for p in doc["policies"]}
             best = pol["hpa"]
             rows.append({"trace": name, "scale": scale, "elapsed": elapsed, "doc": doc, "pol": pol})
+            if args.json:
+                with open(args.json, "w") as f:
+                    json.dump([{k: v for k, v in r.items() if k != "pol"} for r in rows], f, indent=1)
             l = pol["llmops"]
             print(f"{name} x{scale:g}: {elapsed:.0f} s; llmops {l['gpuType']}x{l['tensorParallel']} ${l['costDollars']:.2f} "
                   f"at {l['sloAttainment'] * 100:.2f}%; hpa ${best['costDollars']:.2f} on {best['gpuType']}x{best['tensorParallel']}; "
                   f"hpa-default ${pol['hpa-default']['costDollars']:.2f}; oracle ${pol['oracle']['costDollars']:.2f}", flush=True)
 
+    return report(rows)
+
+
+def report(rows):
+    for r in rows:
+        r["pol"] = {p["policy"]: p for p in r["doc"]["policies"]}
     print()
     print("| trace | scale | llmops config | llmops $ | SLO | vs hpa | vs hpa-default | vs oracle | best fleet (mean replicas) | util llmops / hpa-default / hpa | time |")
     print("|---|---|---|---|---|---|---|---|---|---|---|")
@@ -59,8 +87,7 @@ def main():
     for r in rows:
         p = r["pol"]
         l, h, d, o = p["llmops"], p["hpa"], p["hpa-default"], p["oracle"]
-        span_h = r["doc"].get("requests", 1) and 1.0
-        mean_replicas = h["gpuHours"] / h["tensorParallel"] / span_h
+        mean_replicas = h["gpuHours"] / h["tensorParallel"]  # replica-hours; every trace spans about an hour
         ratio_h, ratio_d, ratio_o = l["costDollars"] / h["costDollars"], l["costDollars"] / d["costDollars"], l["costDollars"] / o["costDollars"]
         savings.append(1 - ratio_d)
         label = f"{r['trace']} | x{r['scale']:g}"
@@ -89,9 +116,6 @@ def main():
     else:
         print("all goals met")
     print("Azure traces: Azure LLM inference trace 2023 (CC-BY 4.0), Patel et al., \"Splitwise\", ISCA 2024")
-    if args.json:
-        with open(args.json, "w") as f:
-            json.dump([{k: v for k, v in r.items() if k != "pol"} for r in rows], f, indent=1)
 
 
 if __name__ == "__main__":

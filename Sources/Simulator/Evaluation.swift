@@ -67,7 +67,7 @@ public struct Evaluation: Sendable {
     public static let allPolicies = ["static-peak", "hpa-default", "hpa", "kpa", "llmops", "oracle"]
 
     /// Configurations the capacity model rates above this multiple of the best are not simulated.
-    public static let screening = 2.0
+    public static let screening = 2.5
 
     /// Model load time: weights over a 2 GB/s storage path plus 30 s of engine start-up
     /// (CUDA graph capture, tokenizer, server); the oracle gets only the physical minimum.
@@ -166,14 +166,21 @@ public struct Evaluation: Sendable {
         let duration = requests.last!.arrival - requests[0].arrival
         // Screening: a configuration the capacity model rates at more than `screening` × the
         // best one's cost is not simulated. The model is within about 35 % of the simulator
-        // (`--calibrate`), so a factor of 2 only drops configurations that cannot win; without
+        // (`--calibrate`), so a factor of 2.5 only drops configurations that cannot win; without
         // it, a trace at production scale would spend most of its time on fleets of hundreds of
         // replicas of the smallest GPU.
+        // The estimate is the optimizer's own ranking: expected cost over the rate strata with
+        // the burst reserve at saturation throughput, so a configuration that wins by
+        // absorbing bursts is never screened out for looking expensive at the mean.
         var estimates: [ReplicaModel: Double] = [:]
         for r in candidates {
             let rate = r.maxRate(for: load, slo: o.slo)
+            let saturation = max(r.rateUpperBound(for: load), rate)
             let strata = load.rateStrata.isEmpty ? [load.requestsPerSecond] : load.rateStrata
-            estimates[r] = rate > 0 ? strata.reduce(0) { $0 + (($1 / rate) - 1e-9).rounded(.up) } / Double(strata.count) * r.gpu.pricePerHour * Double(r.tensorParallel) : .infinity
+            let replicas = strata.reduce(0.0) { sum, x in
+                sum + max((x / rate - 1e-9).rounded(.up), (x * load.burstFactor / saturation - 1e-9).rounded(.up))
+            }
+            estimates[r] = rate > 0 ? replicas / Double(strata.count) * r.gpu.pricePerHour * Double(r.tensorParallel) : .infinity
         }
         let bestEstimate = estimates.values.min() ?? .infinity
         candidates.sort { (estimates[$0] ?? .infinity, lowerBound($0, requests, duration)) < (estimates[$1] ?? .infinity, lowerBound($1, requests, duration)) }

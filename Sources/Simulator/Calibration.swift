@@ -28,21 +28,21 @@ public enum Calibration {
         return out
     }
 
-    /// The simulator's steady-state SLO capacity of one replica for the trace's request mix.
-    public static func simulatedRate(_ replica: ReplicaModel, lengths: [TraceRequest], slo: LatencySLO, duration: Double = 1800, seed: UInt64 = 7) -> Double {
+    /// The simulator's steady-state SLO capacity of one replica for the trace's request mix;
+    /// `load` is the trace's `Evaluation.loadProfile`, which bounds the search.
+    public static func simulatedRate(
+        _ replica: ReplicaModel, lengths: [TraceRequest], load: LoadProfile, slo: LatencySLO, duration: Double = 1800, seed: UInt64 = 7
+    ) -> Double {
         func meets(_ rate: Double) -> Bool {
             let trace = steadyTrace(lengths: lengths, rate: rate, duration: duration, seed: seed)
             guard !trace.isEmpty else { return true }
             let r = simulate(SimulationSetup(requests: trace, replica: replica, slo: slo, maxReplicas: 1), policy: StaticPolicy(replicas: 1))
             return r.sloAttainment >= slo.attainment
         }
-        let load = Evaluation.loadProfile(lengths, attainment: slo.attainment)
         var hi = replica.rateUpperBound(for: load) * 1.05
-        var lo = 0.0
         // At least tens of requests per run, or the attainment of a run says nothing.
-        let floor = 50 / duration
-        guard meets(floor) else { return 0 }
-        lo = floor
+        var lo = 50 / duration
+        guard meets(lo) else { return 0 }
         if meets(hi) { return hi }
         while hi - lo > 0.02 * hi {
             let mid = (lo + hi) / 2
@@ -59,7 +59,7 @@ public enum Calibration {
                 tasks.addTask {
                     Row(
                         configuration: .init(gpuType: r.gpu.name, tensorParallel: r.tensorParallel), modelRate: r.maxRate(for: load, slo: slo),
-                        simulatedRate: simulatedRate(r, lengths: lengths, slo: slo))
+                        simulatedRate: simulatedRate(r, lengths: lengths, load: load, slo: slo))
                 }
             }
             var rows: [Row] = []

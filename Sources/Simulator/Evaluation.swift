@@ -169,18 +169,21 @@ public struct Evaluation: Sendable {
         // (`--calibrate`), so a factor of 2.5 only drops configurations that cannot win; without
         // it, a trace at production scale would spend most of its time on fleets of hundreds of
         // replicas of the smallest GPU.
-        // The estimate is the optimizer's own ranking: expected cost over the rate strata with
-        // the burst reserve at saturation throughput, so a configuration that wins by
-        // absorbing bursts is never screened out for looking expensive at the mean.
+        // The estimate is the optimizer's own ranking (`expectedCostPerHour`, at the model's
+        // SLO capacity without headroom): expected cost over the rate strata with the burst
+        // reserve at saturation throughput, so a configuration that wins by absorbing bursts
+        // is never screened out for looking expensive at the mean.
         var estimates: [ReplicaModel: Double] = [:]
         for r in candidates {
             let rate = r.maxRate(for: load, slo: o.slo)
-            let saturation = max(r.rateUpperBound(for: load), rate)
-            let strata = load.rateStrata.isEmpty ? [load.requestsPerSecond] : load.rateStrata
-            let replicas = strata.reduce(0.0) { sum, x in
-                sum + max((x / rate - 1e-9).rounded(.up), (x * load.burstFactor / saturation - 1e-9).rounded(.up))
+            guard rate > 0 else {
+                estimates[r] = .infinity
+                continue
             }
-            estimates[r] = rate > 0 ? replicas / Double(strata.count) * r.gpu.pricePerHour * Double(r.tensorParallel) : .infinity
+            let group = ReplicaGroup(
+                gpuType: r.gpu.name, tensorParallel: r.tensorParallel, replicas: Int((load.requestsPerSecond / rate - 1e-9).rounded(.up)), ratePerReplica: rate,
+                pricePerReplicaHour: r.gpu.pricePerHour * Double(r.tensorParallel), saturationRatePerReplica: r.rateUpperBound(for: load))
+            estimates[r] = ConfigurationOptimizer.expectedCostPerHour([group], load: load, minReplicas: 0)
         }
         let bestEstimate = estimates.values.min() ?? .infinity
         candidates.sort { (estimates[$0] ?? .infinity, lowerBound($0, requests, duration)) < (estimates[$1] ?? .infinity, lowerBound($1, requests, duration)) }
@@ -206,7 +209,7 @@ public struct Evaluation: Sendable {
                     }
                     var oracle: (Double, SimulationResult)?
                     if o.policies.contains("oracle"), bound <= bests.oracle {
-                        oracle = tunedOracle(s, requests: requests, coldStart: physicalColdStart(o.model, tp: r.tensorParallel), target: target, counter: counter)
+                        oracle = tunedOracle(s, requests: requests, load: load, coldStart: physicalColdStart(o.model, tp: r.tensorParallel), target: target, counter: counter)
                         if oracle!.1.sloAttainment >= target { bests.offer(oracle: oracle!.1.costDollars) }
                     }
                     let skipped = hpa == nil && oracle == nil ? String(format: "skipped: costs at least $%.2f at full compute, more than a cheaper configuration", bound) : nil
@@ -284,7 +287,7 @@ public struct Evaluation: Sendable {
             for c in used {
                 tasks.addTask {
                     let r = ReplicaModel(model: o.model, gpu: o.catalog[c.gpuType]!, tensorParallel: c.tensorParallel)
-                    return (c, Calibration.simulatedRate(r, lengths: requests, slo: o.slo))
+                    return (c, Calibration.simulatedRate(r, lengths: requests, load: load, slo: o.slo))
                 }
             }
             var out: [Configuration: Double] = [:]
@@ -323,8 +326,9 @@ public struct Evaluation: Sendable {
 
     /// The oracle's capacity per replica: the largest (fewest replicas) that still meets the
     /// target, from the compute bound downwards in 6 % steps.
-    static func tunedOracle(_ s: SimulationSetup, requests: [TraceRequest], coldStart: Double, target: Double, counter: ProgressCounter) -> (Double, SimulationResult) {
-        let load = loadProfile(requests, attainment: target)
+    static func tunedOracle(
+        _ s: SimulationSetup, requests: [TraceRequest], load: LoadProfile, coldStart: Double, target: Double, counter: ProgressCounter
+    ) -> (Double, SimulationResult) {
         let top = s.replica.rateUpperBound(for: load)
         let capacities = (0..<80).map { top * pow(1.06, -Double($0)) }.reversed()
         return tunedLargest(Array(capacities), target: target, counter: counter) { c in

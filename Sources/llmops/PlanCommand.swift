@@ -34,7 +34,7 @@ struct PlanCommand: ParsableCommand {
     @Option(help: "Mean output length in tokens (default 256).")
     var outputTokens: Double?
 
-    @Option(help: "A trace (Azure CSV or JSON lines, as `llmops simulate` reads) whose mean rate, token lengths and prompt-length spread set the load, instead of --rps and the token options.")
+    @Option(help: "A trace (Azure CSV or JSON lines, as `llmops simulate` reads) whose rate, how it moves and bursts, and its prompt and output length distributions set the load (as `llmops simulate` sees it), instead of --rps and the token options.")
     var trace: String?
 
     @Option(name: [.customShort("o"), .long], help: "Output format: table, json or yaml.")

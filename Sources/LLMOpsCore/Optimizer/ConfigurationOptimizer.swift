@@ -49,6 +49,17 @@ public struct ReplicaGroup: Sendable, Hashable {
     /// Requests per second a replica absorbs during a burst (its saturation throughput).
     public var saturationRatePerReplica: Double? = nil
 
+    public init(
+        gpuType: String, tensorParallel: Int, replicas: Int, ratePerReplica: Double, pricePerReplicaHour: Double, saturationRatePerReplica: Double? = nil
+    ) {
+        self.gpuType = gpuType
+        self.tensorParallel = tensorParallel
+        self.replicas = replicas
+        self.ratePerReplica = ratePerReplica
+        self.pricePerReplicaHour = pricePerReplicaHour
+        self.saturationRatePerReplica = saturationRatePerReplica
+    }
+
     public var gpus: Int { replicas * tensorParallel }
     public var costPerHour: Double { Double(replicas) * pricePerReplicaHour }
 }
@@ -210,15 +221,20 @@ public enum ConfigurationOptimizer {
         return .success(ServingPlan(groups: best, explanation: explanation))
     }
 
-    /// Hourly cost of a plan's shape averaged over the load's rate strata: each group's
-    /// replicas scale with the rate times the burst reserve (whole replicas, at least the
-    /// minimum in total). With neither strata nor bursts, the plan's cost as it stands.
     static func expectedCost(_ groups: [ReplicaGroup], _ request: OptimizerRequest) -> Double {
-        let lambda = request.load.requestsPerSecond
-        let strata = request.load.rateStrata.isEmpty ? [lambda] : request.load.rateStrata
-        guard lambda > 0, !request.load.rateStrata.isEmpty || request.load.burstFactor > 1 else { return groups.reduce(0) { $0 + $1.costPerHour } }
+        expectedCostPerHour(groups, load: request.load, minReplicas: request.minReplicas)
+    }
+
+    /// Hourly cost of a plan's shape averaged over the load's rate strata: each group's
+    /// replicas scale with the rate times the burst reserve (whole replicas, at least
+    /// `minReplicas` in total). With neither strata nor bursts, the plan's cost as it stands.
+    /// The optimizer ranks plans by this; the simulator screens configurations by it.
+    public static func expectedCostPerHour(_ groups: [ReplicaGroup], load: LoadProfile, minReplicas: Int) -> Double {
+        let lambda = load.requestsPerSecond
+        let strata = load.rateStrata.isEmpty ? [lambda] : load.rateStrata
+        guard lambda > 0, !load.rateStrata.isEmpty || load.burstFactor > 1 else { return groups.reduce(0) { $0 + $1.costPerHour } }
         var total = 0.0
-        let burst = request.load.burstFactor
+        let burst = load.burstFactor
         // Replicas for a rate: steady SLO capacity for the rate itself, saturation throughput
         // for the burst reserve above it.
         func needed(_ g: ReplicaGroup, _ rate: Double) -> Int {
@@ -243,9 +259,9 @@ public enum ConfigurationOptimizer {
                     cost += Double(n) * g.pricePerReplicaHour
                 }
             }
-            if replicas < request.minReplicas {
+            if replicas < minReplicas {
                 let cheapest = groups.map(\.pricePerReplicaHour).min() ?? 0
-                cost += Double(request.minReplicas - replicas) * cheapest
+                cost += Double(minReplicas - replicas) * cheapest
             }
             total += cost
         }

@@ -89,6 +89,7 @@ let package = Package(
             name: "LocalCluster",
             dependencies: [
                 "KubeModel", "KubeClient", "KubeRuntime", "LLMOpsCore", "Simulator",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

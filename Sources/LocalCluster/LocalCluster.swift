@@ -16,6 +16,10 @@ public final class LocalCluster: ServiceLifecycle.Service, Sendable {
         public var clock: SimulationClock
         /// Called once every node is registered.
         public var onRegistered: @Sendable () -> Void
+        /// Where Pods of the llmops image run as processes of `executable` keep their files
+        /// (logs, ServiceAccount token); nil simulates them like any other container.
+        public var podDirectory: URL?
+        public var executable: String?
         public init(topology: ClusterTopology, clock: SimulationClock = .init(), onRegistered: @escaping @Sendable () -> Void = {}) {
             self.topology = topology
             self.clock = clock
@@ -55,7 +59,11 @@ public final class LocalCluster: ServiceLifecycle.Service, Sendable {
             .concurrency(4)
             .complete { request, _ in try await scheduler.reconcile(request) }
 
-        let kubelet = Kubelet(client: client, nodes: nodes, pods: podInformer.cache, nodeCache: nodeInformer.cache, clock: clock, events: recorder("kubelet"), logger: logger)
+        var processes: Kubelet.ProcessSettings?
+        if let dir = options.podDirectory, let executable = options.executable { processes = .init(podDirectory: dir, executable: executable) }
+        let kubelet = Kubelet(
+            client: client, nodes: nodes, pods: podInformer.cache, nodeCache: nodeInformer.cache, clock: clock, events: recorder("kubelet"), logger: logger,
+            processes: processes)
         self.kubelet = kubelet
         manager.controller("kubelet").for(Pod.self)
             .watches(Node.self) { node in kubelet.podsOn(node.metadata.name ?? "") }
@@ -77,6 +85,13 @@ public final class LocalCluster: ServiceLifecycle.Service, Sendable {
             client: client, deployments: deployInformer.cache, replicaSets: rsInformer.cache, events: recorder("deployment-controller"), logger: logger)
         manager.controller("deployment").for(Deployment.self).owns(ReplicaSet.self).concurrency(4)
             .complete { request, _ in try await deployments.reconcile(request) }
+
+        let namespaceInformer = manager.informer(Namespace.self)
+        let accountInformer = manager.informer(ServiceAccount.self)
+        let accounts = ServiceAccountController(client: client, namespaces: namespaceInformer.cache, accounts: accountInformer.cache)
+        manager.controller("serviceaccount").for(Namespace.self)
+            .watches(ServiceAccount.self) { sa in [ReconcileRequest(namespace: nil, name: sa.metadata.namespace ?? "")] }
+            .complete { request, _ in try await accounts.reconcile(request) }
 
         let endpoints = EndpointSliceController(client: client, services: serviceInformer.cache, pods: podInformer.cache, nodes: nodeInformer.cache, logger: logger)
         manager.controller("endpointslice").for(KubeModel.Service.self)

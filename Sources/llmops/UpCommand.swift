@@ -103,7 +103,11 @@ struct UpCommand: AsyncParsableCommand {
             clients.append(client)
             let summary = topology.groups.map { "\($0.nodes)×\($0.gpuType)x\($0.gpusPerNode)" }.joined(separator: ", ")
             let line = "simulated nodes ready: \(summary), \(topology.cpuNodes) CPU node\(topology.cpuNodes == 1 ? "" : "s")\(timeScale == 1 ? "" : " (time ×\(timeScale))")\n"
-            let options = LocalCluster.Options(topology: topology, clock: SimulationClock(speedup: timeScale)) { FileHandle.standardOutput.write(Data(line.utf8)) }
+            var options = LocalCluster.Options(topology: topology, clock: SimulationClock(speedup: timeScale)) { FileHandle.standardOutput.write(Data(line.utf8)) }
+            // Pods of the llmops image (the operator installed by kustomize or Helm) run as
+            // processes of this binary.
+            options.podDirectory = URL(fileURLWithPath: dataDir).appendingPathComponent("pods")
+            options.executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
             let cluster = LocalCluster(client: client, options: options, logger: logger)
             services.append(.init(service: cluster))
         }

@@ -9,8 +9,10 @@ import KubeModel
 public actor APIHandler {
     let store: ObjectStore
     var registry = ResourceRegistry()
-    private let now: @Sendable () -> Timestamp
-    private let newUID: @Sendable () -> String
+    let now: @Sendable () -> Timestamp
+    let newUID: @Sendable () -> String
+    /// Answers TokenReviews and issues ServiceAccount tokens; nil refuses both.
+    var authenticator: Authenticator?
 
     public init(
         store: ObjectStore, now: @escaping @Sendable () -> Timestamp = { Timestamp(secondsSinceEpoch: Int64(Date().timeIntervalSince1970)) },
@@ -26,6 +28,8 @@ public actor APIHandler {
     }
 
     public var servedResources: [ServedResource] { registry.all }
+
+    public func use(_ authenticator: Authenticator) { self.authenticator = authenticator }
 
     public func handle(_ request: APIRequest) async -> APIResponse {
         do {
@@ -57,16 +61,20 @@ public actor APIHandler {
         guard let resource = registry.lookup(group: path.group, version: path.version, plural: path.plural) else {
             throw APIError(code: 404, reason: "NotFound", message: "the server could not find the requested resource (\(path.group)/\(path.version) \(path.plural))")
         }
-        if resource.review { return try review(resource, r) }
+        if resource.review { return try await review(resource, path, r) }
         if resource.namespaced == false && path.namespace != nil {
             throw APIError.badRequest("\(resource.kind) is cluster-scoped; drop the namespace from the path")
         }
-        if let name = path.name, let problem = ObjectMetaValidation.dns1123Subdomain(name).first, resource.plural != "events" {
+        if let name = path.name, let problem = resource.nameRule.problems(name).first, resource.plural != "events" {
             throw APIError.badRequest("invalid resource name \"\(name)\": \(problem)")
         }
         if path.subresource == "scale", let name = path.name {
             guard let paths = resource.scalePaths else { throw APIError(code: 404, reason: "NotFound", message: "\(resource.plural) has no scale subresource") }
             return try await scale(resource, path, name, paths, r)
+        }
+        if path.subresource == "token", resource.kind == "ServiceAccount", resource.schema == nil, let name = path.name {
+            guard r.method == "POST" else { throw APIError(code: 405, reason: "MethodNotAllowed", message: "tokens can only be created") }
+            return try await requestToken(path, name, r)
         }
         if path.subresource == "binding", resource.kind == "Pod", resource.schema == nil, let name = path.name {
             guard r.method == "POST" else { throw APIError(code: 405, reason: "MethodNotAllowed", message: "bindings can only be created") }
@@ -97,29 +105,6 @@ public actor APIHandler {
         default:
             throw APIError(code: 405, reason: "MethodNotAllowed", message: "\(r.method) is not supported on \(r.path)")
         }
-    }
-
-    /// The admin credential may do everything: access reviews answer allowed (and rules
-    /// reviews list `*`), which is what `kubectl auth can-i` asks.
-    private func review(_ resource: ServedResource, _ r: APIRequest) throws -> APIResponse {
-        guard r.method == "POST" else { throw APIError(code: 405, reason: "MethodNotAllowed", message: "\(resource.plural) can only be created") }
-        // The answer does not depend on the question, so a protobuf body (kubectl's typed
-        // client) needs no decoding.
-        let question = r.mediaType?.contains("protobuf") == true ? JSONValue.object(JSONObject()) : try decodeBody(r)
-        guard case .object(var o) = question else { throw APIError.badRequest("the body must be a JSON object") }
-        o["apiVersion"] = .string(resource.apiVersion)
-        o["kind"] = .string(resource.kind)
-        if resource.kind == "SelfSubjectAccessReview" {
-            o["status"] = .object(JSONObject([("allowed", true), ("reason", "the llmops admin credential may do everything")]))
-        } else {
-            let all: JSONValue = ["*"]
-            o["status"] = .object(
-                JSONObject([
-                    ("resourceRules", .array([.object(JSONObject([("verbs", all), ("apiGroups", all), ("resources", all)]))])),
-                    ("nonResourceRules", .array([.object(JSONObject([("verbs", all), ("nonResourceURLs", all)]))])), ("incomplete", false),
-                ]))
-        }
-        return APIResponse(status: 201, body: .object(o))
     }
 
     // MARK: Reads
@@ -299,7 +284,7 @@ public actor APIHandler {
         var value = JSONValue.object(o)
         var warnings: [String] = []
         let name = meta["name"]?.stringValue ?? meta["generateName"]?.stringValue ?? ""
-        var errors = ObjectMetaValidation.validate(.object(meta), namespaced: resource.namespaced)
+        var errors = ObjectMetaValidation.validate(.object(meta), namespaced: resource.namespaced, nameRule: resource.nameRule)
         if let schema = resource.schema {
             let (pruned, unknown) = SchemaPruner.prune(value, schemaWithoutMeta(schema))
             if !unknown.isEmpty {

@@ -11,6 +11,8 @@ public struct APIRequest: Sendable {
     /// The Accept header: `as=Table;g=meta.k8s.io` asks for server-side printing.
     public var accept: String?
     public var userAgent: String?
+    /// Who is asking, once authenticated (and impersonation applied); nil inside the server.
+    public var user: UserInfo?
 
     public init(
         method: String, path: String, query: [String: String] = [:], body: [UInt8] = [], contentType: String? = nil, accept: String? = nil,

@@ -112,7 +112,53 @@ enum ProtobufDecoder {
     /// Status is written by controllers, never by kubectl's generators: only its (zero) shape.
     static let emptyStatus: Field = .message([:])
 
+    static let resourceAttributes: Field = .message([
+        1: ("namespace", .string), 2: ("verb", .string), 3: ("group", .string), 4: ("version", .string), 5: ("resource", .string),
+        6: ("subresource", .string), 7: ("name", .string),
+    ])
+
+    static let policyRule: Field = .message([
+        1: ("verbs", .repeated(.string)), 2: ("apiGroups", .repeated(.string)), 3: ("resources", .repeated(.string)),
+        4: ("resourceNames", .repeated(.string)), 5: ("nonResourceURLs", .repeated(.string)),
+    ])
+    static let roleBinding: Field = .message([
+        1: ("metadata", objectMeta),
+        2: ("subjects", .repeated(.message([1: ("kind", .string), 2: ("apiGroup", .string), 3: ("name", .string), 4: ("namespace", .string)]))),
+        3: ("roleRef", .message([1: ("apiGroup", .string), 2: ("kind", .string), 3: ("name", .string)])),
+    ])
+
     static let kinds: [String: Field] = [
+        // authorization.k8s.io and authentication.k8s.io: `kubectl auth can-i`, `auth whoami`, `create token`.
+        "SelfSubjectAccessReview": .message([
+            1: ("metadata", objectMeta),
+            2: ("spec", .message([1: ("resourceAttributes", resourceAttributes), 2: ("nonResourceAttributes", .message([1: ("path", .string), 2: ("verb", .string)]))])),
+            3: ("status", emptyStatus),
+        ]),
+        "SelfSubjectRulesReview": .message([1: ("metadata", objectMeta), 2: ("spec", .message([1: ("namespace", .string)])), 3: ("status", emptyStatus)]),
+        "SelfSubjectReview": .message([
+            1: ("metadata", objectMeta),
+            2: ("status", .message([1: ("userInfo", .message([1: ("username", .string), 2: ("uid", .string), 3: ("groups", .repeated(.string))]))])),
+        ]),
+        // rbac.authorization.k8s.io: `kubectl create role|clusterrole|rolebinding|clusterrolebinding`.
+        "Role": .message([1: ("metadata", objectMeta), 2: ("rules", .repeated(policyRule))]),
+        "ClusterRole": .message([
+            1: ("metadata", objectMeta), 2: ("rules", .repeated(policyRule)),
+            3: ("aggregationRule", .message([1: ("clusterRoleSelectors", .repeated(labelSelector))])),
+        ]),
+        "RoleBinding": roleBinding,
+        "ClusterRoleBinding": roleBinding,
+        "TokenRequest": .message([
+            1: ("metadata", objectMeta),
+            2: (
+                "spec",
+                .message([
+                    1: ("audiences", .repeated(.string)),
+                    3: ("boundObjectRef", .message([1: ("kind", .string), 2: ("apiVersion", .string), 3: ("name", .string), 4: ("uid", .string)])),
+                    4: ("expirationSeconds", .int64),
+                ])
+            ),
+            3: ("status", emptyStatus),
+        ]),
         "Namespace": .message([
             1: ("metadata", objectMeta), 2: ("spec", .message([1: ("finalizers", .repeated(.string))])),
             3: ("status", .message([1: ("phase", .string)])),

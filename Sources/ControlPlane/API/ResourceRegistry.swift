@@ -25,6 +25,8 @@ public struct ServedResource: Sendable {
     public var conversion: StorageConversion = .none
 
     public var apiVersion: String { group.isEmpty ? version : "\(group)/\(version)" }
+    /// RBAC names may hold colons (`system:discovery`); other kinds are RFC 1123 subdomains.
+    public var nameRule: ObjectMetaValidation.NameRule { group == "rbac.authorization.k8s.io" && schema == nil ? .pathSegment : .subdomain }
     /// The store's resource name: `group/plural`, with `core` for the core group.
     public var storeResource: String { storedAs ?? "\(group.isEmpty ? "core" : group)/\(plural)" }
 
@@ -93,24 +95,26 @@ public struct ResourceRegistry: Sendable {
         // apply here as on a real cluster; nothing here enforces them.
         .init(group: "policy", version: "v1", plural: "poddisruptionbudgets", singular: "poddisruptionbudget", kind: "PodDisruptionBudget", namespaced: true, shortNames: ["pdb"], statusSubresource: true),
         .init(group: "networking.k8s.io", version: "v1", plural: "networkpolicies", singular: "networkpolicy", kind: "NetworkPolicy", namespaced: true, shortNames: ["netpol"]),
-        {
-            var r = ServedResource(group: "authorization.k8s.io", version: "v1", plural: "selfsubjectaccessreviews", singular: "selfsubjectaccessreview", kind: "SelfSubjectAccessReview", namespaced: false)
-            r.review = true
-            return r
-        }(),
-        {
-            var r = ServedResource(group: "authorization.k8s.io", version: "v1", plural: "selfsubjectrulesreviews", singular: "selfsubjectrulesreview", kind: "SelfSubjectRulesReview", namespaced: false)
-            r.review = true
-            return r
-        }(),
-        // RBAC objects are stored and served so charts and manifests install; the admin
-        // credential is not restricted by them.
+        review("authorization.k8s.io", "selfsubjectaccessreviews", "SelfSubjectAccessReview"),
+        review("authorization.k8s.io", "selfsubjectrulesreviews", "SelfSubjectRulesReview"),
+        review("authorization.k8s.io", "subjectaccessreviews", "SubjectAccessReview"),
+        review("authorization.k8s.io", "localsubjectaccessreviews", "LocalSubjectAccessReview", namespaced: true),
+        review("authentication.k8s.io", "selfsubjectreviews", "SelfSubjectReview"),
+        review("authentication.k8s.io", "tokenreviews", "TokenReview"),
+        // Enforced for every user outside system:masters (Auth/RBACAuthorizer).
         .init(group: "rbac.authorization.k8s.io", version: "v1", plural: "roles", singular: "role", kind: "Role", namespaced: true),
         .init(group: "rbac.authorization.k8s.io", version: "v1", plural: "rolebindings", singular: "rolebinding", kind: "RoleBinding", namespaced: true),
         .init(group: "rbac.authorization.k8s.io", version: "v1", plural: "clusterroles", singular: "clusterrole", kind: "ClusterRole", namespaced: false),
         .init(group: "rbac.authorization.k8s.io", version: "v1", plural: "clusterrolebindings", singular: "clusterrolebinding", kind: "ClusterRoleBinding", namespaced: false),
         .init(group: "apiextensions.k8s.io", version: "v1", plural: "customresourcedefinitions", singular: "customresourcedefinition", kind: "CustomResourceDefinition", namespaced: false, shortNames: ["crd", "crds"], statusSubresource: true),
     ]
+
+    /// A review kind: created, answered at once, never stored.
+    static func review(_ group: String, _ plural: String, _ kind: String, namespaced: Bool = false) -> ServedResource {
+        var r = ServedResource(group: group, version: "v1", plural: plural, singular: String(plural.dropLast()), kind: kind, namespaced: namespaced)
+        r.review = true
+        return r
+    }
 
     public init() {
         for r in Self.builtIns { add(r) }

@@ -7,21 +7,22 @@ import NIOSSL
 import Synchronization
 
 /// The control plane's HTTPS front door: TLS with the generated serving certificate, bearer
-/// token authentication (401 otherwise; health endpoints excepted), a request body limit
-/// (413), discovery, watch streams, and everything else handed to `APIHandler`.
+/// token authentication (401 otherwise; health endpoints excepted), impersonation
+/// (`Impersonate-*` headers, itself authorised), RBAC authorisation (403), a request body
+/// limit (413), discovery, watch streams, and everything else handed to `APIHandler`.
 public final class APIServer: Sendable {
     public struct Options: Sendable {
         public var host: String
         public var port: Int
-        public var token: String
+        public var authenticator: Authenticator
         public var maxBodyBytes: Int
         /// Where every request is recorded as an audit event; nil records nothing.
         public var auditLog: AuditLog?
 
-        public init(host: String = "127.0.0.1", port: Int, token: String, maxBodyBytes: Int = 3 * 1024 * 1024) {
+        public init(host: String = "127.0.0.1", port: Int, authenticator: Authenticator, maxBodyBytes: Int = 3 * 1024 * 1024) {
             self.host = host
             self.port = port
-            self.token = token
+            self.authenticator = authenticator
             self.maxBodyBytes = maxBodyBytes
         }
     }
@@ -78,14 +79,16 @@ public final class APIServer: Sendable {
     /// With LLMOPS_TRACE set, every request and its status go to stderr (for debugging clients).
     static let trace = ProcessInfo.processInfo.environment["LLMOPS_TRACE"] != nil
 
-    func route(_ request: APIRequest, authorization: String?, sourceIP: String? = nil) async -> Reply {
+    func route(_ request: APIRequest, authorization: String?, impersonation: Impersonation = Impersonation(), sourceIP: String? = nil) async -> Reply {
         let received = Date()
-        let reply = await dispatch(request, authorization: authorization)
+        var request = request
+        let (reply, user, impersonated) = await authenticate(&request, authorization: authorization, impersonation: impersonation)
         if let audit = options.auditLog {
-            let user = authorization == "Bearer \(options.token)" ? LocalControlPlane.adminUser : nil
             switch reply {
-            case .full(let r): audit.record(request, user: user, code: r.status, stage: "ResponseComplete", received: received, sourceIP: sourceIP)
-            case .watch: audit.record(request, user: user, code: 200, stage: "ResponseStarted", received: received, sourceIP: sourceIP)
+            case .full(let r):
+                audit.record(request, user: user, impersonated: impersonated, code: r.status, stage: "ResponseComplete", received: received, sourceIP: sourceIP)
+            case .watch:
+                audit.record(request, user: user, impersonated: impersonated, code: 200, stage: "ResponseStarted", received: received, sourceIP: sourceIP)
             }
         }
         if Self.trace {
@@ -96,14 +99,69 @@ public final class APIServer: Sendable {
         return reply
     }
 
-    private func dispatch(_ request: APIRequest, authorization: String?) async -> Reply {
+    /// Authenticates, applies impersonation, authorises, then dispatches; returns the reply with
+    /// the authenticated user and, when impersonating, the user acted as.
+    private func authenticate(_ request: inout APIRequest, authorization: String?, impersonation: Impersonation) async -> (Reply, UserInfo?, UserInfo?) {
         let open = ["/healthz", "/readyz", "/livez"]
         if open.contains(request.path) {
-            return .full(APIResponse(status: 200, body: "ok"))
+            return (.full(APIResponse(status: 200, body: "ok")), nil, nil)
         }
-        guard authorization == "Bearer \(options.token)" else {
-            return .full(APIError(code: 401, reason: "Unauthorized", message: "Unauthorized").response)
+        guard let authenticated = await options.authenticator.authenticate(authorization) else {
+            return (.full(APIError(code: 401, reason: "Unauthorized", message: "Unauthorized").response), nil, nil)
         }
+        let authorizer = RBACAuthorizer(store: store)
+        var user = authenticated
+        var impersonated: UserInfo?
+        if !impersonation.isEmpty {
+            switch await Self.impersonate(authenticated, impersonation, authorizer) {
+            case .failure(let e): return (.full(e.response), authenticated, nil)
+            case .success(let u):
+                user = u
+                impersonated = u
+            }
+        }
+        let attributes = RequestAttributes(request)
+        let decision = await authorizer.authorize(user, attributes)
+        guard decision.allowed else {
+            return (.full(attributes.forbidden(user, reason: decision.reason).response), authenticated, impersonated)
+        }
+        request.user = user
+        return (await dispatch(request), authenticated, impersonated)
+    }
+
+    /// The user a request acts as under `Impersonate-*` headers, when the requester may
+    /// impersonate each part (verb `impersonate` on users or serviceaccounts, groups, uids,
+    /// userextras), as kube-apiserver's impersonation filter decides.
+    static func impersonate(_ requester: UserInfo, _ i: Impersonation, _ authorizer: RBACAuthorizer) async -> Result<UserInfo, APIError> {
+        guard let username = i.user, !username.isEmpty else {
+            return .failure(APIError.badRequest("requested impersonation of groups, uid or extra without impersonating a user; set Impersonate-User"))
+        }
+        var checks: [RequestAttributes] = []
+        if let sa = UserInfo.parseServiceAccount(username) {
+            checks.append(RequestAttributes(verb: "impersonate", apiGroup: "", resource: "serviceaccounts", namespace: sa.namespace, name: sa.name))
+        } else {
+            checks.append(RequestAttributes(verb: "impersonate", apiGroup: "", resource: "users", name: username))
+        }
+        for g in i.groups { checks.append(RequestAttributes(verb: "impersonate", apiGroup: "", resource: "groups", name: g)) }
+        if let uid = i.uid { checks.append(RequestAttributes(verb: "impersonate", apiGroup: "authentication.k8s.io", resource: "uids", name: uid)) }
+        for (key, values) in i.extra {
+            for v in values { checks.append(RequestAttributes(verb: "impersonate", apiGroup: "authentication.k8s.io", resource: "userextras", subresource: key, name: v)) }
+        }
+        for check in checks {
+            let decision = await authorizer.authorize(requester, check)
+            if !decision.allowed { return .failure(check.forbidden(requester, reason: decision.reason)) }
+        }
+        var user: UserInfo
+        if let sa = UserInfo.parseServiceAccount(username), i.groups.isEmpty {
+            user = .serviceAccount(namespace: sa.namespace, name: sa.name, uid: i.uid, extra: i.extra)
+        } else {
+            user = UserInfo(username: username, uid: i.uid, groups: i.groups, extra: i.extra)
+        }
+        if username != "system:anonymous" && !user.groups.contains(UserInfo.authenticated) { user.groups.append(UserInfo.authenticated) }
+        return .success(user)
+    }
+
+    private func dispatch(_ request: APIRequest) async -> Reply {
         let served = await handler.servedResources
         switch request.path {
         case "/version": return .full(APIResponse(status: 200, body: Discovery.version()))
@@ -245,13 +303,14 @@ final class HTTPHandler: ChannelInboundHandler, @unchecked Sendable {
                 method: head.method.rawValue, path: path, query: query, body: body, contentType: head.headers.first(name: "content-type"),
                 accept: head.headers.first(name: "accept"), userAgent: head.headers.first(name: "user-agent"))
             let authorization = head.headers.first(name: "authorization")
+            let impersonation = Self.impersonation(head.headers)
             let sourceIP = context.remoteAddress?.ipAddress
             let keepAlive = head.isKeepAlive
             let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
             let loop = context.eventLoop
             let server = self.server
             Task {
-                let reply = await server.route(request, authorization: authorization, sourceIP: sourceIP)
+                let reply = await server.route(request, authorization: authorization, impersonation: impersonation, sourceIP: sourceIP)
                 switch reply {
                 case .full(let response):
                     loop.execute { bound.value.0.write(context: bound.value.1, response, keepAlive: keepAlive) }
@@ -261,6 +320,25 @@ final class HTTPHandler: ChannelInboundHandler, @unchecked Sendable {
                 }
             }
         }
+    }
+
+    /// `Impersonate-User`, `-Group` (repeated), `-Uid` and `-Extra-KEY` (percent-encoded key).
+    static func impersonation(_ headers: HTTPHeaders) -> Impersonation {
+        var i = Impersonation()
+        for (name, value) in headers {
+            let lower = name.lowercased()
+            switch lower {
+            case "impersonate-user": i.user = value
+            case "impersonate-group": i.groups.append(value)
+            case "impersonate-uid": i.uid = value
+            default:
+                if lower.hasPrefix("impersonate-extra-") {
+                    let key = String(lower.dropFirst("impersonate-extra-".count))
+                    i.extra[key.removingPercentEncoding ?? key, default: []].append(value)
+                }
+            }
+        }
+        return i
     }
 
     static func split(_ uri: String) -> (String, [String: String]) {

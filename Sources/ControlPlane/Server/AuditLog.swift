@@ -33,7 +33,7 @@ public final class AuditLog: Sendable {
         }
     }
 
-    func record(_ request: APIRequest, user: String?, code: Int, stage: String, received: Date, sourceIP: String?) {
+    func record(_ request: APIRequest, user: UserInfo?, impersonated: UserInfo? = nil, code: Int, stage: String, received: Date, sourceIP: String?) {
         var event = JSONObject()
         event["kind"] = "Event"
         event["apiVersion"] = "audit.k8s.io/v1"
@@ -44,10 +44,8 @@ public final class AuditLog: Sendable {
         event["requestURI"] = .string(request.path + (query.isEmpty ? "" : "?" + query))
         let path = ResourcePath.parse(request.path)
         event["verb"] = .string(path.map { Self.verb(method: request.method, query: request.query, collection: $0.name == nil) } ?? request.method.lowercased())
-        var userInfo = JSONObject()
-        userInfo["username"] = user.map(JSONValue.string) ?? "system:anonymous"
-        userInfo["groups"] = .array(user == nil ? ["system:unauthenticated"] : ["system:masters", "system:authenticated"])
-        event["user"] = .object(userInfo)
+        event["user"] = (user ?? UserInfo(username: "system:anonymous", groups: ["system:unauthenticated"])).json
+        if let impersonated { event["impersonatedUser"] = impersonated.json }
         if let sourceIP { event["sourceIPs"] = .array([.string(sourceIP)]) }
         if let agent = request.userAgent { event["userAgent"] = .string(agent) }
         if let path {

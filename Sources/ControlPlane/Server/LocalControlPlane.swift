@@ -9,9 +9,6 @@ public final class LocalControlPlane: Sendable {
     public let port: Int
 
     /// Opens (or initialises) `dataDirectory` and starts serving on `port` (0 picks a free one).
-    /// The user the kubeconfig's token authenticates (in audit events and `kubectl auth whoami`).
-    static let adminUser = "llmops-admin"
-
     public static func start(dataDirectory: URL, port: Int, auditLogPath: String? = nil) async throws -> LocalControlPlane {
         let fm = FileManager.default
         try fm.createDirectory(at: dataDirectory, withIntermediateDirectories: true)
@@ -24,8 +21,12 @@ public final class LocalControlPlane: Sendable {
             guard response.status == 201 || response.status == 409 else { throw BootstrapError(message: "cannot create namespace \(ns): \(response.body)") }
         }
         let certificates = try ServingCertificates.loadOrCreate(in: dataDirectory.appendingPathComponent("pki"))
+        try await BootstrapPolicy.install(handler)
         let token = try loadOrCreateToken(dataDirectory.appendingPathComponent("admin.token"))
-        var options = APIServer.Options(port: port, token: token)
+        let tokens = try ServiceAccountTokens.loadOrCreate(dataDirectory.appendingPathComponent("pki/service-account.key"))
+        let authenticator = Authenticator(adminToken: token, tokens: tokens, store: store)
+        await handler.use(authenticator)
+        var options = APIServer.Options(port: port, authenticator: authenticator)
         options.auditLog = try auditLogPath.map { try AuditLog(path: $0) }
         let server = try APIServer(handler: handler, store: store, certificates: certificates, options: options)
         let bound = try await server.start()

@@ -96,11 +96,14 @@ public struct ClientConfiguration: Sendable {
     }
 
     /// Where the API server is from inside a pod: the service-account token (re-read as it
-    /// rotates), its CA and namespace, and `KUBERNETES_SERVICE_HOST`/`_PORT`.
+    /// rotates), its CA and namespace, and `KUBERNETES_SERVICE_HOST`/`_PORT`. The files are
+    /// read from the standard mount path unless `LLMOPS_SERVICEACCOUNT_DIR` names another:
+    /// `llmops up`'s simulated kubelet runs Pods as plain processes and cannot mount there.
     public static func inCluster(
         environment: [String: String] = ProcessInfo.processInfo.environment,
-        serviceAccountDirectory: String = "/var/run/secrets/kubernetes.io/serviceaccount"
+        serviceAccountDirectory: String? = nil
     ) throws(KubeConfigError) -> ClientConfiguration {
+        let serviceAccountDirectory = serviceAccountDirectory ?? environment[serviceAccountDirectoryVariable] ?? "/var/run/secrets/kubernetes.io/serviceaccount"
         let source = "in-cluster configuration"
         guard let host = environment["KUBERNETES_SERVICE_HOST"], !host.isEmpty, let port = environment["KUBERNETES_SERVICE_PORT"], !port.isEmpty else {
             throw KubeConfigError(source: source, field: "KUBERNETES_SERVICE_HOST", message: "not running in a pod: KUBERNETES_SERVICE_HOST and KUBERNETES_SERVICE_PORT must be set")
@@ -116,6 +119,9 @@ public struct ClientConfiguration: Sendable {
         }
         return result
     }
+
+    /// The environment variable that moves the in-cluster token directory (see `inCluster`).
+    public static let serviceAccountDirectoryVariable = "LLMOPS_SERVICEACCOUNT_DIR"
 
     /// controller-runtime's order: an explicit kubeconfig path, then `$KUBECONFIG` (a
     /// colon-separated list, merged), then in-cluster, then `~/.kube/config`.

@@ -13,6 +13,18 @@ public struct Namespace: KubeResource, Hashable {
     public init(metadata: ObjectMeta) { self.metadata = metadata }
 }
 
+/// Core `v1` ServiceAccount: the identity Pods run as.
+public struct ServiceAccount: KubeResource, Hashable {
+    public static let resourceType = ResourceType(group: "", version: "v1", plural: "serviceaccounts", kind: "ServiceAccount", namespaced: true)
+    public var apiVersion: String = Self.apiVersion
+    public var kind: String = Self.kind
+    public var metadata: ObjectMeta
+    public var automountServiceAccountToken: Bool?
+    public var imagePullSecrets: JSONValue?
+    public var secrets: JSONValue?
+    public init(metadata: ObjectMeta) { self.metadata = metadata }
+}
+
 /// Core `v1` ConfigMap.
 public struct ConfigMap: KubeResource, Hashable {
     public static let resourceType = ResourceType(group: "", version: "v1", plural: "configmaps", kind: "ConfigMap", namespaced: true)

@@ -3,7 +3,28 @@
 public enum ObjectMetaValidation {
     public static let maxAnnotationBytes = 256 * 1024
 
-    public static func validate(_ metadata: JSONValue?, namespaced: Bool, path: String = "metadata") -> [FieldError] {
+    /// How a kind's names are checked: most kinds use RFC 1123 subdomains; RBAC kinds only
+    /// need a valid path segment (`system:discovery`).
+    public enum NameRule: Sendable {
+        case subdomain, pathSegment
+
+        public func problems(_ name: String) -> [String] {
+            switch self {
+            case .subdomain: return dns1123Subdomain(name)
+            case .pathSegment: return pathSegmentName(name)
+            }
+        }
+    }
+
+    /// kube-apiserver's path-segment rule: anything but `.`, `..`, `/` and `%`.
+    public static func pathSegmentName(_ name: String) -> [String] {
+        if name.isEmpty { return ["a name may not be empty"] }
+        if name == "." || name == ".." { return ["may not be '\(name)'"] }
+        for bad in ["/", "%"] where name.contains(bad) { return ["may not contain '\(bad)'"] }
+        return []
+    }
+
+    public static func validate(_ metadata: JSONValue?, namespaced: Bool, path: String = "metadata", nameRule: NameRule = .subdomain) -> [FieldError] {
         guard let metadata else { return [FieldError(.required, path, "every object needs metadata with a name")] }
         guard case .object(let meta) = metadata else {
             return [FieldError(.typeInvalid, path, value: metadata, "must be of type object, not \(metadata.typeName)")]
@@ -17,7 +38,7 @@ public enum ObjectMetaValidation {
                 errors.append(FieldError(.required, FieldPath.child(path, "name"), "name or generateName is required"))
             }
         case .string(let n)?:
-            for problem in dns1123Subdomain(n) {
+            for problem in nameRule.problems(n) {
                 errors.append(FieldError(.invalid, FieldPath.child(path, "name"), value: .string(n), problem))
             }
         case let other?:

@@ -9,8 +9,9 @@ import Synchronization
 /// The kubelets of all simulated nodes: each Pod bound to one of them gets a Pod IP, goes
 /// Pending → Running, and becomes Ready once its containers have started. A vLLM container
 /// (recognised by image or command) takes the modelled start-up time — weights over storage
-/// plus engine start — and then serves as `VLLMServer` on `podIP:port`; other containers are
-/// ready after a second. Deletion honours the grace period: the Pod stops being Ready, its
+/// plus engine start — and then serves as `VLLMServer` on `podIP:port`; a container of the
+/// llmops image runs as a real process of this binary (`Kubelet+Process`); other containers
+/// are ready after a second. Deletion honours the grace period: the Pod stops being Ready, its
 /// requests in flight finish (up to the grace period), then the kubelet removes it. A failed
 /// node's Pods stop serving.
 final class Kubelet: Sendable {
@@ -22,6 +23,13 @@ final class Kubelet: Sendable {
         var startup: Duration
         var ready = false
         var problem: (reason: String, message: String)?
+        /// Set for a container run as a process (`Kubelet+Process`).
+        var runsProcess = false
+        var process: ProcessContainer?
+        var restarts = 0
+        var lastTerminated: JSONValue?
+        var backoffUntil: Date?
+        var tokenRefreshAt: Date?
     }
 
     let client: KubeClient
@@ -32,9 +40,15 @@ final class Kubelet: Sendable {
     let events: EventRecorder
     let logger: Logger
     let addresses = PodAddresses()
-    private let runtimes = Mutex<[ObjectKey: Runtime]>([:])
+    let runtimes = Mutex<[ObjectKey: Runtime]>([:])
+    /// Without these, llmops-image Pods are simulated like any other container.
+    let processes: ProcessSettings?
 
-    init(client: KubeClient, nodes: [SimulatedNode], pods: ObjectCache<Pod>, nodeCache: ObjectCache<Node>, clock: SimulationClock, events: EventRecorder, logger: Logger) {
+    init(
+        client: KubeClient, nodes: [SimulatedNode], pods: ObjectCache<Pod>, nodeCache: ObjectCache<Node>, clock: SimulationClock, events: EventRecorder, logger: Logger,
+        processes: ProcessSettings? = nil
+    ) {
+        self.processes = processes
         self.client = client
         self.nodes = Dictionary(uniqueKeysWithValues: nodes.map { ($0.name, $0) })
         self.pods = pods
@@ -51,7 +65,10 @@ final class Kubelet: Sendable {
 
     func stopAll() async {
         let all = runtimes.withLock { r in defer { r = [:] }; return r }
-        for (_, rt) in all { await rt.server?.stop() }
+        for (_, rt) in all {
+            await rt.server?.stop()
+            await rt.process?.terminate(grace: .seconds(5))
+        }
     }
 
     func reconcile(_ key: ReconcileRequest) async throws -> ReconcileResult {
@@ -71,6 +88,7 @@ final class Kubelet: Sendable {
         guard var rt = runtimes.withLock({ $0[key] }) else {
             return try await startContainers(pod, key, node)
         }
+        if rt.runsProcess, let settings = processes { return try await supervise(pod, key, node, settings) }
         if let server = rt.server { await server.setFaults(VLLMServer.Faults(annotations: pod.metadata.annotations ?? [:])) }
         if rt.ready || rt.problem != nil { return .done }
         let elapsed = Duration.seconds(Date().timeIntervalSince(rt.startedAt))
@@ -112,6 +130,11 @@ final class Kubelet: Sendable {
         let image = container?["image"]?.stringValue ?? ""
         let command = ((container?["command"]?.arrayValue ?? []) + (container?["args"]?.arrayValue ?? [])).compactMap(\.stringValue)
         var rt = Runtime(uid: pod.metadata.uid ?? "", ip: ip, server: nil, startedAt: Date(), startup: clock.scaled(seconds: 1))
+        if let settings = processes, ProcessContainer.isLLMOps(image: image) {
+            rt.runsProcess = true
+            runtimes.withLock { $0[key] = rt }
+            return try await supervise(pod, key, node, settings)
+        }
         if ServedModel.isVLLM(image: image, command: command) {
             let gpus = Int(PodRequirements(spec: pod.spec).requests["nvidia.com/gpu"] ?? 0)
             let model = ServedModel(args: command, annotations: pod.metadata.annotations ?? [:], gpus: gpus)
@@ -156,6 +179,9 @@ final class Kubelet: Sendable {
         if let server = rt?.server, await server.inFlight > 0, Date() < realDeadline {
             return .requeueAfter(clock.scaled(seconds: 0.5, minimum: 0.02))
         }
+        if let process = rt?.process {
+            await process.terminate(grace: .milliseconds(Int64(max(realDeadline.timeIntervalSinceNow, 1) * 1000)))
+        }
         await stop(key)
         do {
             try await client.delete(Pod.self, name: key.name, namespace: key.namespace, options: .init(preconditionUID: pod.metadata.uid, gracePeriodSeconds: 0))
@@ -166,10 +192,11 @@ final class Kubelet: Sendable {
     private func stop(_ key: ObjectKey, release: Bool = true) async {
         guard let rt = runtimes.withLock({ $0.removeValue(forKey: key) }) else { return }
         await rt.server?.stop()
+        await rt.process?.terminate(grace: .seconds(2))
         if release { addresses.release(rt.ip) }
     }
 
-    private func writeStatus(_ pod: Pod, _ rt: Runtime, node: SimulatedNode) async throws {
+    func writeStatus(_ pod: Pod, _ rt: Runtime, node: SimulatedNode) async throws {
         let now = Timestamp.now().rfc3339
         let started = Timestamp(secondsSinceEpoch: Int64(rt.startedAt.timeIntervalSince1970)).rfc3339
         let key = ObjectKey(pod.metadata)
@@ -179,7 +206,7 @@ final class Kubelet: Sendable {
             let previousRestarts = s.containerStatuses?.first?["restartCount"]?.intValue ?? 0
             let previousStart = s.containerStatuses?.first?["state"]?["running"]?["startedAt"]?.stringValue
             // A container that was running under an earlier kubelet process restarted.
-            let restarts = previousRestarts + (wasRunning && previousStart != nil && previousStart != started ? 1 : 0)
+            let restarts = rt.runsProcess ? Int64(rt.restarts) : previousRestarts + (wasRunning && previousStart != nil && previousStart != started ? 1 : 0)
             s.phase = "Running"
             s.podIP = rt.ip
             s.hostIP = "127.0.0.1"
@@ -205,7 +232,7 @@ final class Kubelet: Sendable {
                 return [
                     "name": c["name"] ?? "main", "image": c["image"] ?? "", "imageID": .string("sim://\(c["image"]?.stringValue ?? "")"),
                     "containerID": .string("sim://\(rt.uid.prefix(8))-\(i)"), "ready": .bool(ready), "started": .bool(rt.problem == nil),
-                    "restartCount": .int(i == 0 ? restarts : 0), "state": state,
+                    "restartCount": .int(i == 0 ? restarts : 0), "state": state, "lastState": i == 0 ? (rt.lastTerminated ?? [:]) : [:],
                 ]
             }
             p.status = s

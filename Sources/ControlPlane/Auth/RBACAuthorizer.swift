@@ -1,0 +1,173 @@
+import KubeModel
+
+/// Role-based access control over the Roles, ClusterRoles, RoleBindings and
+/// ClusterRoleBindings in the store, evaluated as Kubernetes' RBAC authorizer does: a request
+/// is allowed when any binding that names the user (directly, by group, or as a
+/// ServiceAccount) refers to a role with a rule covering it; nothing else is allowed. ClusterRoles
+/// with an `aggregationRule` hold the rules of the ClusterRoles their selectors match.
+/// Members of `system:masters` are allowed everything before RBAC is asked.
+public struct RBACAuthorizer: Sendable {
+    public struct Decision: Sendable, Equatable {
+        public var allowed: Bool
+        /// Which binding allowed it (`RBAC: allowed by ...`), or why rules could not be read.
+        public var reason: String
+    }
+
+    /// One rule, as RBAC writes it.
+    public struct Rule: Sendable, Equatable {
+        public var verbs: [String]
+        public var apiGroups: [String]
+        public var resources: [String]
+        public var resourceNames: [String]
+        public var nonResourceURLs: [String]
+
+        init(_ v: JSONValue) {
+            func strings(_ k: String) -> [String] { v[k]?.arrayValue?.compactMap(\.stringValue) ?? [] }
+            verbs = strings("verbs")
+            apiGroups = strings("apiGroups")
+            resources = strings("resources")
+            resourceNames = strings("resourceNames")
+            nonResourceURLs = strings("nonResourceURLs")
+        }
+
+        public func allows(_ a: RequestAttributes) -> Bool {
+            guard verbs.contains("*") || verbs.contains(a.verb) else { return false }
+            if !a.isResourceRequest {
+                return nonResourceURLs.contains { url in url == "*" || url == a.path || (url.hasSuffix("*") && a.path.hasPrefix(url.dropLast())) }
+            }
+            guard apiGroups.contains("*") || apiGroups.contains(a.apiGroup) else { return false }
+            let combined = a.combinedResource
+            let resourceMatch = resources.contains { r in
+                r == "*" || r == combined || (!a.subresource.isEmpty && r == "*/" + a.subresource)
+            }
+            guard resourceMatch else { return false }
+            return resourceNames.isEmpty || (!a.name.isEmpty && resourceNames.contains(a.name))
+        }
+
+        public var json: JSONValue {
+            var o = JSONObject()
+            o["verbs"] = .array(verbs.map(JSONValue.string))
+            if nonResourceURLs.isEmpty {
+                o["apiGroups"] = .array(apiGroups.map(JSONValue.string))
+                o["resources"] = .array(resources.map(JSONValue.string))
+                if !resourceNames.isEmpty { o["resourceNames"] = .array(resourceNames.map(JSONValue.string)) }
+            } else {
+                o["nonResourceURLs"] = .array(nonResourceURLs.map(JSONValue.string))
+            }
+            return .object(o)
+        }
+    }
+
+    let store: ObjectStore
+
+    public init(store: ObjectStore) { self.store = store }
+
+    public func authorize(_ user: UserInfo, _ a: RequestAttributes) async -> Decision {
+        if user.isPrivileged { return Decision(allowed: true, reason: "") }
+        var problems: [String] = []
+        var found: String?
+        await visitRules(user, namespace: a.namespace, problems: &problems) { rules, binding in
+            if rules.contains(where: { $0.allows(a) }) {
+                found = binding
+                return false
+            }
+            return true
+        }
+        if let found { return Decision(allowed: true, reason: "RBAC: allowed by \(found)") }
+        return Decision(allowed: false, reason: problems.isEmpty ? "" : "RBAC: " + problems.joined(separator: ", "))
+    }
+
+    /// Every rule that applies to the user in `namespace` (cluster-wide ones included), for
+    /// SelfSubjectRulesReview; `incomplete` when a binding names a role that is missing.
+    public func rules(_ user: UserInfo, namespace: String) async -> (rules: [Rule], incomplete: Bool) {
+        if user.isPrivileged {
+            let all = Rule(.object(JSONObject([("verbs", ["*"]), ("apiGroups", ["*"]), ("resources", ["*"])])))
+            let urls = Rule(.object(JSONObject([("verbs", ["*"]), ("nonResourceURLs", ["*"])])))
+            return ([all, urls], false)
+        }
+        var collected: [Rule] = []
+        var problems: [String] = []
+        await visitRules(user, namespace: namespace, problems: &problems) { rules, _ in
+            collected += rules
+            return true
+        }
+        return (collected, !problems.isEmpty)
+    }
+
+    /// Calls `visit` with the rules of each binding that names the user (ClusterRoleBindings
+    /// first, then RoleBindings in `namespace`) until it returns false.
+    private func visitRules(_ user: UserInfo, namespace: String, problems: inout [String], _ visit: ([Rule], String) -> Bool) async {
+        let clusterRoles = await objects("rbac.authorization.k8s.io/clusterroles", nil)
+        var clusterRoleByName: [String: JSONValue] = [:]
+        for r in clusterRoles { if let n = r["metadata"]?["name"]?.stringValue { clusterRoleByName[n] = r } }
+        for binding in await objects("rbac.authorization.k8s.io/clusterrolebindings", nil) {
+            guard let subject = Self.matchingSubject(binding, user, bindingNamespace: "") else { continue }
+            let roleName = binding["roleRef"]?["name"]?.stringValue ?? ""
+            guard binding["roleRef"]?["kind"]?.stringValue == "ClusterRole", let role = clusterRoleByName[roleName] else {
+                problems.append("clusterrole.rbac.authorization.k8s.io \"\(roleName)\" not found")
+                continue
+            }
+            let name = binding["metadata"]?["name"]?.stringValue ?? ""
+            if !visit(Self.rules(of: role, among: clusterRoles), "ClusterRoleBinding \"\(name)\" of ClusterRole \"\(roleName)\" to \(subject)") { return }
+        }
+        guard !namespace.isEmpty else { return }
+        let roles = await objects("rbac.authorization.k8s.io/roles", namespace)
+        for binding in await objects("rbac.authorization.k8s.io/rolebindings", namespace) {
+            guard let subject = Self.matchingSubject(binding, user, bindingNamespace: namespace) else { continue }
+            let kind = binding["roleRef"]?["kind"]?.stringValue ?? ""
+            let roleName = binding["roleRef"]?["name"]?.stringValue ?? ""
+            let role: JSONValue?
+            var rules: [Rule] = []
+            if kind == "ClusterRole" {
+                role = clusterRoleByName[roleName]
+                if let role { rules = Self.rules(of: role, among: clusterRoles) }
+            } else {
+                role = roles.first { $0["metadata"]?["name"]?.stringValue == roleName }
+                if let role { rules = (role["rules"]?.arrayValue ?? []).map(Rule.init) }
+            }
+            guard role != nil else {
+                problems.append("\(kind.lowercased()).rbac.authorization.k8s.io \"\(roleName)\" not found")
+                continue
+            }
+            let name = binding["metadata"]?["name"]?.stringValue ?? ""
+            if !visit(rules, "RoleBinding \"\(name)/\(namespace)\" of \(kind) \"\(roleName)\" to \(subject)") { return }
+        }
+    }
+
+    private func objects(_ resource: String, _ namespace: String?) async -> [JSONValue] {
+        await store.list(prefix: StoreKey.prefix(resource: resource, namespace: namespace)).items
+    }
+
+    /// A ClusterRole's rules; an aggregated one holds those of every ClusterRole its selectors match.
+    static func rules(of role: JSONValue, among all: [JSONValue]) -> [Rule] {
+        var rules = (role["rules"]?.arrayValue ?? []).map(Rule.init)
+        guard let selectors = role["aggregationRule"]?["clusterRoleSelectors"]?.arrayValue else { return rules }
+        let own = role["metadata"]?["name"]?.stringValue
+        for selector in selectors {
+            guard let parsed = try? LabelSelector(parsing: LabelSelector.string(fromObject: selector)) else { continue }
+            for other in all where other["metadata"]?["name"]?.stringValue != own {
+                var labels: [String: String] = [:]
+                for (k, v) in other["metadata"]?["labels"]?.objectValue ?? JSONObject() { labels[k] = v.stringValue }
+                if parsed.matches(labels) { rules += (other["rules"]?.arrayValue ?? []).map(Rule.init) }
+            }
+        }
+        return rules
+    }
+
+    /// How the binding names the user (`ServiceAccount "ns/name"`, `Group "g"`, `User "u"`), or nil.
+    static func matchingSubject(_ binding: JSONValue, _ user: UserInfo, bindingNamespace: String) -> String? {
+        for s in binding["subjects"]?.arrayValue ?? [] {
+            let kind = s["kind"]?.stringValue ?? ""
+            let name = s["name"]?.stringValue ?? ""
+            switch kind {
+            case "User" where name == user.username: return "User \"\(name)\""
+            case "Group" where user.groups.contains(name): return "Group \"\(name)\""
+            case "ServiceAccount":
+                let ns = s["namespace"]?.stringValue ?? bindingNamespace
+                if let sa = user.serviceAccount, sa.namespace == ns, sa.name == name { return "ServiceAccount \"\(name)/\(ns)\"" }
+            default: continue
+            }
+        }
+        return nil
+    }
+}

@@ -21,6 +21,24 @@ extension Kubelet {
         settings.podDirectory.appendingPathComponent("\(pod.metadata.namespace ?? "default")_\(pod.metadata.name ?? "")_\(pod.metadata.uid ?? "")")
     }
 
+    /// Kills the processes a previous `llmops up` left behind (one killed with SIGKILL cannot
+    /// stop its Pods), so their addresses are free and nothing acts twice; their Pods are
+    /// started again from the API's state.
+    static func reapLeftovers(_ settings: ProcessSettings) {
+        let fm = FileManager.default
+        for dir in (try? fm.contentsOfDirectory(at: settings.podDirectory, includingPropertiesForKeys: nil)) ?? [] {
+            let pidFile = dir.appendingPathComponent("pid")
+            guard let text = try? String(contentsOf: pidFile, encoding: .utf8), let pid = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)) else { continue }
+            // Only a process of our binary: the pid may have been reused since.
+            if let cmdline = fm.contents(atPath: "/proc/\(pid)/cmdline"), let first = cmdline.split(separator: 0).first,
+                String(decoding: first, as: UTF8.self) == settings.executable
+            {
+                kill(pid, SIGKILL)
+            }
+            try? fm.removeItem(at: pidFile)
+        }
+    }
+
     /// Starts the container's process, or records why it cannot start (as the container's
     /// waiting reason) and when to try again.
     func launch(_ pod: Pod, _ rt: inout Runtime, _ settings: ProcessSettings) async {

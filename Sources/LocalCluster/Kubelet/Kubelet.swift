@@ -49,6 +49,7 @@ final class Kubelet: Sendable {
         processes: ProcessSettings? = nil
     ) {
         self.processes = processes
+        if let processes { Self.reapLeftovers(processes) }
         self.client = client
         self.nodes = Dictionary(uniqueKeysWithValues: nodes.map { ($0.name, $0) })
         self.pods = pods

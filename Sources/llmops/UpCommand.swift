@@ -18,12 +18,17 @@ struct UpCommand: AsyncParsableCommand {
             State lives in SQLite under --data-dir and survives restarts. The API is served over \
             HTTPS with a CA and serving certificate generated into --data-dir/pki, and an admin \
             bearer token; the kubeconfig written to --kubeconfig holds both, so \
-            `kubectl --kubeconfig FILE get ns` works at once.
+            `kubectl --kubeconfig FILE get ns` works at once. The admin token may do \
+            everything (group system:masters); ServiceAccount tokens (`kubectl create token`) \
+            are authorised by RBAC, as on a real cluster.
 
             Around the API server run simulated GPU nodes (--gpus), their kubelets, a scheduler \
             and the Deployment, ReplicaSet, EndpointSlice and node lifecycle controllers, all as \
             API clients. Pods of a vLLM image serve a simulated vLLM on their own loopback \
-            address, port 8000. --gpus none runs the API server alone.
+            address, port 8000. Pods of the llmops image (the operator as the kustomize base or \
+            the Helm chart installs it) run as processes of this binary under their \
+            ServiceAccount; their files and logs are in --data-dir/pods. --gpus none runs the \
+            API server alone.
             """
     )
 

@@ -238,3 +238,40 @@ def test_later_pages_show_the_first_pages_revision(api):
     # A fresh list sees the changes.
     now = core.list_namespaced_config_map("pages")
     assert [(c.metadata.name, c.data["v"]) for c in now.items] == [("c0", "old"), ("c1", "old"), ("c2", "old"), ("c2a", "new"), ("c3", "new"), ("c5", "old")]
+
+
+def test_service_account_token_and_rbac(api, cp):
+    """A ServiceAccount's token from the TokenRequest API, used by the Python client: what
+    its RoleBinding grants works, the rest is a 403 Status naming the user and the verb, and
+    SelfSubjectAccessReview agrees."""
+    core = client.CoreV1Api(api)
+    rbac = client.RbacAuthorizationV1Api(api)
+    core.create_namespace(client.V1Namespace(metadata=client.V1ObjectMeta(name="py-rbac")))
+    core.create_namespaced_service_account("py-rbac", client.V1ServiceAccount(metadata=client.V1ObjectMeta(name="bot")))
+    rbac.create_namespaced_role("py-rbac", client.V1Role(
+        metadata=client.V1ObjectMeta(name="cm-reader"),
+        rules=[client.V1PolicyRule(api_groups=[""], resources=["configmaps"], verbs=["get", "list"])]))
+    rbac.create_namespaced_role_binding("py-rbac", client.V1RoleBinding(
+        metadata=client.V1ObjectMeta(name="bot"),
+        role_ref=client.V1RoleRef(api_group="rbac.authorization.k8s.io", kind="Role", name="cm-reader"),
+        subjects=[client.RbacV1Subject(kind="ServiceAccount", name="bot", namespace="py-rbac")]))
+    answer = core.create_namespaced_service_account_token("bot", "py-rbac", client.AuthenticationV1TokenRequest(
+        spec=client.V1TokenRequestSpec(audiences=[], expiration_seconds=900)))
+    assert answer.status.token and answer.status.expiration_timestamp
+
+    conf = client.Configuration()
+    conf.host = cp.url
+    conf.ssl_ca_cert = cp.ca
+    conf.api_key = {"authorization": "Bearer " + answer.status.token}
+    bot = client.ApiClient(conf)
+    assert client.CoreV1Api(bot).list_namespaced_config_map("py-rbac").items == []
+    with pytest.raises(ApiException) as denied:
+        client.CoreV1Api(bot).create_namespaced_config_map("py-rbac", client.V1ConfigMap(metadata=client.V1ObjectMeta(name="x")))
+    assert denied.value.status == 403 and denied.value.reason == "Forbidden"
+    assert ('User \\"system:serviceaccount:py-rbac:bot\\" cannot create resource \\"configmaps\\" in API group \\"\\" '
+            'in the namespace \\"py-rbac\\"') in denied.value.body
+    review = client.AuthorizationV1Api(bot).create_self_subject_access_review(client.V1SelfSubjectAccessReview(
+        spec=client.V1SelfSubjectAccessReviewSpec(resource_attributes=client.V1ResourceAttributes(
+            namespace="py-rbac", verb="list", resource="configmaps"))))
+    assert review.status.allowed is True
+    core.delete_namespace("py-rbac")

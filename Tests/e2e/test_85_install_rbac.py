@@ -71,10 +71,17 @@ def wait_for_running_operator(cp, ns="llmops-system", replicas=2):
 
 
 def apply_sample(cp, ns):
+    """All three samples in `ns`; each must get its status from the operator."""
     cp.kubectl("create", "namespace", ns)
-    sample = (ROOT / "manifests" / "samples" / "llmdeployment-llama-8b.yaml").read_text().replace("namespace: inference", f"namespace: {ns}")
-    cp.kubectl("apply", "-f", "-", stdin=sample)
-    return wait_for("the sample reconciled by the operator Pods",
+    for name in ("llmdeployment-llama-8b.yaml", "scalingpolicy-hybrid.yaml", "canaryrun-model-revision.yaml"):
+        sample = (ROOT / "manifests" / "samples" / name).read_text().replace("namespace: inference", f"namespace: {ns}")
+        cp.kubectl("apply", "-f", "-", stdin=sample)
+    sp = wait_for("the ScalingPolicy reconciled by the operator Pods",
+                  lambda: cp.get_json("sp", "llama-3-1-8b-chat", "-n", ns).get("status", {}).get("observedGeneration") == 1, timeout=90)
+    canary = wait_for("the CanaryRun reconciled by the operator Pods",
+                      lambda: cp.get_json("canaryrun", "-n", ns)["items"][0].get("status", {}).get("phase"), timeout=90)
+    assert sp and canary
+    return wait_for("the LLMDeployment reconciled by the operator Pods",
                     lambda: (lambda o: o if o.get("status", {}).get("observedGeneration") == 1 and o["status"].get("gpuType") else None)(
                         cp.get_json("llmd", "llama-3-1-8b-chat", "-n", ns)), timeout=90)
 
@@ -178,7 +185,7 @@ def test_leader_hand_over_between_the_operator_pods(gpu):
 
 def test_kustomize_uninstall_removes_everything(gpu):
     pids = [pid_of(gpu, p) for p in operator_pods(gpu)]
-    gpu.kubectl("delete", "llmd", "--all", "-n", "team-a", "--wait=true", timeout=90)
+    gpu.kubectl("delete", "canaryrun,sp,llmd", "--all", "-n", "team-a", "--wait=true", timeout=90)
     # The Namespace comes first in the render, and this control plane empties it at once, so
     # the namespaced objects after it are already gone.
     gpu.kubectl("delete", "-k", str(ROOT / "manifests" / "default"), "--wait=true", "--ignore-not-found", timeout=120)
@@ -206,7 +213,7 @@ def test_helm_install_runs_the_operator_and_uninstalls(gpu):
     denied = [e["requestURI"] for e in operator_requests(gpu, since=start) if e["responseStatus"]["code"] == 403]
     assert not denied, f"the chart's ClusterRole is not enough for: {denied}"
     pids = [pid_of(gpu, p) for p in pods]
-    gpu.kubectl("delete", "llmd", "--all", "-n", "team-b", "--wait=true", timeout=90)
+    gpu.kubectl("delete", "canaryrun,sp,llmd", "--all", "-n", "team-b", "--wait=true", timeout=90)
     helm("uninstall", "llmops", "-n", "llmops-system", "--wait", "--timeout", "120s")
     wait_for("the operator processes to stop", lambda: not any(alive(p) for p in pids), timeout=60)
     assert gpu.kubectl("get", "clusterrole", "llmops-operator", check=False).returncode == 1

@@ -27,6 +27,12 @@ public final class Operator: ServiceLifecycle.Service, Sendable {
         /// The registry behind `/metrics`; pass the one whose `restClientObserver` the client
         /// reports to, so API requests are counted beside the reconciles.
         public var metrics = RuntimeMetrics()
+        /// The address the activator listens on and EndpointSlices name (this Pod's IP);
+        /// nil turns scale from zero off: a Service at zero replicas has no endpoint.
+        public var activatorAddress: String?
+        /// Ports the activator may listen on, one per LLMDeployment at zero (a NetworkPolicy
+        /// can allow the range); nil picks free ports.
+        public var activatorPorts: ClosedRange<Int>?
         public init() {}
     }
 
@@ -34,6 +40,7 @@ public final class Operator: ServiceLifecycle.Service, Sendable {
     let options: Options
     let metrics: any ServingMetricsSource
     let scraper: PodMetricsScraper
+    let activator: Activator?
 
     public init(client: KubeClient, options: Options, logger: Logger) {
         self.options = options
@@ -55,16 +62,33 @@ public final class Operator: ServiceLifecycle.Service, Sendable {
         let podOptions = Informer<Pod>.Options(namespace: informerNamespace, labelSelector: "app.kubernetes.io/managed-by=llmops")
         let pods = manager.informer(Pod.self, options: podOptions)
 
+        let activator = options.activatorAddress.map { address in
+            Activator(
+                bindHost: address, advertiseAddress: address, ports: options.activatorPorts, podPort: Int(ServingWorkload.port), timeout: .seconds(600),
+                now: { [clock = options.clock] in clock.now() }, logger: logger)
+        }
+        self.activator = activator
+        let sliceOptions = Informer<EndpointSlice>.Options(
+            namespace: informerNamespace, labelSelector: "endpointslice.kubernetes.io/managed-by=\(LLMDeploymentController.activatorManager)")
+        let activatorSlices = activator.map { _ in manager.informer(EndpointSlice.self, options: sliceOptions) }
         let llmdController = LLMDeploymentController(
             client: client, deployments: llmds.cache, children: children.cache, services: services.cache, pods: pods.cache, decisions: decisions, events: events,
-            logger: logger)
-        manager.controller("llmdeployment")
+            logger: logger, activator: activator, activatorSlices: activatorSlices?.cache)
+        var llmdBuilder = manager.controller("llmdeployment")
             .for(LLMDeployment.self, options: .init(namespace: informerNamespace))
             .owns(Deployment.self, options: .init(namespace: informerNamespace, labelSelector: "app.kubernetes.io/managed-by=llmops"))
             .watches(Pod.self, options: podOptions) { pod in
                 guard let owner = pod.metadata.labels?[ServingWorkload.nameLabel] else { return [] }
                 return [ReconcileRequest(namespace: pod.metadata.namespace, name: owner)]
             }
+        if activator != nil {
+            // A deleted or edited activator slice is put back.
+            llmdBuilder = llmdBuilder.watches(EndpointSlice.self, options: sliceOptions) { slice in
+                guard let service = slice.metadata.labels?["kubernetes.io/service-name"] else { return [] }
+                return [ReconcileRequest(namespace: slice.metadata.namespace, name: service)]
+            }
+        }
+        llmdBuilder
             .concurrency(4)
             .complete { request, _ in
                 guard watched(request.namespace) else { return .done }
@@ -76,7 +100,7 @@ public final class Operator: ServiceLifecycle.Service, Sendable {
         self.metrics = metrics
         let scaler = ScalingPolicyController(
             client: client, policies: policies.cache, deployments: llmds.cache, pods: pods.cache, metrics: metrics, decisions: decisions, clock: options.clock,
-            events: events, logger: logger)
+            events: events, logger: logger, activator: activator)
         let runs = manager.informer(CanaryRun.self, options: .init(namespace: informerNamespace))
         let scraper = PodMetricsScraper()
         self.scraper = scraper
@@ -93,7 +117,7 @@ public final class Operator: ServiceLifecycle.Service, Sendable {
                 return try await canary.reconcile(request)
             }
 
-        manager.controller("scalingpolicy")
+        let scaling = manager.controller("scalingpolicy")
             .for(ScalingPolicy.self, options: .init(namespace: informerNamespace))
             .watches(LLMDeployment.self, options: .init(namespace: informerNamespace)) { scaler.policiesFor($0) }
             .concurrency(4)
@@ -101,6 +125,18 @@ public final class Operator: ServiceLifecycle.Service, Sendable {
                 guard watched(request.namespace) else { return .done }
                 return try await scaler.reconcile(request)
             }
+        // A held request wakes the policies of its target at once, not at their next period.
+        activator?.connect(
+            readyAddresses: { target in
+                pods.cache.list(namespace: target.namespace).filter {
+                    $0.metadata.labels?[ServingWorkload.nameLabel] == target.name && $0.isReady && $0.metadata.deletionTimestamp == nil
+                }.compactMap { $0.status?.podIP }
+            },
+            onDemand: { target in
+                for sp in policies.cache.list(namespace: target.namespace) where sp.spec.targetRef.name == target.name {
+                    scaling.queue.add(ReconcileRequest(namespace: target.namespace, name: sp.metadata.name ?? ""))
+                }
+            })
     }
 
     public func run() async throws {
@@ -113,5 +149,6 @@ public final class Operator: ServiceLifecycle.Service, Sendable {
         }
         await metrics.shutdown()
         await scraper.shutdown()
+        await activator?.shutdown()
     }
 }

@@ -89,6 +89,12 @@ struct OperatorSettings: ParsableArguments {
     @Option(help: "Client-side burst of API requests above --kube-api-qps.")
     var kubeApiBurst: Int = 100
 
+    @Option(help: "Scale from zero: this Pod's IP, where the activator holds requests for LLMDeployments at zero replicas (EndpointSlices point there); empty turns it off.")
+    var activatorAddress: String = ""
+
+    @Option(help: "Ports the activator may listen on, one per LLMDeployment at zero (FIRST-LAST; allow them in a NetworkPolicy).")
+    var activatorPorts: String = "9100-9199"
+
     @Option(help: .hidden)
     var timeScale: Double = 1
 
@@ -99,6 +105,15 @@ struct OperatorSettings: ParsableArguments {
         _ = try Self.parseAddress(metricsBindAddress, flag: "--metrics-bind-address")
         guard kubeApiQps > 0, kubeApiBurst > 0 else { throw ValidationError("--kube-api-qps and --kube-api-burst must be positive") }
         if let url = prometheusURL, URL(string: url)?.scheme == nil { throw ValidationError("--prometheus-url must be an http(s) URL, not \"\(url)\"") }
+        _ = try Self.parsePorts(activatorPorts)
+    }
+
+    static func parsePorts(_ text: String) throws -> ClosedRange<Int> {
+        let parts = text.split(separator: "-").map { Int($0.trimmingCharacters(in: .whitespaces)) }
+        guard parts.count == 2, let first = parts[0], let last = parts[1], 1 <= first, first <= last, last <= 65535 else {
+            throw ValidationError("--activator-ports must be FIRST-LAST with 1 ≤ FIRST ≤ LAST ≤ 65535, not \"\(text)\"")
+        }
+        return first...last
     }
 
     static func parseAddress(_ text: String, flag: String) throws -> (host: String, port: Int)? {
@@ -139,6 +154,10 @@ struct OperatorSettings: ParsableArguments {
         }
         if let path = gpuPrices {
             o.catalog = try Self.loadPrices(path)
+        }
+        if !activatorAddress.isEmpty {
+            o.activatorAddress = activatorAddress
+            o.activatorPorts = try Self.parsePorts(activatorPorts)
         }
         return o
     }

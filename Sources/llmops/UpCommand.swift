@@ -124,6 +124,8 @@ struct UpCommand: AsyncParsableCommand {
             var options = Operator.Options()
             options.healthPort = nil
             options.clock = OperatorClock(speedup: timeScale)
+            // Scale from zero: requests to a Service at zero replicas are held on loopback.
+            options.activatorAddress = "127.0.0.1"
             services.append(.init(service: InProcessOperator(client: client, operator: Operator(client: client, options: options, logger: opLogger))))
             FileHandle.standardOutput.write(Data("operator: running in-process (LLMDeployment, ScalingPolicy and CanaryRun controllers)\n".utf8))
         }

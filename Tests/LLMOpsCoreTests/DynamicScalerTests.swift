@@ -127,6 +127,18 @@ struct ScalerHarness {
         #expect(h.step(rate: 0, queue: 3).desiredReplicas >= 1)
     }
 
+    /// With minReplicas 0, zero is reached only through the idle rule: a quiet minute is not
+    /// a reason to drop the last replica, and a fleet at zero stays there until a request.
+    @Test func minReplicasZeroReachesZeroOnlyWhenIdle() {
+        var h = ScalerHarness(policy: ScalerPolicy(minReplicas: 0, maxReplicas: 5, mode: .reactive, scaleToZero: true, idleSeconds: 300), replicas: 1)
+        for _ in 0..<5 { #expect(h.step(rate: 0).desiredReplicas == 1) }
+        var parked = ScalerHarness(policy: ScalerPolicy(minReplicas: 0, maxReplicas: 5, mode: .reactive, scaleToZero: true, idleSeconds: 300), replicas: 0)
+        for _ in 0..<5 { #expect(parked.step(rate: 0).desiredReplicas == 0) }
+        #expect(parked.step(rate: 0.1, queue: 1).desiredReplicas == 1)
+        var never = ScalerHarness(policy: ScalerPolicy(minReplicas: 0, maxReplicas: 5, mode: .reactive, scaleToZero: false), replicas: 1)
+        for _ in 0..<40 { #expect(never.step(rate: 0).desiredReplicas == 1) }
+    }
+
     @Test func invalidPolicyNamesTheField() {
         let bad = ScalerInput(now: 0, currentReplicas: 1, readyReplicas: 1, metrics: nil, capacityPerReplica: 1, coldStartSeconds: 0, policy: ScalerPolicy(minReplicas: 5, maxReplicas: 2))
         guard case .failure(.invalidInput(let f, _)) = DynamicScaler.decide(bad) else {

@@ -43,7 +43,7 @@ class OperatorProcess:
         self.proc = subprocess.Popen(
             [str(BIN), "operator", "--kubeconfig", cp.kubeconfig, "--health-probe-bind-address", f"127.0.0.1:{self.port}",
              "--metrics-bind-address", f"127.0.0.1:{self.metrics_port}",
-             "--time-scale", str(SPEED), "--log-format", "json", *extra],
+             "--time-scale", str(SPEED), "--log-format", "json", "--activator-address", "127.0.0.1", *extra],
             stdout=subprocess.DEVNULL, stderr=self.log, env=cp.env())
         wait_for("operator health", lambda: self.healthy(), timeout=30)
 
@@ -197,6 +197,8 @@ NOT_EXERCISED_HERE = {
     ("", "events", "patch"): "a repeated Event's count",
     ("llmops.io", "llmdeployments/scale", "patch"): "a scaling decision that changes replicas",
     ("coordination.k8s.io", "leases", "create"): "the first leader of a fresh namespace",
+    ("discovery.k8s.io", "endpointslices", "patch"): "the activator's EndpointSlice at zero replicas (test_75)",
+    ("discovery.k8s.io", "endpointslices", "delete"): "the activator's EndpointSlice once a replica is ready (test_75)",
 }
 
 

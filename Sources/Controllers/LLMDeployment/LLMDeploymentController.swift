@@ -25,11 +25,17 @@ final class LLMDeploymentController: Sendable {
     var catalog: GPUCatalog { decisions.catalog }
     let events: EventRecorder
     let logger: Logger
+    /// Scale from zero: holds requests while no replica is ready (nil: requests to a Service
+    /// at zero find no endpoint).
+    let activator: Activator?
+    let activatorSlices: ObjectCache<EndpointSlice>?
 
     init(
         client: KubeClient, deployments: ObjectCache<LLMDeployment>, children: ObjectCache<Deployment>, services: ObjectCache<KubeModel.Service>, pods: ObjectCache<Pod>,
-        decisions: ServingDecisions, events: EventRecorder, logger: Logger
+        decisions: ServingDecisions, events: EventRecorder, logger: Logger, activator: Activator? = nil, activatorSlices: ObjectCache<EndpointSlice>? = nil
     ) {
+        self.activator = activator
+        self.activatorSlices = activatorSlices
         self.client = client
         self.deployments = deployments
         self.children = children
@@ -69,9 +75,45 @@ final class LLMDeploymentController: Sendable {
                 }
             }
             let live = applied + (newReady >= decision.replicas ? [] : stale)
+            try await routeThroughActivator(llmd)
             try await writeStatus(llmd, decision, live)
             return .done
         }
+    }
+
+    static let activatorManager = "activator.llmops.io"
+
+    /// From the moment the spec asks for zero replicas until a replica is ready again, an
+    /// EndpointSlice of the Service points at the activator, so requests wake the deployment
+    /// instead of finding no endpoint; once a replica serves, the slice goes.
+    private func routeThroughActivator(_ llmd: LLMDeployment) async throws {
+        guard let activator, let slices = activatorSlices, let name = llmd.metadata.name, let ns = llmd.metadata.namespace else { return }
+        let target = Activator.Target(namespace: ns, name: name)
+        let sliceName = "\(name)-activator"
+        let existing = slices.get(namespace: ns, name: sliceName)
+        let ready = pods.list(namespace: ns).contains { $0.metadata.labels?[ServingWorkload.nameLabel] == name && $0.isReady && $0.metadata.deletionTimestamp == nil }
+        let hold = !ready && (llmd.spec.replicas == 0 || existing != nil)
+        guard hold else {
+            if existing != nil {
+                do {
+                    try await client.delete(EndpointSlice.self, name: sliceName, namespace: ns)
+                } catch let e as KubeAPIError where e.isNotFound {}
+                appliedObjects.forget(EndpointSlice.self, namespace: ns, name: sliceName)
+            }
+            await activator.release(target)
+            return
+        }
+        let port = try await activator.listen(for: target)
+        var meta = ObjectMeta(
+            name: sliceName, namespace: ns,
+            labels: ["kubernetes.io/service-name": name, "endpointslice.kubernetes.io/managed-by": Self.activatorManager, "app.kubernetes.io/managed-by": "llmops"])
+        meta.ownerReferences = llmd.controllerReference().map { [$0] }
+        let slice = EndpointSlice(
+            metadata: meta, addressType: "IPv4",
+            endpoints: [.init(addresses: [activator.advertiseAddress], conditions: .init(ready: true, serving: true, terminating: false), nodeName: nil, zone: nil, targetRef: nil)],
+            ports: [.init(name: "http", port: Int32(port), protocol: "TCP")])
+        if existing == nil { await events.record(llmd, reason: "Activating", message: "No replica is ready: requests to Service \(name) are held by the activator (\(activator.advertiseAddress):\(port)) and wake the deployment") }
+        _ = try await appliedObjects.apply(slice, current: existing, client: client, fieldManager: Self.fieldManager)
     }
 
     private func reportInfeasible(_ llmd: LLMDeployment, _ error: CoreError) async throws {

@@ -39,12 +39,15 @@ final class ScalingPolicyController: Sendable {
     let clock: OperatorClock
     let events: EventRecorder
     let logger: Logger
+    /// At zero replicas no Pod reports load: the activator's held requests are the demand.
+    let activator: Activator?
     private let memory = Mutex<[String: Memory]>([:])
 
     init(
         client: KubeClient, policies: ObjectCache<ScalingPolicy>, deployments: ObjectCache<LLMDeployment>, pods: ObjectCache<Pod>, metrics: any ServingMetricsSource,
-        decisions: ServingDecisions, clock: OperatorClock, events: EventRecorder, logger: Logger
+        decisions: ServingDecisions, clock: OperatorClock, events: EventRecorder, logger: Logger, activator: Activator? = nil
     ) {
+        self.activator = activator
         self.client = client
         self.policies = policies
         self.deployments = deployments
@@ -129,7 +132,16 @@ final class ScalingPolicyController: Sendable {
         let capacity = serving.replicas > 0 ? serving.capacity / Double(serving.replicas) : first.ratePerReplica
         let coldStart = serving.model.weightBytes / 2e9 + 30
         let servingPods = pods.list(namespace: key.namespace).filter { $0.metadata.labels?[ServingWorkload.nameLabel] == target }
-        let snapshot = await metrics.snapshot(namespace: key.namespace ?? "", deployment: target, pods: servingPods, now: now)
+        var measured = await metrics.snapshot(namespace: key.namespace ?? "", deployment: target, pods: servingPods, now: now)
+        // Scale from zero: requests the activator holds (or saw within a period) are demand.
+        var held: Activator.Demand?
+        if llmd.spec.replicas == 0, let activator, let demand = activator.demand(.init(namespace: key.namespace ?? "", name: target), window: max(period, 60)) {
+            held = demand
+            measured = ServingSnapshot(
+                requestsPerSecond: demand.requestsPerSecond, inputTokensPerSecond: 0, outputTokensPerSecond: 0, queueDepth: Double(demand.pending), running: 0,
+                kvCacheUtilization: 0, ttftP95Seconds: nil, podsScraped: 0, podsAsked: 0, observedAt: now)
+        }
+        let snapshot = measured
 
         var mem = memory.withLock { m in
             if let existing = m[uid] { return existing }
@@ -176,7 +188,8 @@ final class ScalingPolicyController: Sendable {
 
         let desired = decision.desiredReplicas
         let reason = Conditions.clip(([decision.explanation.summary] + decision.explanation.reasons).joined(separator: "; "), 1024)
-        let coldStartNote = current == 0 && desired > 0 ? "; first replica serves after a cold start of about \(Int(coldStart)) s" : ""
+        let heldNote = held.map { "; \($0.pending) request\($0.pending == 1 ? "" : "s") held by the activator" } ?? ""
+        let coldStartNote = current == 0 && desired > 0 ? "\(heldNote); first replica serves after a cold start of about \(Int(coldStart)) s" : ""
         if desired != current {
             _ = try await client.updateScale(LLMDeployment.self, name: target, namespace: key.namespace, replicas: Int32(desired))
             await events.record(sp, reason: desired > current ? "ScaledUp" : "ScaledDown", message: Conditions.clip("LLMDeployment \(target) \(current) -> \(desired): \(reason)\(coldStartNote)", 1024))

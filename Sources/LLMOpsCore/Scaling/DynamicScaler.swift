@@ -286,8 +286,10 @@ public enum DynamicScaler {
             recommendation = 0
             reasons.append("no requests for \(Fmt.num(idleFor, 0)) s ≥ idle limit \(Fmt.num(p.idleSeconds, 0)) s: scale to zero")
         } else {
-            if recommendation < p.minReplicas { recommendation = p.minReplicas }
-            if demand && recommendation < 1 { recommendation = 1 }
+            // Zero is reached only through the idle rule above: a fleet that serves keeps at
+            // least one replica, and one already at zero stays there until a request arrives.
+            let floor = max(p.minReplicas, demand || current > 0 ? 1 : 0)
+            if recommendation < floor { recommendation = floor }
         }
         if recommendation > p.maxReplicas {
             reasons.append("capped at maxReplicas \(p.maxReplicas) (wanted \(recommendation))")

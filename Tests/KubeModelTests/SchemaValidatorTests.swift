@@ -49,6 +49,25 @@ import Testing
         #expect(e.first?.detail == "min must not exceed max")
     }
 
+    /// Transition rules (`oldSelf`) run only where an old value correlates: not on create,
+    /// by key in map lists, never by position in other lists.
+    @Test func transitionRulesNeedAnOldValue() throws {
+        var x = JSONSchemaProps(type: "integer")
+        x.validations = [ValidationRule(rule: "self >= oldSelf", message: "may only grow")]
+        var port = JSONSchemaProps.object(properties: ["name": JSONSchemaProps(type: "string"), "n": x])
+        port.required = ["name"]
+        var ports = JSONSchemaProps.array(of: port)
+        ports.listType = "map"
+        ports.listMapKeys = ["name"]
+        let v = SchemaValidator(schema: JSONSchemaProps.object(properties: ["x": x, "ports": ports]))
+        let old = try JSONText.parse(#"{"x": 5, "ports": [{"name": "a", "n": 3}, {"name": "b", "n": 9}]}"#)
+        #expect(v.validateResource(try JSONText.parse(#"{"x": 1, "ports": [{"name": "a", "n": 1}]}"#)).isEmpty)
+        #expect(v.validateResource(try JSONText.parse(#"{"x": 6, "ports": [{"name": "b", "n": 9}, {"name": "a", "n": 4}]}"#), old: old).isEmpty)
+        let shrunk = v.validateResource(try JSONText.parse(#"{"x": 4, "ports": [{"name": "b", "n": 2}, {"name": "c", "n": 0}]}"#), old: old)
+        #expect(shrunk.map(\.path).sorted() == ["ports[0].n", "x"])
+        #expect(shrunk.allSatisfy { $0.detail == "may only grow" })
+    }
+
     @Test func typeErrors() throws {
         let e = try errors(#"{"name": 5, "replicas": 1.5}"#)
         #expect(e.map(\.kind) == [.typeInvalid, .typeInvalid])

@@ -314,3 +314,4 @@ def test_gitops_apply_without_replicas_leaves_the_scalers_count(op):
     out = op.kubectl("apply", "--server-side", "--field-manager=argocd", "-f", "-", stdin=json.dumps(doc), check=False)
     assert out.returncode == 0 or "conflict" in out.stderr.lower()
     op.kubectl("delete", "llmd", "gitops", "-n", NS)
+

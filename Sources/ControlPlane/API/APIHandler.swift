@@ -259,7 +259,8 @@ public actor APIHandler {
 
     /// Checks kind and apiVersion, fills the namespace, and defaults, prunes and validates the
     /// object against its schema (custom resources) and the metadata rules (all resources).
-    private func admit(_ body: JSONValue, _ resource: ServedResource, namespace: String?, strict: Bool, validate: Bool = true) throws -> (JSONValue, [String]) {
+    /// `old` is the object an update replaces, for transition rules (`oldSelf`).
+    private func admit(_ body: JSONValue, _ resource: ServedResource, namespace: String?, strict: Bool, validate: Bool = true, old: JSONValue? = nil) throws -> (JSONValue, [String]) {
         guard case .object(var o) = body else { throw APIError.badRequest("the body must be a JSON object, not \(body.typeName)") }
         if let kind = o["kind"]?.stringValue, kind != resource.kind {
             throw APIError.badRequest("the body's kind \(kind) does not match the \(resource.kind) endpoint")
@@ -292,15 +293,23 @@ public actor APIHandler {
                 warnings = unknown.map { "unknown field \"\($0)\"" }
             }
             value = SchemaDefaulter.apply(pruned, schema)
-            errors += SchemaValidator(schema: schema).validateResource(value)
+            errors += SchemaValidator(schema: schema).validateResource(value, old: old)
         }
         if validate && !errors.isEmpty { throw APIError.invalid(kind: resource.kind, name: name, group: resource.group, errors) }
         return (value, warnings)
     }
 
+    /// The schema pruning uses: `apiVersion`, `kind` and `metadata` stay at the root whatever
+    /// the CRD's schema declares (metadata is validated as ObjectMeta instead), as in Kubernetes.
     private func schemaWithoutMeta(_ s: JSONSchemaProps) -> JSONSchemaProps {
         var s = s
-        s.properties?["metadata"]?.preserveUnknownFields = true
+        guard s.preserveUnknownFields != true else { return s }
+        var props = s.properties ?? [:]
+        var meta = props["metadata"] ?? JSONSchemaProps(type: "object")
+        meta.preserveUnknownFields = true
+        props["metadata"] = meta
+        for key in ["apiVersion", "kind"] where props[key] == nil { props[key] = JSONSchemaProps(type: "string") }
+        s.properties = props
         return s
     }
 
@@ -554,7 +563,7 @@ public actor APIHandler {
         let k = try key(resource, path.namespace, name)
         guard let storedBefore = await store.find(k) else { throw APIError.notFound(resource.plural, name, group: resource.group) }
         let current = resource.conversion.fromStored(storedBefore)
-        var (value, warnings) = try admit(body, resource, namespace: path.namespace, strict: r.query["fieldValidation"] == "Strict")
+        var (value, warnings) = try admit(body, resource, namespace: path.namespace, strict: r.query["fieldValidation"] == "Strict", old: current)
         guard case .object(var o) = value, case .object(let old) = current else { throw APIError.badRequest("the body must be an object") }
         var meta = o["metadata"]?.objectValue ?? JSONObject()
         let oldMeta = old["metadata"]?.objectValue ?? JSONObject()

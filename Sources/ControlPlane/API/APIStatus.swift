@@ -100,7 +100,7 @@ public struct APIError: Error, Sendable {
         }
         let list = errors.map(\.description).joined(separator: ", ")
         return APIError(
-            code: 422, reason: "Invalid", message: "\(kind).\(group.isEmpty ? "" : group) \"\(name)\" is invalid: [\(list)]",
+            code: 422, reason: "Invalid", message: "\(kind)\(group.isEmpty ? "" : "." + group) \"\(name)\" is invalid: [\(list)]",
             details: .object(JSONObject([("name", .string(name)), ("group", .string(group)), ("kind", .string(kind)), ("causes", .array(causes))])))
     }
 

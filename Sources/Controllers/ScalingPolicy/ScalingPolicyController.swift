@@ -27,6 +27,9 @@ final class ScalingPolicyController: Sendable {
         /// Observed rates, one per period, for the burst reserve (the last hour; rebuilt after
         /// a restart, during which the reserve is 1).
         var rates: [Double] = []
+        /// `forecaster: neural`: the multi-stream network, trained online on every observed
+        /// period; Holt forecasts until it has a full window.
+        var neural: NeuralLoadForecaster?
     }
 
     let client: KubeClient
@@ -70,8 +73,7 @@ final class ScalingPolicyController: Sendable {
         case .lastValue: return (LastValueForecaster(), "lastValue")
         case .seasonalNaive: return (SeasonalNaiveForecaster(period: season), "seasonalNaive")
         case .holtWinters: return (HoltWintersForecaster(period: season), "holtWinters")
-        // The neural forecaster needs a training loop of its own; until the operator has one,
-        // an opt-in falls back to the default, and status says so.
+        // The neural forecaster runs beside Holt (see `Memory.neural`), which covers its warm-up.
         case .holt, .neural: return (HoltForecaster(), "holt")
         }
     }
@@ -146,19 +148,30 @@ final class ScalingPolicyController: Sendable {
         var mem = memory.withLock { m in
             if let existing = m[uid] { return existing }
             let (f, name) = Self.forecaster(sp.spec.forecast, period: period)
-            return Memory(forecaster: f, forecasterName: name)
+            var m = Memory(forecaster: f, forecasterName: name)
+            if sp.spec.forecast.forecaster == .neural {
+                m.neural = NeuralLoadForecaster(horizon: max(1, Int((Double(sp.spec.forecast.horizonSeconds) / max(period, 1)).rounded(.up))), seed: 1)
+            }
+            return m
         }
         if let s = snapshot, now - (mem.lastObserved ?? -.infinity) >= period * 0.9 {
             mem.forecaster.observe(s.requestsPerSecond)
+            mem.neural?.observe(
+                MetricsSample(
+                    requestsPerSecond: s.requestsPerSecond, tokensPerSecond: s.inputTokensPerSecond + s.outputTokensPerSecond, kvCacheUtilization: s.kvCacheUtilization,
+                    queueDepth: s.queueDepth, ttftP95Seconds: s.ttftP95Seconds, replicas: Double(llmd.spec.replicas), capacityPerReplica: capacity))
             mem.lastObserved = now
             mem.rates.append(s.requestsPerSecond)
             let keep = max(1, Int((3600 / max(period, 1)).rounded()))
             if mem.rates.count > keep { mem.rates.removeFirst(mem.rates.count - keep) }
         }
         let horizonSteps = max(1, Int((Double(sp.spec.forecast.horizonSeconds) / max(period, 1)).rounded(.up)))
-        let forecast = sp.spec.mode == .reactive ? [] : (1...horizonSteps).compactMap { step in
+        var forecast = sp.spec.mode == .reactive ? [] : (1...horizonSteps).compactMap { step in
             mem.forecaster.forecast(steps: step).map { ForecastPoint(secondsAhead: Double(step) * period, requestsPerSecond: max(0, $0)) }
         }
+        // The network forecasts the horizon itself; until it has a window, Holt's stand.
+        let neuralRate = sp.spec.mode == .reactive ? nil : mem.neural?.forecastRate()
+        if let neuralRate { forecast = [ForecastPoint(secondsAhead: Double(horizonSteps) * period, requestsPerSecond: neuralRate)] }
         let current = Int(llmd.spec.replicas)
         var input = ScalerInput(
             now: now, currentReplicas: current, readyReplicas: Int(llmd.status?.readyReplicas ?? 0),
@@ -197,7 +210,10 @@ final class ScalingPolicyController: Sendable {
         let stamp = Timestamp.now()
         let refreshAfter = max(60 / clock.speedup, 1)
         let forecastPeak = forecast.map(\.requestsPerSecond).max()
-        let forecasterName = mem.forecasterName + (sp.spec.forecast.forecaster == .neural ? " (neural requested; not available in the operator yet)" : "")
+        let forecasterName =
+            sp.spec.forecast.forecaster != .neural ? mem.forecasterName
+            : neuralRate != nil ? "neural (opt-in: it does not beat holt on held-out traces)"
+            : "holt (neural warming up: \(mem.neural?.observed ?? 0) of \(mem.neural?.window ?? 0) periods seen)"
         let limited = decision.recommendedReplicas != desired || decision.recommendedReplicas >= Int(sp.spec.maxReplicas) || decision.recommendedReplicas <= Int(sp.spec.minReplicas)
         _ = try await client.updateStatus(from: sp) { p in
             var s = p.status ?? ScalingPolicyStatus()

@@ -31,12 +31,35 @@ public struct CELExpression: Sendable {
         guard parser.atEnd else { throw Failure(message: "unexpected '\(parser.peek)' in rule") }
     }
 
-    /// Evaluates the rule with `self` bound to `value`.
-    public func evaluate(self value: JSONValue) throws(Failure) -> JSONValue {
-        try eval(root, value)
+    /// The variables a rule sees: `self`, and `oldSelf` in a transition rule on update.
+    struct Bindings {
+        var current: JSONValue
+        var old: JSONValue?
     }
 
-    private func eval(_ node: Node, _ selfValue: JSONValue) throws(Failure) -> JSONValue {
+    /// Evaluates the rule with `self` bound to `value` and, for a transition rule, `oldSelf`
+    /// to the value it replaces.
+    public func evaluate(self value: JSONValue, oldSelf: JSONValue? = nil) throws(Failure) -> JSONValue {
+        try eval(root, Bindings(current: value, old: oldSelf))
+    }
+
+    /// Whether the rule compares with the previous value (a transition rule): Kubernetes
+    /// evaluates those only on update, where an old value exists.
+    public var isTransitionRule: Bool { Self.mentions("oldSelf", root) }
+
+    static func mentions(_ name: String, _ node: Node) -> Bool {
+        switch node {
+        case .literal: return false
+        case .identifier(let n): return n == name
+        case .list(let items): return items.contains { mentions(name, $0) }
+        case .select(let b, _), .has(let b), .unary(_, let b): return mentions(name, b)
+        case .index(let a, let b), .binary(_, let a, let b): return mentions(name, a) || mentions(name, b)
+        case .call(_, let args): return args.contains { mentions(name, $0) }
+        case .conditional(let a, let b, let c): return mentions(name, a) || mentions(name, b) || mentions(name, c)
+        }
+    }
+
+    private func eval(_ node: Node, _ selfValue: Bindings) throws(Failure) -> JSONValue {
         switch node {
         case .literal(let v): return v
         case .list(let items):
@@ -44,8 +67,9 @@ public struct CELExpression: Sendable {
             for i in items { out.append(try eval(i, selfValue)) }
             return .array(out)
         case .identifier(let name):
-            guard name == "self" else { throw Failure(message: "undeclared reference to '\(name)'") }
-            return selfValue
+            if name == "self" { return selfValue.current }
+            if name == "oldSelf", let old = selfValue.old { return old }
+            throw Failure(message: "undeclared reference to '\(name)'")
         case .select(let base, let field):
             let b = try eval(base, selfValue)
             guard case .object(let o) = b else { throw Failure(message: "cannot select '\(field)' from \(b.typeName)") }

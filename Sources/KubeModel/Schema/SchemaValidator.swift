@@ -15,7 +15,7 @@ public struct SchemaValidator: Sendable {
 
     /// Validates a whole resource: `apiVersion`, `kind` and `metadata` are the API server's
     /// business (see `ObjectMetaValidation`), everything else is checked against the schema.
-    public func validateResource(_ value: JSONValue) -> [FieldError] {
+    public func validateResource(_ value: JSONValue, old: JSONValue? = nil) -> [FieldError] {
         guard case .object(var object) = value else {
             return [FieldError(.typeInvalid, "", value: value, "a resource must be an object")]
         }
@@ -26,7 +26,9 @@ public struct SchemaValidator: Sendable {
             rootSchema.properties?[key] = nil
         }
         rootSchema.required = rootSchema.required?.filter { !["apiVersion", "kind", "metadata"].contains($0) }
-        validate(.object(object), rootSchema, path: "", errors: &errors)
+        var oldObject = old?.objectValue
+        for key in ["apiVersion", "kind", "metadata"] { oldObject?[key] = nil }
+        validate(.object(object), rootSchema, path: "", old: oldObject.map(JSONValue.object), errors: &errors)
         return errors
     }
 
@@ -36,7 +38,9 @@ public struct SchemaValidator: Sendable {
         return errors
     }
 
-    private func validate(_ value: JSONValue, _ schema: JSONSchemaProps, path: String, errors: inout [FieldError]) {
+    /// `old` is the value at the same place in the object being replaced (nil on create, or
+    /// where nothing correlates): transition rules run only where it exists.
+    private func validate(_ value: JSONValue, _ schema: JSONSchemaProps, path: String, old: JSONValue? = nil, errors: inout [FieldError]) {
         if value == .null {
             // Non-nullable nulls are pruned by the API server before validation; nothing to check.
             return
@@ -62,9 +66,9 @@ public struct SchemaValidator: Sendable {
         case .string(let s):
             checkString(s, value, schema, path: path, errors: &errors)
         case .array(let items):
-            checkArray(items, value, schema, path: path, errors: &errors)
+            checkArray(items, value, schema, path: path, old: old, errors: &errors)
         case .object(let object):
-            checkObject(object, value, schema, path: path, errors: &errors)
+            checkObject(object, value, schema, path: path, old: old, errors: &errors)
         default:
             break
         }
@@ -72,7 +76,7 @@ public struct SchemaValidator: Sendable {
         // so one mistake is not reported twice.
         if errors.count == before, let rules = schema.validations {
             for rule in rules {
-                checkRule(rule, value, path: path, errors: &errors)
+                checkRule(rule, value, old: old, path: path, errors: &errors)
             }
         }
     }
@@ -145,7 +149,7 @@ public struct SchemaValidator: Sendable {
         }
     }
 
-    private func checkArray(_ items: [JSONValue], _ value: JSONValue, _ schema: JSONSchemaProps, path: String, errors: inout [FieldError]) {
+    private func checkArray(_ items: [JSONValue], _ value: JSONValue, _ schema: JSONSchemaProps, path: String, old: JSONValue?, errors: inout [FieldError]) {
         if let max = schema.maxItems, items.count > max {
             errors.append(FieldError(.tooMany, path, value: .int(Int64(items.count)), "must have at most \(max) items"))
         }
@@ -153,8 +157,12 @@ public struct SchemaValidator: Sendable {
             errors.append(FieldError(.invalid, path, value: value, "should have at least \(min) item\(min == 1 ? "" : "s")"))
         }
         if let itemSchema = schema.items {
+            // Only a map list correlates items with the old list (by their keys).
+            let keys = schema.listType == "map" ? schema.listMapKeys ?? [] : []
+            let oldItems = keys.isEmpty ? [] : old?.arrayValue ?? []
             for (i, item) in items.enumerated() {
-                validate(item, itemSchema, path: FieldPath.index(path, i), errors: &errors)
+                let previous = oldItems.first { o in keys.allSatisfy { o[$0] == item[$0] } }
+                validate(item, itemSchema, path: FieldPath.index(path, i), old: previous, errors: &errors)
             }
         }
         switch schema.listType {
@@ -178,14 +186,14 @@ public struct SchemaValidator: Sendable {
         }
     }
 
-    private func checkObject(_ object: JSONObject, _ value: JSONValue, _ schema: JSONSchemaProps, path: String, errors: inout [FieldError]) {
+    private func checkObject(_ object: JSONObject, _ value: JSONValue, _ schema: JSONSchemaProps, path: String, old: JSONValue?, errors: inout [FieldError]) {
         let properties = schema.properties ?? [:]
         for (key, child) in object {
             let childPath = FieldPath.child(path, key)
             if let p = properties[key] {
-                validate(child, p, path: childPath, errors: &errors)
+                validate(child, p, path: childPath, old: old?[key], errors: &errors)
             } else if let additional = schema.additionalProperties {
-                validate(child, additional, path: childPath, errors: &errors)
+                validate(child, additional, path: childPath, old: old?[key], errors: &errors)
             } else if schema.preserveUnknownFields == true || schema.embeddedResource == true {
                 continue
             } else if rejectUnknownFields {
@@ -207,10 +215,14 @@ public struct SchemaValidator: Sendable {
         }
     }
 
-    private func checkRule(_ rule: ValidationRule, _ value: JSONValue, path: String, errors: inout [FieldError]) {
+    private func checkRule(_ rule: ValidationRule, _ value: JSONValue, old: JSONValue?, path: String, errors: inout [FieldError]) {
         let target = rule.fieldPath.map { path + $0 } ?? path
         do {
-            let result = try CELExpression(rule.rule).evaluate(self: value)
+            let expression = try CELExpression(rule.rule)
+            // A transition rule has nothing to compare with on create, or where the old object
+            // has no value here: Kubernetes skips it.
+            if expression.isTransitionRule && old == nil { return }
+            let result = try expression.evaluate(self: value, oldSelf: old)
             guard case .bool(let ok) = result else {
                 errors.append(FieldError(.invalid, target, value: value, "rule \"\(rule.rule)\" did not evaluate to a boolean"))
                 return

@@ -41,7 +41,10 @@ public struct NeuralLoadForecaster: Sendable {
         network = MultiStreamNetwork(shape: shape, seed: seed)
     }
 
-    private var window: Int { network.shape.window }
+    /// Ticks the network reads per forecast.
+    public var window: Int { network.shape.window }
+    /// Ticks seen so far (capped at the window plus the horizon).
+    public var observed: Int { history.count }
 
     static func raw(_ s: MetricsSample) -> [Double?] {
         [s.requestsPerSecond, s.tokensPerSecond, s.kvCacheUtilization, s.queueDepth, s.ttftP95Seconds, s.itlP95Seconds, s.replicas, s.capacityPerReplica]

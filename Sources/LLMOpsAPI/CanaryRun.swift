@@ -63,11 +63,14 @@ public struct CanaryRunSpec: Codable, Sendable, Hashable, SchemaDescribed {
     @Defaulted<DefaultAnalysis> public var analysis: AnalysisSpec
     @Defaulted<DefaultRollback> public var rollback: RollbackSpec
     @Defaulted<DefaultApproval> public var approval: ApprovalSpec
+    public var trafficRouting: TrafficRoutingSpec?
 
     public init(
         targetRef: LocalObjectReference, revision: RevisionSpec, strategy: RolloutStrategy = .auto, steps: [CanaryStep]? = nil,
-        analysis: AnalysisSpec = AnalysisSpec(), rollback: RollbackSpec = RollbackSpec(), approval: ApprovalSpec = ApprovalSpec()
+        analysis: AnalysisSpec = AnalysisSpec(), rollback: RollbackSpec = RollbackSpec(), approval: ApprovalSpec = ApprovalSpec(),
+        trafficRouting: TrafficRoutingSpec? = nil
     ) {
+        self.trafficRouting = trafficRouting
         self.targetRef = targetRef
         self.revision = revision
         self.strategy = strategy
@@ -88,6 +91,38 @@ public struct CanaryRunSpec: Codable, Sendable, Hashable, SchemaDescribed {
                 Field("analysis", \._analysis, "How each step is judged."),
                 Field("rollback", \._rollback, "What happens when the canary is worse."),
                 Field("approval", \._approval, "Optional manual gate before full promotion."),
+                Field("trafficRouting", \.trafficRouting, "How traffic is split; without it, by replica ratio behind the LLMDeployment's Service."),
+            ])
+    }
+}
+
+/// Where a canary's share of traffic is set.
+public struct TrafficRoutingSpec: Codable, Sendable, Hashable, SchemaDescribed {
+    public var gatewayAPI: GatewayAPIRouting?
+
+    public init(gatewayAPI: GatewayAPIRouting? = nil) { self.gatewayAPI = gatewayAPI }
+
+    public static var openAPISchema: JSONSchemaProps {
+        .object(
+            Self.self, "Traffic routing for the canary.",
+            [Field("gatewayAPI", \.gatewayAPI, "Split by the weights of a Gateway API HTTPRoute's backendRefs.")])
+    }
+}
+
+/// A Gateway API HTTPRoute whose backendRefs the operator weights during a canary.
+public struct GatewayAPIRouting: Codable, Sendable, Hashable, SchemaDescribed {
+    public var httpRoute: String
+
+    public init(httpRoute: String) { self.httpRoute = httpRoute }
+
+    public static var openAPISchema: JSONSchemaProps {
+        .object(
+            Self.self, "Gateway API (gateway.networking.k8s.io/v1) traffic splitting.",
+            [
+                Field(
+                    "httpRoute", \.httpRoute,
+                    "An HTTPRoute in the CanaryRun's namespace with rules that send traffic to the LLMDeployment's Service; each step sets their backendRefs to the current and new revisions' Services with the step's weights, and the end of the run restores the Service."
+                ).minLength(1).maxLength(253),
             ])
     }
 }

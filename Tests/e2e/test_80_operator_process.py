@@ -197,6 +197,9 @@ NOT_EXERCISED_HERE = {
     ("", "events", "patch"): "a repeated Event's count",
     ("llmops.io", "llmdeployments/scale", "patch"): "a scaling decision that changes replicas",
     ("coordination.k8s.io", "leases", "create"): "the first leader of a fresh namespace",
+    ("", "services", "delete"): "a Gateway API canary's track Services at its end (test_77)",
+    ("gateway.networking.k8s.io", "httproutes", "get"): "a Gateway API canary's HTTPRoute (test_77)",
+    ("gateway.networking.k8s.io", "httproutes", "patch"): "a Gateway API canary's weights (test_77)",
     ("discovery.k8s.io", "endpointslices", "patch"): "the activator's EndpointSlice at zero replicas (test_75)",
     ("discovery.k8s.io", "endpointslices", "delete"): "the activator's EndpointSlice once a replica is ready (test_75)",
 }

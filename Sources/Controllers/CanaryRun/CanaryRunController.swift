@@ -42,11 +42,14 @@ final class CanaryRunController: Sendable {
     let logger: Logger
     private let memory = Mutex<[String: StepMemory]>([:])
 
+    let gateway: GatewayRouting
+
     init(
         client: KubeClient, runs: ObjectCache<CanaryRun>, deployments: ObjectCache<LLMDeployment>, children: ObjectCache<Deployment>, pods: ObjectCache<Pod>,
         scraper: any ArmScraper, decisions: ServingDecisions, clock: OperatorClock, events: EventRecorder, logger: Logger
     ) {
         self.client = client
+        self.gateway = GatewayRouting(client: client)
         self.runs = runs
         self.deployments = deployments
         self.children = children
@@ -96,6 +99,11 @@ final class CanaryRunController: Sendable {
         let phase = run.status?.phase ?? .Pending
         let target = run.spec.targetRef.name
         let canaryDeployments = children.byIndex(ObjectCache<Deployment>.ownerIndex, uid)
+        // A finished run hands its traffic back to the LLMDeployment's Service (level-based:
+        // also after a crash between the phase write and the route write).
+        if [.RolledBack, .Failed, .Promoted].contains(phase), let route = run.spec.trafficRouting?.gatewayAPI?.httpRoute {
+            try await gateway.restore(run, routeName: route, target: target)
+        }
         switch phase {
         case .RolledBack, .Failed:
             for d in canaryDeployments { try? await client.delete(Deployment.self, name: d.metadata.name ?? "", namespace: key.namespace) }
@@ -179,7 +187,18 @@ final class CanaryRunController: Sendable {
         let canaryPods = all.filter { $0.metadata.labels?[ServingWorkload.trackLabel] == ServingWorkload.canaryTrack }
         let basePods = all.filter { $0.metadata.labels?[ServingWorkload.trackLabel] != ServingWorkload.canaryTrack }
         let interval = Double(run.spec.analysis.intervalSeconds)
-        guard canaryPods.count >= canaryGroup.replicas, canaryPods.allSatisfy(\.isReady) else {
+        let canaryReady = canaryPods.count >= canaryGroup.replicas && canaryPods.allSatisfy(\.isReady)
+        if let route = run.spec.trafficRouting?.gatewayAPI?.httpRoute {
+            // The canary gets its weight once it can serve it; until then the stable track
+            // carries everything.
+            do {
+                try await gateway.route(run, routeName: route, target: target, weight: canaryReady ? Int(step.weight) : 0)
+            } catch let f as GatewayRouting.Failure {
+                try await finish(run, .Failed, reason: f.reason, message: f.description, warning: true)
+                return .done
+            }
+        }
+        guard canaryReady else {
             // Say why the step is not starting when the scheduler has said so.
             if let stuck = canaryPods.lazy.compactMap({ p in
                 p.status?.conditions?.first { $0["type"]?.stringValue == "PodScheduled" && $0["status"]?.stringValue == "False" }?["message"]?.stringValue
@@ -302,7 +321,9 @@ final class CanaryRunController: Sendable {
             if s.startTime == nil { s.startTime = now }
             s.phase = phase
             s.strategy = "canary"
-            s.strategyReason = s.strategyReason ?? "traffic split by replica ratio behind the LLMDeployment's Service"
+            s.strategyReason = s.strategyReason
+                ?? (run.spec.trafficRouting?.gatewayAPI.map { "traffic split by the weights of HTTPRoute \($0.httpRoute)'s backendRefs" }
+                    ?? "traffic split by replica ratio behind the LLMDeployment's Service")
             s.currentStep = Int32(index)
             s.currentWeight = Int32(weight)
             s.observedGeneration = generation

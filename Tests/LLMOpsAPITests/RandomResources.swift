@@ -149,7 +149,8 @@ struct RandomResources {
                 metrics: metrics, test: pick(CanaryTest.allCases), confidence: double(0.8...0.9999), maxRegression: double(0...1),
                 intervalSeconds: int32(10...3600)),
             rollback: RollbackSpec(automatic: Bool.random(using: &rng)),
-            approval: ApprovalSpec(required: Bool.random(using: &rng), approved: Bool.random(using: &rng)))
+            approval: ApprovalSpec(required: Bool.random(using: &rng), approved: Bool.random(using: &rng)),
+            trafficRouting: maybe { r in TrafficRoutingSpec(gatewayAPI: r.maybe { r in GatewayAPIRouting(httpRoute: r.name()) }) })
         let status: CanaryRunStatus? = maybe { r in
             var s = CanaryRunStatus()
             s.observedGeneration = r.maybe { r in Int64(r.int32(0...1000)) }

@@ -30,7 +30,9 @@ let package = Package(
     ],
     targets: [
         // Generic Kubernetes object model, OpenAPI schemas, schema validation, YAML decoding.
-        .target(name: "KubeModel", dependencies: [.product(name: "Yams", package: "Yams")]),
+        // The Common Expression Language with Kubernetes' libraries: pure, no dependencies.
+        .target(name: "CEL"),
+        .target(name: "KubeModel", dependencies: ["CEL", .product(name: "Yams", package: "Yams")]),
         // The llmops.io/v1alpha1 resources and the CRDs generated from them.
         .target(name: "LLMOpsAPI", dependencies: ["KubeModel"]),
         // Pure optimization core: no I/O, no clock, no global state.
@@ -143,6 +145,7 @@ let package = Package(
             dependencies: ["LLMOpsCore", .product(name: "PropertyBased", package: "swift-property-based")]
         ),
         .testTarget(name: "SimulatorTests", dependencies: ["Simulator", "LLMOpsCore"]),
+        .testTarget(name: "CELTests", dependencies: ["CEL"]),
         .testTarget(name: "ControlPlaneTests", dependencies: ["ControlPlane", "KubeModel", "StoreCrashWriter"]),
         .testTarget(name: "CLITests", dependencies: ["llmops"]),
         .testTarget(name: "LocalClusterTests", dependencies: ["LocalCluster", "KubeModel"]),

@@ -109,7 +109,7 @@ import Testing
         }
     }
 
-    @Test func costLimitStopsRunawayExpressions() {
+    @Test func costLimitStopsRunawayExpressions() throws {
         let p = try! Program("[1,2,3,4,5,6,7,8,9,10].all(a, [1,2,3,4,5,6,7,8,9,10].all(b, [1,2,3,4,5,6,7,8,9,10].all(c, a + b + c > 0)))")
         #expect(throws: CELError.self) { try p.evaluate([:], costLimit: 500) }
         #expect(try same(p.evaluate([:]), .bool(true)))

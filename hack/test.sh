@@ -22,7 +22,7 @@ swift run --skip-build llmops crds --check --output-dir manifests/crd
 # cluster and operator (UpCommandTests) it missed them (session 21), so it runs alone too.
 # The full per-test logs go to files; failures and the closing summaries are printed.
 mkdir -p .build
-pure='KubeModelTests|LLMOpsAPITests|LLMOpsCoreTests|SimulatorTests|LocalClusterTests|ControllersTests'
+pure='CELTests|KubeModelTests|LLMOpsAPITests|LLMOpsCoreTests|SimulatorTests|LocalClusterTests|ControllersTests'
 run_tests() {
   local log=$1
   shift

@@ -40,3 +40,66 @@ public struct Program: Sendable {
         }
     }
 }
+
+// MARK: Static cost
+
+extension Program {
+    /// The default bound Kubernetes assumes for a list, map or string without a declared
+    /// maximum: as many elements as fit in a 3 MiB request at two bytes each.
+    public static let unboundedSize = 3 * 1024 * 1024 / 2
+
+    /// A worst-case cost before running, as Kubernetes estimates it when a CRD is written:
+    /// each comprehension costs its range's largest size times its body. `maxSize` gives the
+    /// declared bound of a value reached by a path of names from a variable (`["self",
+    /// "spec", "rules", "@items"]`; `@items` for list elements and map values, `@keys` for map
+    /// keys), or nil when none is declared.
+    public func estimatedCost(maxSize: ([String]) -> Int?) -> Double {
+        Self.cost(root, [:], maxSize)
+    }
+
+    static func path(_ e: Expr, _ loops: [String: [String]]) -> [String]? {
+        switch e {
+        case .ident(let n): return loops[n] ?? [n]
+        case .select(let b, let f, _): return path(b, loops).map { $0 + [Interpreter.unescape(f)] }
+        case .index(let b, _, _): return path(b, loops).map { $0 + ["@items"] }
+        default: return nil
+        }
+    }
+
+    static func cost(_ e: Expr, _ loops: [String: [String]], _ maxSize: ([String]) -> Int?) -> Double {
+        func c(_ x: Expr) -> Double { cost(x, loops, maxSize) }
+        switch e {
+        case .literal, .ident: return 1
+        case .select(let b, _, _), .presence(let b, _), .unary(_, let b): return 1 + c(b)
+        case .index(let a, let b, _), .binary(_, let a, let b), .and(let a, let b), .or(let a, let b): return 1 + c(a) + c(b)
+        case .call(let name, let target, let args):
+            var total = 1 + (target.map(c) ?? 0) + args.map(c).reduce(0, +)
+            // String scans cost their length.
+            if ["matches", "contains", "startsWith", "endsWith", "find", "findAll", "split", "replace", "indexOf", "lastIndexOf"].contains(name),
+                let t = target, let p = path(t, loops)
+            {
+                total += Double(maxSize(p) ?? unboundedSize) / 10
+            }
+            return total
+        case .list(let items, _): return 1 + items.map(c).reduce(0, +)
+        case .map(let entries): return 1 + entries.map { c($0.key) + c($0.value) }.reduce(0, +)
+        case .conditional(let a, let b, let d): return 1 + c(a) + max(c(b), c(d))
+        case .comprehension(let comp):
+            let rangePath = path(comp.range, loops)
+            let n = Double(rangePath.flatMap(maxSize) ?? unboundedSize)
+            var inner = loops
+            if let rangePath { inner[comp.variable] = rangePath + ["@items"] } else { inner[comp.variable] = nil }
+            let body = (comp.predicate.map { cost($0, inner, maxSize) } ?? 0) + (comp.transform.map { cost($0, inner, maxSize) } ?? 0) + 1
+            return c(comp.range) + n * body
+        }
+    }
+}
+
+// MARK: Values from text
+
+extension Value {
+    /// An RFC 3339 timestamp, as a `date-time` string field becomes in Kubernetes.
+    public static func timestamp(rfc3339 text: String) throws(CELError) -> Value { .timestamp(try Times.parseTimestamp(text)) }
+    /// A Go-style duration string (`1h30m`), as a `duration` string field becomes.
+    public static func duration(parsing text: String) throws(CELError) -> Value { .duration(try Times.parseDuration(text)) }
+}

@@ -76,16 +76,41 @@ import Testing
     @Test(arguments: [
         ("self.a + 1 == 3", true), ("size(self.s) == 3 && self.s.size() == 3", true), ("self.a in [1, 2]", true),
         ("!(self.a > 1) || self.l[1] == 'y'", true), ("has(self.nope) ? false : true", true), ("self.f * 2.0 < 3.0", true),
-        ("self.a >= 3", false),
+        ("self.a >= 3", false), ("self.l.all(x, x.matches(r'^[a-z]$'))", true), ("self.t < timestamp('2030-01-01T00:00:00Z')", true),
+        ("self.d > duration('1m')", true),
     ])
-    func celSubset(_ rule: String, _ expected: Bool) throws {
-        let v = try JSONText.parse(#"{"a": 2, "s": "abc", "l": ["x", "y"], "f": 1.25}"#)
-        #expect(try CELExpression(rule).evaluate(self: v) == .bool(expected))
+    func rulesSeeTheValueThroughItsSchema(_ rule: String, _ expected: Bool) throws {
+        var s = JSONSchemaProps.object(properties: [
+            "a": JSONSchemaProps(type: "integer"), "s": JSONSchemaProps(type: "string"), "l": .array(of: JSONSchemaProps(type: "string")),
+            "f": JSONSchemaProps(type: "number"), "t": { var t = JSONSchemaProps(type: "string"); t.format = "date-time"; return t }(),
+            "d": { var d = JSONSchemaProps(type: "string"); d.format = "duration"; return d }(),
+        ])
+        s.validations = [ValidationRule(rule: rule, message: "no")]
+        let v = try JSONText.parse(#"{"a": 2, "s": "abc", "l": ["x", "y"], "f": 1.25, "t": "2026-12-03T00:00:00Z", "d": "90s"}"#)
+        #expect(SchemaValidator(schema: s).validate(v).isEmpty == expected)
     }
 
-    @Test func celRejectsUnsupportedSyntax() {
-        #expect(throws: CELExpression.Failure.self) { try CELExpression("self.a =~ 3") }
-        #expect(throws: CELExpression.Failure.self) { try CELExpression("self.a +") }
+    @Test func failuresCarryReasonFieldPathAndMessageExpression() throws {
+        var s = JSONSchemaProps.object(properties: ["replicas": JSONSchemaProps(type: "integer"), "max": JSONSchemaProps(type: "integer")])
+        s.validations = [
+            ValidationRule(rule: "self.replicas <= self.max", fieldPath: ".replicas", reason: "FieldValueForbidden",
+                           messageExpression: "'replicas ' + string(self.replicas) + ' exceeds max ' + string(self.max)"),
+        ]
+        let e = SchemaValidator(schema: s).validate(try JSONText.parse(#"{"replicas": 9, "max": 3}"#))
+        #expect(e.count == 1)
+        #expect(e.first?.kind == .forbidden && e.first?.path == "replicas" && e.first?.detail == "replicas 9 exceeds max 3")
+    }
+
+    @Test func crdRulesMustCompileAndFitTheCostBudget() {
+        var bad = JSONSchemaProps.object(properties: ["a": JSONSchemaProps(type: "integer")])
+        bad.validations = [ValidationRule(rule: "self.a =~ 3")]
+        #expect(CELRules.problems(in: bad, path: "spec").first?.path == "spec.x-kubernetes-validations[0].rule")
+        var unbounded = JSONSchemaProps.array(of: JSONSchemaProps(type: "string"))
+        unbounded.validations = [ValidationRule(rule: "self.all(x, self.all(y, x == y || x != y))")]
+        let cost = CELRules.problems(in: .object(properties: ["l": unbounded]), path: "spec")
+        #expect(cost.first?.detail.contains("estimated rule cost exceeds budget") == true)
+        unbounded.maxItems = 64
+        #expect(CELRules.problems(in: .object(properties: ["l": unbounded]), path: "spec").isEmpty)
     }
 
     @Test func metadataValidation() throws {

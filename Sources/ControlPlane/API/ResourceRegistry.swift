@@ -162,6 +162,10 @@ public struct ResourceRegistry: Sendable {
             } else {
                 return .failure(FieldError(.required, "spec.versions[\(i)].schema.openAPIV3Schema", "a structural schema is required"))
             }
+            // Rules must compile and fit Kubernetes' cost budget when the CRD is written.
+            if let schema, let problem = CELRules.problems(in: schema, path: "spec.versions[\(i)].schema.openAPIV3Schema").first {
+                return .failure(problem)
+            }
             let sub = v["subresources"]
             var scale: CustomResourceDefinition.ScalePaths?
             if let sc = sub?["scale"], let spec = sc["specReplicasPath"]?.stringValue, let status = sc["statusReplicasPath"]?.stringValue {

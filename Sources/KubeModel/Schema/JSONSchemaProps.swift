@@ -75,14 +75,26 @@ public struct JSONSchemaProps: Sendable, Equatable {
 public struct ValidationRule: Sendable, Equatable, Codable {
     public var rule: String
     public var message: String?
+    /// A CEL expression giving the message (a string) when the rule fails.
+    public var messageExpression: String?
     public var fieldPath: String?
+    /// `FieldValueInvalid` (the default), `FieldValueForbidden`, `FieldValueRequired` or
+    /// `FieldValueDuplicate`: the kind of error a failure reports.
     public var reason: String?
-    public init(rule: String, message: String? = nil, fieldPath: String? = nil, reason: String? = nil) {
+    /// A transition rule that also runs on create, with `oldSelf` an optional.
+    public var optionalOldSelf: Bool?
+    public init(
+        rule: String, message: String? = nil, fieldPath: String? = nil, reason: String? = nil, messageExpression: String? = nil, optionalOldSelf: Bool? = nil
+    ) {
         self.rule = rule
         self.message = message
         self.fieldPath = fieldPath
         self.reason = reason
+        self.messageExpression = messageExpression
+        self.optionalOldSelf = optionalOldSelf
     }
+
+    public static let reasons = ["FieldValueInvalid", "FieldValueForbidden", "FieldValueRequired", "FieldValueDuplicate"]
 }
 
 extension JSONSchemaProps {
@@ -124,6 +136,8 @@ extension JSONSchemaProps {
                     var r = JSONObject()
                     if let f = v.fieldPath { r["fieldPath"] = .string(f) }
                     if let m = v.message { r["message"] = .string(m) }
+                    if let m = v.messageExpression { r["messageExpression"] = .string(m) }
+                    if let o = v.optionalOldSelf { r["optionalOldSelf"] = .bool(o) }
                     if let reason = v.reason { r["reason"] = .string(reason) }
                     r["rule"] = .string(v.rule)
                     return .object(r)
@@ -226,10 +240,15 @@ extension JSONSchemaProps {
                 guard let rule = v["rule"]?.stringValue else {
                     throw SchemaDecodingError(path: "x-kubernetes-validations", message: "each entry needs a rule")
                 }
+                if let reason = v["reason"]?.stringValue, !ValidationRule.reasons.contains(reason) {
+                    throw SchemaDecodingError(
+                        path: "x-kubernetes-validations[\(out.count)].reason",
+                        message: "Unsupported value: \"\(reason)\": supported values: \(ValidationRule.reasons.map { "\"\($0)\"" }.joined(separator: ", "))")
+                }
                 out.append(
                     ValidationRule(
                         rule: rule, message: v["message"]?.stringValue, fieldPath: v["fieldPath"]?.stringValue,
-                        reason: v["reason"]?.stringValue))
+                        reason: v["reason"]?.stringValue, messageExpression: v["messageExpression"]?.stringValue, optionalOldSelf: v["optionalOldSelf"]?.boolValue))
             }
             validations = out
         }

@@ -76,7 +76,7 @@ public struct SchemaValidator: Sendable {
         // so one mistake is not reported twice.
         if errors.count == before, let rules = schema.validations {
             for rule in rules {
-                checkRule(rule, value, old: old, path: path, errors: &errors)
+                if let e = CELRules.check(rule, value, old: old, schema: schema, path: path) { errors.append(e) }
             }
         }
     }
@@ -212,26 +212,6 @@ public struct SchemaValidator: Sendable {
         if let min = schema.minProperties, object.count < min {
             let choices = properties.keys.sorted().joined(separator: ", ")
             errors.append(FieldError(.required, path, "must set at least \(min) of: \(choices)"))
-        }
-    }
-
-    private func checkRule(_ rule: ValidationRule, _ value: JSONValue, old: JSONValue?, path: String, errors: inout [FieldError]) {
-        let target = rule.fieldPath.map { path + $0 } ?? path
-        do {
-            let expression = try CELExpression(rule.rule)
-            // A transition rule has nothing to compare with on create, or where the old object
-            // has no value here: Kubernetes skips it.
-            if expression.isTransitionRule && old == nil { return }
-            let result = try expression.evaluate(self: value, oldSelf: old)
-            guard case .bool(let ok) = result else {
-                errors.append(FieldError(.invalid, target, value: value, "rule \"\(rule.rule)\" did not evaluate to a boolean"))
-                return
-            }
-            if !ok {
-                errors.append(FieldError(.invalid, target, value: value, rule.message ?? "failed rule: \(rule.rule)"))
-            }
-        } catch {
-            errors.append(FieldError(.invalid, target, value: value, "rule \"\(rule.rule)\" could not be evaluated: \(error)"))
         }
     }
 

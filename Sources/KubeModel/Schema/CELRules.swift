@@ -1,0 +1,158 @@
+import CEL
+import Foundation
+import Synchronization
+
+/// `x-kubernetes-validations` on top of the CEL module: JSON values as CEL sees them (shaped
+/// by the schema: `date-time` strings are timestamps, `duration` strings durations, `byte`
+/// strings bytes), compiled rules cached by source, each failure as the field error
+/// Kubernetes gives (message, `messageExpression`, `reason`, `fieldPath`), and the checks a
+/// CRD's rules get when it is written (they must compile, and their estimated cost must fit
+/// Kubernetes' budget).
+public enum CELRules {
+    /// Kubernetes' static cost limit for one rule.
+    public static let perRuleCostLimit = 10_000_000.0
+    /// And for all the rules of a CRD together.
+    public static let perCRDCostLimit = 100_000_000.0
+
+    private static let cache = Mutex<[String: Result<Program, CELError>]>([:])
+
+    static func program(_ source: String) -> Result<Program, CELError> {
+        if let p = cache.withLock({ $0[source] }) { return p }
+        let compiled: Result<Program, CELError>
+        do {
+            compiled = .success(try Program(source))
+        } catch {
+            compiled = .failure(error)
+        }
+        cache.withLock { c in
+            if c.count > 4096 { c.removeAll() }
+            c[source] = compiled
+        }
+        return compiled
+    }
+
+    /// A JSON value as CEL values it, with the schema's formats.
+    public static func value(_ json: JSONValue, _ schema: JSONSchemaProps?) -> Value {
+        switch json {
+        case .null: return .null
+        case .bool(let b): return .bool(b)
+        case .int(let i): return .int(i)
+        case .double(let d): return .double(d)
+        case .string(let s):
+            switch schema?.intOrString == true ? nil : schema?.format {
+            case "date-time"?, "datetime"?, "date"?:
+                if let t = try? Value.timestamp(rfc3339: schema?.format == "date" ? s + "T00:00:00Z" : s) { return t }
+            case "duration"?:
+                if let d = try? Value.duration(parsing: s) { return d }
+            case "byte"?:
+                if let d = Data(base64Encoded: s) { return .bytes(Array(d)) }
+            default: break
+            }
+            return .string(s)
+        case .array(let items): return .list(items.map { value($0, schema?.items) })
+        case .object(let o):
+            let pairs = o.map { k, v in (Value.string(k), value(v, schema?.properties?[k] ?? schema?.additionalProperties)) }
+            return .map((try? MapValue(pairs)) ?? MapValue())
+        }
+    }
+
+    /// The field error a failed rule reports, or nil when it holds (or does not apply).
+    static func check(_ rule: ValidationRule, _ value: JSONValue, old: JSONValue?, schema: JSONSchemaProps, path: String) -> FieldError? {
+        let target = rule.fieldPath.map { fp in path.isEmpty && fp.hasPrefix(".") ? String(fp.dropFirst()) : path + fp } ?? path
+        let program: Program
+        switch self.program(rule.rule) {
+        case .success(let p): program = p
+        case .failure(let e): return FieldError(.invalid, target, value: value, "rule \"\(rule.rule)\" could not be compiled: \(e)")
+        }
+        let transition = program.references("oldSelf")
+        var variables: [String: Value] = ["self": Self.value(value, schema)]
+        if rule.optionalOldSelf == true {
+            variables["oldSelf"] = .optional(old.map { Self.value($0, schema) })
+        } else if transition {
+            // Nothing to compare with on create, or where the old object has no value here.
+            guard let old else { return nil }
+            variables["oldSelf"] = Self.value(old, schema)
+        }
+        let result: Value
+        do {
+            result = try program.evaluate(variables)
+        } catch {
+            return FieldError(.invalid, target, value: value, "rule \"\(rule.rule)\" could not be evaluated: \(error)")
+        }
+        guard case .bool(let ok) = result else {
+            return FieldError(.invalid, target, value: value, "rule \"\(rule.rule)\" did not evaluate to a bool (got \(result.typeName))")
+        }
+        if ok { return nil }
+        var message = rule.message ?? "failed rule: \(rule.rule)"
+        if let expression = rule.messageExpression, case .success(let p) = self.program(expression),
+            case .string(let s)? = try? p.evaluate(variables), !s.isEmpty, !s.contains("\n")
+        {
+            message = s
+        }
+        switch rule.reason {
+        case "FieldValueForbidden"?: return FieldError(.forbidden, target, message)
+        case "FieldValueRequired"?: return FieldError(.required, target, message)
+        case "FieldValueDuplicate"?: return FieldError(.duplicate, target, value: value, message)
+        default: return FieldError(.invalid, target, value: value, message)
+        }
+    }
+
+    /// Every rule in the schema that does not compile, or whose estimated cost is over
+    /// Kubernetes' limits, as field errors at `path` (the schema's place in the CRD).
+    public static func problems(in schema: JSONSchemaProps, path: String) -> [FieldError] {
+        var errors: [FieldError] = []
+        var total = 0.0
+        walk(schema, path: path, root: schema, trail: ["self"], errors: &errors, total: &total)
+        if total > perCRDCostLimit {
+            errors.append(
+                FieldError(
+                    .forbidden, path,
+                    "total CRD cost exceeds budget by factor of \(String(format: "%.1f", total / perCRDCostLimit))x (try simplifying the rule(s), or adding maxItems, maxProperties, and maxLength where arrays, maps, and strings are used)"
+                ))
+        }
+        return errors
+    }
+
+    private static func walk(_ s: JSONSchemaProps, path: String, root: JSONSchemaProps, trail: [String], errors: inout [FieldError], total: inout Double) {
+        for (i, rule) in (s.validations ?? []).enumerated() {
+            let at = "\(path).x-kubernetes-validations[\(i)]"
+            switch program(rule.rule) {
+            case .failure(let e):
+                errors.append(FieldError(.invalid, at + ".rule", value: .string(rule.rule), "compilation failed: \(e)"))
+            case .success(let p):
+                let cost = p.estimatedCost { names in bound(s, Array(names.dropFirst())) }
+                total += cost
+                if cost > perRuleCostLimit {
+                    errors.append(
+                        FieldError(
+                            .forbidden, at + ".rule",
+                            "estimated rule cost exceeds budget by factor of \(String(format: "%.1f", cost / perRuleCostLimit))x (try simplifying the rule, or adding maxItems, maxProperties, and maxLength where arrays, maps, and strings are declared)"
+                        ))
+                }
+            }
+            if let m = rule.messageExpression, case .failure(let e) = program(m) {
+                errors.append(FieldError(.invalid, at + ".messageExpression", value: .string(m), "messageExpression compilation failed: \(e)"))
+            }
+        }
+        for (k, v) in (s.properties ?? [:]).sorted(by: { $0.key < $1.key }) {
+            walk(v, path: "\(path).properties[\(k)]", root: root, trail: trail + [k], errors: &errors, total: &total)
+        }
+        if let items = s.items { walk(items, path: path + ".items", root: root, trail: trail + ["@items"], errors: &errors, total: &total) }
+        if let a = s.additionalProperties { walk(a, path: path + ".additionalProperties", root: root, trail: trail + ["@items"], errors: &errors, total: &total) }
+    }
+
+    /// The declared maximum size of the value at `names` below `schema`, if any.
+    static func bound(_ schema: JSONSchemaProps, _ names: [String]) -> Int? {
+        var s: JSONSchemaProps? = schema
+        for n in names {
+            guard let current = s else { return nil }
+            switch n {
+            case "@items": s = current.items ?? current.additionalProperties
+            case "@keys": return nil
+            default: s = current.properties?[n] ?? current.additionalProperties
+            }
+        }
+        guard let s else { return nil }
+        return s.maxItems ?? s.maxProperties ?? s.maxLength
+    }
+}

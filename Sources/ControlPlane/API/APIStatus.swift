@@ -96,7 +96,9 @@ public struct APIError: Error, Sendable {
     /// 422 with one cause per field error, as `kubectl` prints them.
     public static func invalid(kind: String, name: String, group: String, _ errors: [FieldError]) -> APIError {
         let causes: [JSONValue] = errors.map { e in
-            .object(JSONObject([("reason", .string(e.kind.rawValue)), ("message", .string(e.description)), ("field", .string(e.path))]))
+            // A cause's message leaves the field out, as kube-apiserver's do: clients print
+            // "field: message".
+            .object(JSONObject([("reason", .string(e.kind.rawValue)), ("message", .string(e.message)), ("field", .string(e.path))]))
         }
         let list = errors.map(\.description).joined(separator: ", ")
         return APIError(

@@ -83,6 +83,8 @@ public enum CELRules {
             return FieldError(.invalid, target, value: value, "rule \"\(rule.rule)\" did not evaluate to a bool (got \(result.typeName))")
         }
         if ok { return nil }
+        // kube-apiserver shows the schema type, not the value, for a failed rule.
+        let shown = JSONValue.string(schema.type ?? "object")
         var message = rule.message ?? "failed rule: \(rule.rule)"
         if let expression = rule.messageExpression, case .success(let p) = self.program(expression),
             case .string(let s)? = try? p.evaluate(variables), !s.isEmpty, !s.contains("\n")
@@ -92,8 +94,8 @@ public enum CELRules {
         switch rule.reason {
         case "FieldValueForbidden"?: return FieldError(.forbidden, target, message)
         case "FieldValueRequired"?: return FieldError(.required, target, message)
-        case "FieldValueDuplicate"?: return FieldError(.duplicate, target, value: value, message)
-        default: return FieldError(.invalid, target, value: value, message)
+        case "FieldValueDuplicate"?: return FieldError(.duplicate, target, value: shown, message)
+        default: return FieldError(.invalid, target, value: shown, message)
         }
     }
 

@@ -1,0 +1,138 @@
+"""Third-party CRD shapes served as kube-apiserver serves them (issue 15), through kubectl:
+the Kubernetes docs' CronTab (a schema without `metadata`), and a Route CRD written for this
+suite (fixtures/routes-crd.yaml) whose rules use raw and triple-quoted regexes, macros,
+transition rules, optionalOldSelf, messageExpression, reason, fieldPath, formats,
+int-or-string and the Kubernetes CEL libraries; objects apply with --server-side and read
+back unchanged, bad ones get kube-apiserver's messages, and a CRD whose rule is too
+expensive is refused when it is written."""
+import json
+
+import pytest
+import yaml
+
+from conftest import ROOT
+
+CRONTAB = """
+apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata:
+  name: crontabs.stable.example.com
+spec:
+  group: stable.example.com
+  versions:
+    - name: v1
+      served: true
+      storage: true
+      schema:
+        openAPIV3Schema:
+          type: object
+          properties:
+            spec:
+              type: object
+              properties:
+                cronSpec: {type: string}
+                image: {type: string}
+                replicas: {type: integer}
+  scope: Namespaced
+  names: {plural: crontabs, singular: crontab, kind: CronTab, shortNames: [ct]}
+"""
+
+GOOD_ROUTE = {
+    "apiVersion": "traffic.example.com/v1", "kind": "Route", "metadata": {"name": "chat", "namespace": "default", "labels": {"team": "ml"}},
+    "spec": {
+        "class": "public", "owner": "team-a", "hostnames": ["chat.example.com", "*.chat.example.com"], "notBefore": "2026-01-01T00:00:00Z",
+        "timeout": "90s", "memory": "16Gi", "allowFrom": ["10.0.0.0/8"], "minVersion": "v1.2", "docs": "https://example.com/chat",
+        "extensions": {"vendor": {"retries": 3, "nested": [{"free": "form"}]}},
+        "rules": [{"name": "api", "path": {"type": "PathPrefix", "value": "/v1/chat"}, "headers": [{"name": "x-team", "value": "a"}],
+                   "backendRefs": [{"name": "stable", "port": 8000, "weight": 90}, {"name": "canary", "port": 8000, "weight": 10}]}],
+    },
+}
+
+
+@pytest.fixture(scope="module")
+def routes(cp):
+    cp.kubectl("apply", "--server-side", "-f", str(ROOT / "Tests" / "e2e" / "fixtures" / "routes-crd.yaml"))
+    return cp
+
+
+def apply(cp, obj, check=True):
+    return cp.kubectl("apply", "--server-side", "-f", "-", stdin=json.dumps(obj), check=check)
+
+
+def test_crontab_from_the_kubernetes_docs_keeps_its_names(cp):
+    cp.kubectl("apply", "--server-side", "-f", "-", stdin=CRONTAB)
+    cp.kubectl("apply", "--server-side", "-f", "-", stdin=yaml.safe_dump({
+        "apiVersion": "stable.example.com/v1", "kind": "CronTab", "metadata": {"name": "my-new-cron-object"},
+        "spec": {"cronSpec": "* * * * */5", "image": "my-awesome-cron-image"}}))
+    o = cp.get_json("crontab", "my-new-cron-object")
+    assert o["metadata"]["name"] == "my-new-cron-object" and o["spec"]["image"] == "my-awesome-cron-image"
+    assert "my-new-cron-object" in cp.kubectl("get", "ct").stdout
+
+
+def test_a_route_using_every_feature_applies_and_reads_back_unchanged(routes):
+    apply(routes, GOOD_ROUTE)
+    got = routes.get_json("route", "chat")
+    assert got["spec"] == GOOD_ROUTE["spec"]
+    assert got["metadata"]["labels"] == {"team": "ml"}
+    again = apply(routes, GOOD_ROUTE)
+    assert "unchanged" in again.stdout or "serverside-applied" in again.stdout
+    assert routes.get_json("route", "chat")["metadata"]["resourceVersion"] == got["metadata"]["resourceVersion"]
+
+
+@pytest.mark.parametrize("change,message", [
+    ({"hostnames": ["Not_A_Host"]}, 'spec.hostnames: Invalid value: "object": hostnames must be DNS names, optionally with a leading wildcard label'),
+    ({"rules": [{"path": {"type": "Exact", "value": "v1"}}]}, "spec.rules[0].path: Invalid value: \"object\": path must begin with '/'"),
+    ({"rules": [{"path": {"type": "Exact", "value": "/a b"}}]}, "spec.rules[0].path: Invalid value: \"object\": must only contain valid characters"),
+    ({"rules": [{"backendRefs": [{"name": "a", "weight": 900}, {"name": "b", "weight": 200}]}]}, "spec: Invalid value: \"object\": backend weights add up to more than 1000 in a rule"),
+    ({"timeout": "10m"}, 'spec.timeout: Invalid value: "string": timeout may be at most 5m'),
+    ({"memory": "128Gi"}, 'spec.memory: Invalid value: "object": memory 128Gi is above 64Gi'),
+    ({"allowFrom": ["0.0.0.0/0"]}, 'spec.allowFrom[0]: Invalid value: "string": must be a CIDR no wider than /8'),
+    ({"minVersion": "latest"}, 'spec.minVersion: Invalid value: "string": must be a semantic version'),
+    ({"docs": "http://example.com"}, 'spec.docs: Invalid value: "string": must be an https URL'),
+    ({"rules": [{"headers": [{"name": "a", "value": "1"}, {"name": "a", "value": "2"}]}]}, "spec.rules[0].headers[1]: Duplicate value: "),
+])
+def test_bad_routes_get_kube_apiservers_messages(routes, change, message):
+    bad = json.loads(json.dumps(GOOD_ROUTE))
+    bad["metadata"]["name"] = "bad"
+    bad["spec"].update(change)
+    p = apply(routes, bad, check=False)
+    assert p.returncode == 1
+    # kubectl prints the causes kube-apiserver sends: "The KIND "NAME" is invalid: field: message".
+    assert 'The Route "bad" is invalid: ' + message in p.stderr, p.stderr
+    assert routes.kubectl("get", "route", "bad", check=False).returncode == 1
+
+
+def test_transition_rules_guard_updates_only(routes):
+    r = json.loads(json.dumps(GOOD_ROUTE))
+    r["metadata"]["name"] = "moving"
+    apply(routes, r)
+    r["spec"]["class"] = "internal"
+    p = apply(routes, r, check=False)
+    assert p.returncode == 1 and 'spec.class: Forbidden: class is immutable' in p.stderr, p.stderr
+    r["spec"]["class"] = "public"
+    r["spec"]["owner"] = "team-b"
+    p = apply(routes, r, check=False)
+    assert p.returncode == 1 and "owner cannot change once set" in p.stderr, p.stderr
+    r["spec"]["owner"] = "team-a"
+    r["spec"]["timeout"] = "2m"
+    apply(routes, r)
+    assert routes.get_json("route", "moving")["spec"]["timeout"] == "2m"
+
+
+def test_a_crd_whose_rule_is_too_expensive_is_refused(cp):
+    crd = yaml.safe_load((ROOT / "Tests" / "e2e" / "fixtures" / "routes-crd.yaml").read_text())
+    crd["metadata"]["name"] = "costly.traffic.example.com"
+    crd["spec"]["names"] = {"kind": "Costly", "plural": "costly", "singular": "costly", "listKind": "CostlyList"}
+    spec = crd["spec"]["versions"][0]["schema"]["openAPIV3Schema"]["properties"]["spec"]
+    spec["properties"]["tags"] = {"type": "array", "items": {"type": "string"},
+                                  "x-kubernetes-validations": [{"rule": "self.all(a, self.all(b, a == b || a != b))"}]}
+    p = cp.kubectl("apply", "-f", "-", stdin=json.dumps(crd), check=False)
+    assert p.returncode == 1
+    assert 'The CustomResourceDefinition "costly.traffic.example.com" is invalid' in p.stderr, p.stderr
+    assert "x-kubernetes-validations[0].rule: Forbidden: estimated rule cost exceeds budget" in p.stderr, p.stderr
+    crd["metadata"]["name"] = "broken.traffic.example.com"
+    crd["spec"]["names"] = {"kind": "Broken", "plural": "broken", "singular": "broken", "listKind": "BrokenList"}
+    spec["properties"]["tags"]["maxItems"] = 10
+    spec["properties"]["tags"]["x-kubernetes-validations"] = [{"rule": "self.size( > 1"}]
+    p = cp.kubectl("apply", "-f", "-", stdin=json.dumps(crd), check=False)
+    assert p.returncode == 1 and "compilation failed: Syntax error" in p.stderr, p.stderr

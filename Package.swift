@@ -128,6 +128,7 @@ let package = Package(
         ),
         // `hack/bench-core.sh`: one full-cluster decision of the core, timed in release mode.
         .executableTarget(name: "CoreBenchmark", dependencies: ["LLMOpsCore"]),
+        .executableTarget(name: "CELBenchmark", dependencies: ["KubeModel"]),
         .testTarget(
             name: "KubeModelTests",
             dependencies: ["KubeModel", "LLMOpsCore", .product(name: "PropertyBased", package: "swift-property-based")]

@@ -57,7 +57,18 @@ public enum CELRules {
     }
 
     /// The field error a failed rule reports, or nil when it holds (or does not apply).
-    static func check(_ rule: ValidationRule, _ value: JSONValue, old: JSONValue?, schema: JSONSchemaProps, path: String) -> FieldError? {
+    /// The CEL views of a node's value and old value, made once for all its rules.
+    struct Bindings {
+        var current: Value
+        var old: Value?
+
+        init(_ value: JSONValue, old: JSONValue?, schema: JSONSchemaProps) {
+            current = CELRules.value(value, schema)
+            self.old = old.map { CELRules.value($0, schema) }
+        }
+    }
+
+    static func check(_ rule: ValidationRule, _ value: JSONValue, bindings: Bindings, schema: JSONSchemaProps, path: String) -> FieldError? {
         let target = rule.fieldPath.map { fp in path.isEmpty && fp.hasPrefix(".") ? String(fp.dropFirst()) : path + fp } ?? path
         let program: Program
         switch self.program(rule.rule) {
@@ -65,13 +76,13 @@ public enum CELRules {
         case .failure(let e): return FieldError(.invalid, target, value: value, "rule \"\(rule.rule)\" could not be compiled: \(e)")
         }
         let transition = program.references("oldSelf")
-        var variables: [String: Value] = ["self": Self.value(value, schema)]
+        var variables: [String: Value] = ["self": bindings.current]
         if rule.optionalOldSelf == true {
-            variables["oldSelf"] = .optional(old.map { Self.value($0, schema) })
+            variables["oldSelf"] = .optional(bindings.old)
         } else if transition {
             // Nothing to compare with on create, or where the old object has no value here.
-            guard let old else { return nil }
-            variables["oldSelf"] = Self.value(old, schema)
+            guard let old = bindings.old else { return nil }
+            variables["oldSelf"] = old
         }
         let result: Value
         do {

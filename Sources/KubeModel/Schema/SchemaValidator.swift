@@ -75,8 +75,9 @@ public struct SchemaValidator: Sendable {
         // CEL rules run only where the value is otherwise well-formed, as in the API server,
         // so one mistake is not reported twice.
         if errors.count == before, let rules = schema.validations {
+            let bindings = CELRules.Bindings(value, old: old, schema: schema)
             for rule in rules {
-                if let e = CELRules.check(rule, value, old: old, schema: schema, path: path) { errors.append(e) }
+                if let e = CELRules.check(rule, value, bindings: bindings, schema: schema, path: path) { errors.append(e) }
             }
         }
     }

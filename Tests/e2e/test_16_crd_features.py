@@ -136,3 +136,59 @@ def test_a_crd_whose_rule_is_too_expensive_is_refused(cp):
     spec["properties"]["tags"]["x-kubernetes-validations"] = [{"rule": "self.size( > 1"}]
     p = cp.kubectl("apply", "-f", "-", stdin=json.dumps(crd), check=False)
     assert p.returncode == 1 and "compilation failed: Syntax error" in p.stderr, p.stderr
+
+
+WIDGETS = {
+    "apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition", "metadata": {"name": "widgets.shop.example.com"},
+    "spec": {
+        "group": "shop.example.com", "scope": "Namespaced", "names": {"kind": "Widget", "plural": "widgets", "singular": "widget"},
+        "conversion": {"strategy": "None"},
+        "versions": [
+            {"name": "v1beta1", "served": True, "storage": False, "deprecated": True,
+             "schema": {"openAPIV3Schema": {"type": "object", "properties": {"spec": {"type": "object", "x-kubernetes-preserve-unknown-fields": True}}}}},
+            {"name": "v1", "served": True, "storage": True,
+             "selectableFields": [{"jsonPath": ".spec.color"}, {"jsonPath": ".spec.size"}],
+             "schema": {"openAPIV3Schema": {"type": "object", "properties": {"spec": {"type": "object", "properties": {
+                 "color": {"type": "string"}, "size": {"type": "integer"}, "note": {"type": "string", "nullable": True},
+                 "template": {"type": "object", "x-kubernetes-embedded-resource": True, "x-kubernetes-preserve-unknown-fields": True},
+             }}}}}},
+        ],
+    },
+}
+
+
+def test_versions_selectable_fields_embedded_resources_and_nullable(cp):
+    cp.kubectl("apply", "--server-side", "-f", "-", stdin=json.dumps(WIDGETS))
+    for name, color, size in (("a", "red", 1), ("b", "blue", 2), ("c", "red", 3)):
+        cp.kubectl("apply", "--server-side", "-f", "-", stdin=json.dumps({
+            "apiVersion": "shop.example.com/v1", "kind": "Widget", "metadata": {"name": name},
+            "spec": {"color": color, "size": size, "note": None,
+                     "template": {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "t", "labels": {"a": "b"}}, "data": {"k": "v"}}}}))
+    # selectableFields: field selectors on declared fields; others are still refused.
+    names = cp.kubectl("get", "widgets.v1.shop.example.com", "--field-selector", "spec.color=red", "-o", "name").stdout.split()
+    assert names == ["widget.shop.example.com/a", "widget.shop.example.com/c"]
+    assert cp.kubectl("get", "widgets", "--field-selector", "spec.size!=1", "-o", "name").stdout.split() == ["widget.shop.example.com/b", "widget.shop.example.com/c"]
+    refused = cp.kubectl("get", "widgets", "--field-selector", "spec.note=x", check=False)
+    assert refused.returncode == 1 and "field label not supported: spec.note" in refused.stderr
+    # nullable keeps an explicit null (on create: an apply's null means "unset"); the embedded
+    # resource keeps its own kind and metadata.
+    cp.kubectl("create", "-f", "-", stdin=json.dumps({"apiVersion": "shop.example.com/v1", "kind": "Widget", "metadata": {"name": "n"},
+                                                     "spec": {"color": "green", "note": None}}))
+    assert cp.get_json("widgets.v1.shop.example.com", "n")["spec"]["note"] is None
+    a = cp.get_json("widgets.v1.shop.example.com", "a")
+    assert "note" not in a["spec"] and a["spec"]["template"]["metadata"]["labels"] == {"a": "b"}
+    # Served under both versions with conversion None: only apiVersion differs.
+    old = cp.get_json("widgets.v1beta1.shop.example.com", "a")
+    assert old["apiVersion"] == "shop.example.com/v1beta1" and old["spec"] == a["spec"]
+    bad = cp.kubectl("apply", "--server-side", "-f", "-", check=False, stdin=json.dumps({
+        "apiVersion": "shop.example.com/v1", "kind": "Widget", "metadata": {"name": "d"}, "spec": {"template": {"metadata": {"name": "Bad_Name"}}}}))
+    assert bad.returncode == 1
+    assert "spec.template.apiVersion: Required value: must not be empty" in bad.stderr and "spec.template.kind: Required value" in bad.stderr, bad.stderr
+    assert "spec.template.metadata.name: Invalid value" in bad.stderr, bad.stderr
+    # A selectable field the schema does not declare is refused when the CRD is written.
+    broken = json.loads(json.dumps(WIDGETS))
+    broken["metadata"]["name"] = "gadgets.shop.example.com"
+    broken["spec"]["names"] = {"kind": "Gadget", "plural": "gadgets", "singular": "gadget"}
+    broken["spec"]["versions"][1]["selectableFields"] = [{"jsonPath": ".spec.missing"}]
+    p = cp.kubectl("apply", "-f", "-", stdin=json.dumps(broken), check=False)
+    assert p.returncode == 1 and "spec.versions[1].selectableFields[0].jsonPath" in p.stderr, p.stderr

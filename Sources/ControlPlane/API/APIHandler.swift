@@ -215,7 +215,7 @@ public actor APIHandler {
             }
         }
         var field: FieldSelector?
-        if let text = r.query["fieldSelector"], !text.isEmpty { field = try FieldSelector(parsing: text, kind: resource.kind, conversion: resource.conversion) }
+        if let text = r.query["fieldSelector"], !text.isEmpty { field = try FieldSelector(parsing: text, kind: resource.kind, conversion: resource.conversion, extra: resource.selectableFields) }
         return { [label, field] o in (label?.matches(labels(o)) ?? true) && (field?.matches(o) ?? true) }
     }
 

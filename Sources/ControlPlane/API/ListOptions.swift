@@ -15,8 +15,10 @@ struct FieldSelector: Sendable {
     /// form (events.k8s.io) takes its own field names, translated as Kubernetes does.
     var requirements: [Requirement]
 
-    init(parsing text: String, kind: String, conversion: StorageConversion = .none) throws(APIError) {
-        let labels = Self.labels(kind, conversion)
+    /// `extra`: a CRD version's `selectableFields`, as field names (`spec.color`).
+    init(parsing text: String, kind: String, conversion: StorageConversion = .none, extra: [String] = []) throws(APIError) {
+        var labels = Self.labels(kind, conversion)
+        for f in extra { labels[f] = f }
         var out: [Requirement] = []
         for term in text.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) where !term.isEmpty {
             let (field, value, negated): (Substring, Substring, Bool)

@@ -25,6 +25,8 @@ public struct ServedResource: Sendable {
     public var conversion: StorageConversion = .none
 
     public var apiVersion: String { group.isEmpty ? version : "\(group)/\(version)" }
+    /// A CRD version's `selectableFields`, as field-selector names (`spec.color`).
+    public var selectableFields: [String] = []
     /// RBAC names may hold colons (`system:discovery`); other kinds are RFC 1123 subdomains.
     public var nameRule: ObjectMetaValidation.NameRule { group == "rbac.authorization.k8s.io" && schema == nil ? .pathSegment : .subdomain }
     /// The store's resource name: `group/plural`, with `core` for the core group.
@@ -166,6 +168,23 @@ public struct ResourceRegistry: Sendable {
             if let schema, let problem = CELRules.problems(in: schema, path: "spec.versions[\(i)].schema.openAPIV3Schema").first {
                 return .failure(problem)
             }
+            var selectable: [String] = []
+            let declared = v["selectableFields"]?.arrayValue ?? []
+            if declared.count > 8 { return .failure(FieldError(.tooMany, "spec.versions[\(i)].selectableFields", "must have at most 8 items")) }
+            for (j, f) in declared.enumerated() {
+                let at = "spec.versions[\(i)].selectableFields[\(j)].jsonPath"
+                guard let path = f["jsonPath"]?.stringValue, path.hasPrefix("."), path.count > 1 else {
+                    return .failure(FieldError(.invalid, at, value: f["jsonPath"] ?? .null, "must be a simple path such as .spec.color"))
+                }
+                var node: JSONSchemaProps? = schema
+                for part in path.dropFirst().split(separator: ".") { node = node?.properties?[String(part)] }
+                guard let type = node?.type, ["string", "integer", "boolean"].contains(type) else {
+                    return .failure(FieldError(.invalid, at, value: .string(path), "must point to a field of type string, boolean or integer in the schema"))
+                }
+                let name = String(path.dropFirst())
+                if selectable.contains(name) { return .failure(FieldError(.duplicate, at, value: .string(path), "")) }
+                selectable.append(name)
+            }
             let sub = v["subresources"]
             var scale: CustomResourceDefinition.ScalePaths?
             if let sc = sub?["scale"], let spec = sc["specReplicasPath"]?.stringValue, let status = sc["statusReplicasPath"]?.stringValue {
@@ -175,6 +194,7 @@ public struct ResourceRegistry: Sendable {
                 group: group, version: name, plural: plural, singular: names["singular"]?.stringValue ?? kind.lowercased(), kind: kind,
                 namespaced: namespaced, shortNames: names["shortNames"]?.arrayValue?.compactMap(\.stringValue) ?? [], schema: schema,
                 statusSubresource: sub?["status"] != nil, scale: scale, categories: names["categories"]?.arrayValue?.compactMap(\.stringValue) ?? [])
+            served.selectableFields = selectable
             served.printerColumns = (v["additionalPrinterColumns"]?.arrayValue ?? []).compactMap { c in
                 guard let n = c["name"]?.stringValue, let t = c["type"]?.stringValue, let path = c["jsonPath"]?.stringValue else { return nil }
                 return .init(

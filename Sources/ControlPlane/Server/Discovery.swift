@@ -22,6 +22,26 @@ enum Discovery {
             ]))
     }
 
+    /// Kubernetes' version priority, which decides the preferred version clients use: GA
+    /// before beta before alpha, higher numbers first (`v2`, `v1`, `v1beta2`, `v1beta1`,
+    /// `v1alpha1`), then other names alphabetically.
+    static func byPriority(_ versions: [String]) -> [String] {
+        func key(_ v: String) -> (Int, Int, Int, String) {
+            let parts = v.split(separator: "v", maxSplits: 1, omittingEmptySubsequences: false)
+            guard v.hasPrefix("v"), parts.count == 2 else { return (3, 0, 0, v) }
+            let rest = parts[1]
+            let major = Int(rest.prefix { $0.isNumber }) ?? -1
+            guard major >= 0 else { return (3, 0, 0, v) }
+            let tail = rest.drop { $0.isNumber }
+            if tail.isEmpty { return (0, -major, 0, v) }
+            for (rank, stage) in [(1, "beta"), (2, "alpha")] where tail.hasPrefix(stage) {
+                if let minor = Int(tail.dropFirst(stage.count)) { return (rank, -major, -minor, v) }
+            }
+            return (3, 0, 0, v)
+        }
+        return versions.sorted { key($0) < key($1) }
+    }
+
     static func groups(_ resources: [ServedResource]) -> JSONValue {
         var byGroup: [String: [String]] = [:]
         var order: [String] = []
@@ -30,7 +50,7 @@ enum Discovery {
             if !byGroup[r.group, default: []].contains(r.version) { byGroup[r.group, default: []].append(r.version) }
         }
         let groups: [JSONValue] = order.map { g in
-            let versions: [JSONValue] = byGroup[g]!.map { .object(JSONObject([("groupVersion", .string("\(g)/\($0)")), ("version", .string($0))])) }
+            let versions: [JSONValue] = Self.byPriority(byGroup[g]!).map { .object(JSONObject([("groupVersion", .string("\(g)/\($0)")), ("version", .string($0))])) }
             return .object(JSONObject([("name", .string(g)), ("versions", .array(versions)), ("preferredVersion", versions[0])]))
         }
         return .object(JSONObject([("kind", "APIGroupList"), ("apiVersion", "v1"), ("groups", .array(groups))]))
@@ -102,6 +122,7 @@ enum Discovery {
         let items: [JSONValue] = order.map { group in
             var versionOrder: [String] = []
             for r in byGroup[group]! where !versionOrder.contains(r.version) { versionOrder.append(r.version) }
+            versionOrder = Self.byPriority(versionOrder)
             let versions: [JSONValue] = versionOrder.map { v in
                 .object(
                     JSONObject([

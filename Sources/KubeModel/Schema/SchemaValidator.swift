@@ -189,6 +189,17 @@ public struct SchemaValidator: Sendable {
 
     private func checkObject(_ object: JSONObject, _ value: JSONValue, _ schema: JSONSchemaProps, path: String, old: JSONValue?, errors: inout [FieldError]) {
         let properties = schema.properties ?? [:]
+        if schema.embeddedResource == true {
+            // An embedded object is a resource of its own: it names its kind, and its
+            // metadata is ObjectMeta (a name is optional here).
+            for key in ["apiVersion", "kind"] where (object[key]?.stringValue ?? "").isEmpty {
+                errors.append(FieldError(.required, FieldPath.child(path, key), "must not be empty"))
+            }
+            if case .object(var meta)? = object["metadata"] {
+                if meta["name"] == nil { meta["name"] = "embedded" }
+                errors += ObjectMetaValidation.validate(.object(meta), namespaced: true, path: FieldPath.child(path, "metadata"))
+            }
+        }
         for (key, child) in object {
             let childPath = FieldPath.child(path, key)
             if let p = properties[key] {

@@ -8,6 +8,6 @@ cd "$(dirname "$0")/.."
 build=${BUILD_PATH:-.build}
 swift build -c release --build-path "$build" --product CELBenchmark >/dev/null
 swift build -c release --build-path "$build" --product llmops >/dev/null
-"$build/release/CELBenchmark" "${1:-20000}"
+"$build/release/CELBenchmark" "${1:-20000}" hack/cel-bench-rules.txt
 ./hack/setup-venv.sh >/dev/null
 .venv/bin/python hack/bench_cel.py --binary "$build/release/llmops" "${@:2}"

@@ -94,6 +94,12 @@ struct Interpreter {
             return try eval(cond ? a : b)
         case .comprehension(let c):
             return try comprehension(c)
+        case .bind(let name, let initial, let body):
+            let value = try eval(initial)
+            let saved = variables[name]
+            variables[name] = value
+            defer { variables[name] = saved }
+            return try eval(body)
         }
     }
 

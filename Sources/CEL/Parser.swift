@@ -18,6 +18,8 @@ indirect enum Expr: Sendable {
     case or(Expr, Expr)
     case conditional(Expr, Expr, Expr)
     case comprehension(Comprehension)
+    /// `cel.bind(name, init, body)`: `body` with `name` bound to `init`'s value.
+    case bind(String, Expr, Expr)
 }
 
 struct Comprehension: Sendable {
@@ -288,6 +290,12 @@ struct Parser {
             return .presence(base, field)
         }
         guard let target else { return .call(name, target: nil, args: args) }
+        if case .ident("cel") = target, name == "bind" {
+            guard args.count == 3, case .ident(let variable) = args[0] else {
+                throw CELError("cel.bind() takes a variable name, its value and an expression")
+            }
+            return .bind(variable, args[1], args[2])
+        }
         let kinds: [String: Comprehension.Kind] = ["all": .all, "exists": .exists, "exists_one": .existsOne, "existsOne": .existsOne, "map": .map, "filter": .filter]
         guard let kind = kinds[name], args.count >= 2 else { return .call(name, target: target, args: args) }
         guard case .ident(let variable) = args[0] else { throw CELError("argument is not an identifier: the first argument of \(name)() names the loop variable") }

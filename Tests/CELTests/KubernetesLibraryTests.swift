@@ -87,6 +87,10 @@ import Testing
         ok("nan_ne", "double('NaN') == double('NaN')", .bool(false)), fails("int_overflow", "9223372036854775807 + 1"),
         fails("uint_underflow", "0u - 1u"), ok("int_min_div", "-9223372036854775808 / 2", .int(-4_611_686_018_427_387_904)),
         fails("int_min_div_overflow", "-9223372036854775808 / -1"), fails("repeated_map_key", "{'a': 1, 'a': 2}"),
+        // cel.bind
+        ok("bind", "cel.bind(x, [1, 2, 3], x.size() + x[0])", .int(4)),
+        ok("bind_nested", "cel.bind(a, 2, cel.bind(b, a * 3, a + b))", .int(8)),
+        ok("bind_shadow", "cel.bind(x, 1, [10].map(x, x + 1))[0]", .int(11)),
         // Kubernetes' escaped property names
         ok("escaped_namespace", "has(self.__namespace__) && self.__namespace__ == 'x'", .bool(true), ["self": map((.string("namespace"), .string("x")))]),
         ok("escaped_dash", "self.foo__dash__bar", .int(1), ["self": map((.string("foo-bar"), .int(1)))]),

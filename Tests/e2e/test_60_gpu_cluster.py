@@ -229,8 +229,12 @@ def test_kill9_restart_keeps_pods_and_they_serve_again(gpu):
     gpu.kill9()
     gpu.start()
     def settled():
+        # Ready as reported by the new kubelet: statuses written before the kill still say
+        # Ready until it has restarted each container (and counted the restart).
         items = gpu.get_json("pods")["items"]
-        return items if all(ready(p) or not p["spec"].get("nodeName") for p in items) else None
+        restarted = all(p["status"].get("containerStatuses", [{}])[0].get("restartCount", 0) >= 1
+                        for p in items if p["metadata"].get("labels", {}).get("app") == "chat")
+        return items if restarted and all(ready(p) or not p["spec"].get("nodeName") for p in items) else None
     items = wait_for("pods ready again", settled)
     after = {p["metadata"]["name"]: p["metadata"]["uid"] for p in items}
     assert after == before, "the same Pods, none added or lost"

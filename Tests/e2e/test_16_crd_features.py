@@ -102,6 +102,17 @@ def test_bad_routes_get_kube_apiservers_messages(routes, change, message):
     assert routes.kubectl("get", "route", "bad", check=False).returncode == 1
 
 
+def test_an_atomic_map_is_owned_and_replaced_whole(routes):
+    base = {"apiVersion": "traffic.example.com/v1", "kind": "Route", "metadata": {"name": "sel"}, "spec": {"rules": [], "selector": {"a": "1"}}}
+    routes.kubectl("apply", "--server-side", "--field-manager", "team-a", "-f", "-", stdin=json.dumps(base))
+    other = json.loads(json.dumps(base))
+    other["spec"] = {"selector": {"b": "2"}}
+    p = routes.kubectl("apply", "--server-side", "--field-manager", "team-b", "-f", "-", stdin=json.dumps(other), check=False)
+    assert p.returncode == 1 and 'conflict with "team-a"' in p.stderr and ".spec.selector" in p.stderr, p.stderr
+    routes.kubectl("apply", "--server-side", "--field-manager", "team-b", "--force-conflicts", "-f", "-", stdin=json.dumps(other))
+    assert routes.get_json("route", "sel")["spec"]["selector"] == {"b": "2"}
+
+
 def test_transition_rules_guard_updates_only(routes):
     r = json.loads(json.dumps(GOOD_ROUTE))
     r["metadata"]["name"] = "moving"

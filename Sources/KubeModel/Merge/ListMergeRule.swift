@@ -11,10 +11,18 @@ public enum ListMergeRule: Sendable, Equatable {
 /// keys of `additionalProperties` maps included as they appear, e.g. `["spec", "containers"]`).
 public struct ListRules: Sendable {
     private let resolve: @Sendable ([String]) -> ListMergeRule
+    private let atomicObject: @Sendable ([String]) -> Bool
 
-    public init(_ resolve: @escaping @Sendable ([String]) -> ListMergeRule) { self.resolve = resolve }
+    public init(_ resolve: @escaping @Sendable ([String]) -> ListMergeRule, atomicObject: @escaping @Sendable ([String]) -> Bool = { _ in false }) {
+        self.resolve = resolve
+        self.atomicObject = atomicObject
+    }
 
     public func rule(at path: [String]) -> ListMergeRule { resolve(path) }
+
+    /// Whether the object at `path` is replaced as a whole (`x-kubernetes-map-type: atomic`):
+    /// server-side apply owns and sets it as one value.
+    public func isAtomicObject(at path: [String]) -> Bool { atomicObject(path) }
 
     /// Every list is atomic: the JSON merge patch behaviour.
     public static let atomic = ListRules { _ in .atomic }
@@ -22,27 +30,33 @@ public struct ListRules: Sendable {
     /// Rules from a structural schema's `x-kubernetes-list-type` / `x-kubernetes-list-map-keys`
     /// (custom resources), with `metadata` lists following the object-meta conventions.
     public static func schema(_ schema: JSONSchemaProps) -> ListRules {
-        ListRules { path in
-            if let meta = objectMetaRule(path) { return meta }
-            var node: JSONSchemaProps? = schema
-            for (i, name) in path.enumerated() {
-                guard let n = node else { return .atomic }
-                if let p = n.properties?[name] {
-                    node = p
-                } else if let ap = n.additionalProperties {
-                    node = ap
-                } else {
-                    return .atomic
+        ListRules(
+            { path in
+                if let meta = objectMetaRule(path) { return meta }
+                switch node(schema, path)?.listType {
+                case "map"?: return .map(keys: node(schema, path)?.listMapKeys ?? [])
+                case "set"?: return .set
+                default: return .atomic
                 }
-                // Fields below a list belong to its elements.
-                if i < path.count - 1, let items = node?.items, node?.type == "array" { node = items }
+            },
+            atomicObject: { path in path.first != "metadata" && node(schema, path)?.mapType == "atomic" })
+    }
+
+    /// The schema node at a path of field names (fields below a list belong to its elements).
+    static func node(_ schema: JSONSchemaProps, _ path: [String]) -> JSONSchemaProps? {
+        var node: JSONSchemaProps? = schema
+        for (i, name) in path.enumerated() {
+            guard let n = node else { return nil }
+            if let p = n.properties?[name] {
+                node = p
+            } else if let ap = n.additionalProperties {
+                node = ap
+            } else {
+                return nil
             }
-            switch node?.listType {
-            case "map"?: return .map(keys: node?.listMapKeys ?? [])
-            case "set"?: return .set
-            default: return .atomic
-            }
+            if i < path.count - 1, let items = node?.items, node?.type == "array" { node = items }
         }
+        return node
     }
 
     /// `metadata.ownerReferences` merge by uid and `metadata.finalizers` as a set, for every kind.

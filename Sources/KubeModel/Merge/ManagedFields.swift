@@ -170,6 +170,8 @@ public enum ManagedFields {
 
     static func walk(_ value: JSONValue, path: Path, names: [String], _ rules: ListRules, _ out: inout [Path: JSONValue?]) {
         switch value {
+        case .object where rules.isAtomicObject(at: names):
+            out[path] = .some(value)
         case .object(let o) where !o.isEmpty:
             out[path] = .some(nil)
             for (k, v) in o { walk(v, path: path + ["f:" + k], names: names + [k], rules, &out) }

@@ -35,6 +35,8 @@ public enum StrategicMergePatch {
             let childPath = path + [key]
             if value == .null {
                 result[key] = nil
+            } else if case .object(let p) = value, rules.isAtomicObject(at: childPath) {
+                result[key] = .object(p)
             } else if case .object(let p) = value {
                 let existing = result[key]?.objectValue ?? JSONObject()
                 result[key] = try mergeMap(existing, p, path: childPath, rules: rules)

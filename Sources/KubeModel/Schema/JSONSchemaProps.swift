@@ -32,6 +32,8 @@ public struct JSONSchemaProps: Sendable, Equatable {
     public var pattern: String?
     /// OpenAPI `nullable`: an explicit null is kept instead of pruned.
     public var nullable: Bool?
+    /// `x-kubernetes-map-type`: `granular` (the default) or `atomic` (replaced as a whole).
+    public var mapType: String?
     public var anyOf: [JSONSchemaProps]?
     public var intOrString: Bool?
     public var preserveUnknownFields: Bool?
@@ -129,6 +131,7 @@ extension JSONSchemaProps {
         if let intOrString { o["x-kubernetes-int-or-string"] = .bool(intOrString) }
         if let listMapKeys { o["x-kubernetes-list-map-keys"] = .array(listMapKeys.map(JSONValue.string)) }
         if let listType { o["x-kubernetes-list-type"] = .string(listType) }
+        if let mapType { o["x-kubernetes-map-type"] = .string(mapType) }
         if let preserveUnknownFields { o["x-kubernetes-preserve-unknown-fields"] = .bool(preserveUnknownFields) }
         if let validations {
             o["x-kubernetes-validations"] = .array(
@@ -204,6 +207,10 @@ extension JSONSchemaProps {
         exclusiveMinimum = try bool("exclusiveMinimum")
         exclusiveMaximum = try bool("exclusiveMaximum")
         nullable = try bool("nullable")
+        mapType = try str("x-kubernetes-map-type")
+        if let mapType, !["granular", "atomic"].contains(mapType) {
+            throw SchemaDecodingError(path: "x-kubernetes-map-type", message: "Unsupported value: \"\(mapType)\": supported values: \"granular\", \"atomic\"")
+        }
         intOrString = try bool("x-kubernetes-int-or-string")
         preserveUnknownFields = try bool("x-kubernetes-preserve-unknown-fields")
         embeddedResource = try bool("x-kubernetes-embedded-resource")

@@ -113,6 +113,35 @@ import Testing
         #expect(CELRules.problems(in: .object(properties: ["l": unbounded]), path: "spec").isEmpty)
     }
 
+    /// The checker refuses what would fail for every object, and nothing else.
+    @Test func rulesAreTypeCheckedAgainstTheSchema() {
+        var labels = JSONSchemaProps(type: "object")
+        labels.additionalProperties = JSONSchemaProps(type: "string")
+        var free = JSONSchemaProps.object(properties: ["known": JSONSchemaProps(type: "string")])
+        free.preserveUnknownFields = true
+        var ios = JSONSchemaProps()
+        ios.intOrString = true
+        func problems(_ rule: String) -> [FieldError] {
+            var s = JSONSchemaProps.object(properties: [
+                "replicas": JSONSchemaProps(type: "integer"), "name": JSONSchemaProps(type: "string"), "labels": labels, "free": free, "port": ios,
+                "items": .array(of: .object(properties: ["weight": JSONSchemaProps(type: "integer")])),
+            ])
+            s.validations = [ValidationRule(rule: rule)]
+            return CELRules.problems(in: s, path: "spec")
+        }
+        for bad in ["self.replics > 0", "self.replicas == 'three'", "self.name", "self.items.all(i, i.wieght > 0)", "self.name.size > 1", "!self.name"] {
+            let p = problems(bad)
+            #expect(p.first?.detail.hasPrefix("compilation failed") == true, "\(bad): \(p)")
+        }
+        for good in [
+            "self.replicas > 0", "self.replicas == 3.0", "self.labels.team == 'ml'", "self.free.anything == 1", "self.port == 80 || self.port == 'http'",
+            "has(self.name) && self.name.startsWith('a')", "self.items.all(i, i.weight >= 0)", "self.metadata.name.size() < 63",
+            "cel.bind(n, self.name, n.size() > 0)", "self.?name.orValue('') != ''",
+        ] {
+            #expect(problems(good).isEmpty, "\(good): \(problems(good))")
+        }
+    }
+
     @Test func metadataValidation() throws {
         let bad = try JSONText.parse(#"{"name": "Bad_Name", "labels": {"ok": "v", "bad key!": "x", "k": "-bad-"}}"#)
         let e = ObjectMetaValidation.validate(bad, namespaced: true)

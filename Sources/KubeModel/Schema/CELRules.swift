@@ -133,6 +133,17 @@ public enum CELRules {
             case .failure(let e):
                 errors.append(FieldError(.invalid, at + ".rule", value: .string(rule.rule), "compilation failed: \(e)"))
             case .success(let p):
+                var selfType = celType(s)
+                if trail == ["self"], case .object(var fields, let open) = selfType {
+                    // At the root a rule also sees apiVersion, kind and metadata.
+                    for key in ["apiVersion", "kind", "metadata"] where fields[key] == nil { fields[key] = .dyn }
+                    selfType = .object(fields, open: open)
+                }
+                let typeProblems = p.typeErrors(["self": selfType, "oldSelf": rule.optionalOldSelf == true ? .dyn : selfType])
+                if let first = typeProblems.first {
+                    errors.append(FieldError(.invalid, at + ".rule", value: .string(rule.rule), "compilation failed: \(first)"))
+                    continue
+                }
                 let cost = p.estimatedCost { names in bound(s, Array(names.dropFirst())) }
                 total += cost
                 if cost > perRuleCostLimit {
@@ -152,6 +163,33 @@ public enum CELRules {
         }
         if let items = s.items { walk(items, path: path + ".items", root: root, trail: trail + ["@items"], errors: &errors, total: &total) }
         if let a = s.additionalProperties { walk(a, path: path + ".additionalProperties", root: root, trail: trail + ["@items"], errors: &errors, total: &total) }
+    }
+
+    /// The static type of values of a schema, for the checker: declared fields only where the
+    /// schema is closed; anything uncertain (int-or-string, preserved unknown fields) is dyn.
+    static func celType(_ s: JSONSchemaProps?, depth: Int = 0) -> CELType {
+        guard let s, depth < 32, s.intOrString != true else { return .dyn }
+        switch s.type {
+        case "integer": return .int
+        case "number": return .double
+        case "boolean": return .bool
+        case "string":
+            switch s.format {
+            case "date-time"?, "datetime"?, "date"?: return .timestamp
+            case "duration"?: return .duration
+            case "byte"?: return .bytes
+            default: return .string
+            }
+        case "array": return .list(celType(s.items, depth: depth + 1))
+        case "object":
+            if let ap = s.additionalProperties, s.properties == nil { return .map(celType(ap, depth: depth + 1)) }
+            guard let props = s.properties else { return .dyn }
+            let open = s.preserveUnknownFields == true || s.embeddedResource == true || s.additionalProperties != nil
+            var fields: [String: CELType] = [:]
+            for (k, v) in props { fields[k] = celType(v, depth: depth + 1) }
+            return .object(fields, open: open)
+        default: return .dyn
+        }
     }
 
     /// The declared maximum size of the value at `names` below `schema`, if any.

@@ -113,6 +113,14 @@ import Testing
         #expect(CELRules.problems(in: .object(properties: ["l": unbounded]), path: "spec").isEmpty)
     }
 
+    @Test func fieldPathsMustNameAField() {
+        var s = JSONSchemaProps.object(properties: ["a": .object(properties: ["b": JSONSchemaProps(type: "string")])])
+        s.validations = [ValidationRule(rule: "true", fieldPath: ".a.b"), ValidationRule(rule: "true", fieldPath: ".a.c")]
+        let p = CELRules.problems(in: s, path: "spec")
+        #expect(p.map(\.path) == ["spec.x-kubernetes-validations[1].fieldPath"])
+        #expect(p.first?.detail.contains("field c does not exist") == true)
+    }
+
     /// The checker refuses what would fail for every object, and nothing else.
     @Test func rulesAreTypeCheckedAgainstTheSchema() {
         var labels = JSONSchemaProps(type: "object")

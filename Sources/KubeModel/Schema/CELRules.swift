@@ -154,6 +154,9 @@ public enum CELRules {
                         ))
                 }
             }
+            if let fp = rule.fieldPath, let problem = fieldPathProblem(fp, in: s) {
+                errors.append(FieldError(.invalid, at + ".fieldPath", value: .string(fp), problem))
+            }
             if let m = rule.messageExpression, case .failure(let e) = program(m) {
                 errors.append(FieldError(.invalid, at + ".messageExpression", value: .string(m), "messageExpression compilation failed: \(e)"))
             }
@@ -163,6 +166,40 @@ public enum CELRules {
         }
         if let items = s.items { walk(items, path: path + ".items", root: root, trail: trail + ["@items"], errors: &errors, total: &total) }
         if let a = s.additionalProperties { walk(a, path: path + ".additionalProperties", root: root, trail: trail + ["@items"], errors: &errors, total: &total) }
+    }
+
+    /// Why a rule's `fieldPath` does not name a field of `schema` (`.spec.x`, `.map['key']`),
+    /// or nil when it does.
+    static func fieldPathProblem(_ path: String, in schema: JSONSchemaProps) -> String? {
+        var names: [String] = []
+        var rest = Substring(path)
+        while !rest.isEmpty {
+            if rest.hasPrefix(".") {
+                rest = rest.dropFirst()
+                let name = rest.prefix { $0 != "." && $0 != "[" }
+                guard !name.isEmpty else { return "fieldPath must be a valid path: an empty field name" }
+                names.append(String(name))
+                rest = rest.dropFirst(name.count)
+            } else if rest.hasPrefix("['"), let end = rest.range(of: "']") {
+                names.append(String(rest[rest.index(rest.startIndex, offsetBy: 2)..<end.lowerBound]))
+                rest = rest[end.upperBound...]
+            } else {
+                return "fieldPath must be a valid path such as .spec.field or .map['key']"
+            }
+        }
+        var node: JSONSchemaProps? = schema
+        for name in names {
+            guard let n = node else { return nil }
+            if n.preserveUnknownFields == true || n.intOrString == true { return nil }
+            if let p = n.properties?[name] {
+                node = p
+            } else if let ap = n.additionalProperties {
+                node = ap
+            } else {
+                return "fieldPath must be a valid path: field \(name) does not exist in the schema"
+            }
+        }
+        return nil
     }
 
     /// The static type of values of a schema, for the checker: declared fields only where the

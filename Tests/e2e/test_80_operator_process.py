@@ -211,7 +211,8 @@ def granted():
     rules = set()
     for f in sorted((ROOT / "manifests" / "rbac").glob("*.yaml")):
         for doc in yaml.safe_load_all(f.read_text()):
-            if doc and doc["kind"] in ("ClusterRole", "Role"):
+            # The operator's own roles (the aggregated viewer/editor roles are for users).
+            if doc and doc["kind"] in ("ClusterRole", "Role") and doc["metadata"]["name"] in ("llmops-operator", "llmops-leader-election"):
                 for r in doc["rules"]:
                     for g in r["apiGroups"]:
                         for res in r["resources"]:

@@ -132,6 +132,22 @@ def test_can_i_answers_from_the_operator_cluster_role(gpu):
     assert "leases.coordination.k8s.io" in listed and "llmdeployments.llmops.io" in listed and "secrets" not in listed
 
 
+def test_namespace_users_reach_the_llmops_kinds_through_view_and_edit(gpu):
+    """The install's aggregated roles join Kubernetes' `view` and `edit`: a RoleBinding to
+    them is how a team gets its LLMDeployments, as with any other kind."""
+    def can(user, *args):
+        return gpu.kubectl("auth", "can-i", *args, "-n", "team-a", f"--as={user}", check=False).stdout.strip()
+    assert can("alice", "list", "llmdeployments.llmops.io") == "no"
+    gpu.kubectl("create", "rolebinding", "alice-view", "--clusterrole=view", "--user=alice", "-n", "team-a")
+    assert can("alice", "list", "llmdeployments.llmops.io") == "yes" and can("alice", "get", "canaryruns.llmops.io") == "yes"
+    assert can("alice", "list", "pods") == "yes" and can("alice", "get", "secrets") == "no"
+    assert can("alice", "patch", "llmdeployments.llmops.io") == "no"
+    gpu.kubectl("create", "rolebinding", "bob-edit", "--clusterrole=edit", "--user=bob", "-n", "team-a")
+    assert can("bob", "patch", "canaryruns.llmops.io") == "yes" and can("bob", "list", "scalingpolicies.llmops.io") == "yes"
+    assert can("bob", "create", "rolebindings.rbac.authorization.k8s.io") == "no"
+    assert gpu.kubectl("get", "llmd", "-n", "team-a", "--as=alice").returncode == 0
+
+
 def test_forbidden_requests_read_as_kube_apiserver_writes_them(gpu):
     p = gpu.kubectl("get", "secrets", "-n", "team-a", AS_OPERATOR, check=False)
     assert p.returncode == 1

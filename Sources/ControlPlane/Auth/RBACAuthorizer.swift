@@ -138,17 +138,21 @@ public struct RBACAuthorizer: Sendable {
         await store.list(prefix: StoreKey.prefix(resource: resource, namespace: namespace)).items
     }
 
-    /// A ClusterRole's rules; an aggregated one holds those of every ClusterRole its selectors match.
-    static func rules(of role: JSONValue, among all: [JSONValue]) -> [Rule] {
+    /// A ClusterRole's rules; an aggregated one holds those of every ClusterRole its selectors
+    /// match, themselves aggregated (`view` feeds `edit`, which feeds `admin`).
+    static func rules(of role: JSONValue, among all: [JSONValue], visited: Set<String> = []) -> [Rule] {
         var rules = (role["rules"]?.arrayValue ?? []).map(Rule.init)
         guard let selectors = role["aggregationRule"]?["clusterRoleSelectors"]?.arrayValue else { return rules }
-        let own = role["metadata"]?["name"]?.stringValue
+        let own = role["metadata"]?["name"]?.stringValue ?? ""
+        let seen = visited.union([own])
         for selector in selectors {
             guard let parsed = try? LabelSelector(parsing: LabelSelector.string(fromObject: selector)) else { continue }
-            for other in all where other["metadata"]?["name"]?.stringValue != own {
+            for other in all {
+                let name = other["metadata"]?["name"]?.stringValue ?? ""
+                guard !seen.contains(name) else { continue }
                 var labels: [String: String] = [:]
                 for (k, v) in other["metadata"]?["labels"]?.objectValue ?? JSONObject() { labels[k] = v.stringValue }
-                if parsed.matches(labels) { rules += (other["rules"]?.arrayValue ?? []).map(Rule.init) }
+                if parsed.matches(labels) { rules += Self.rules(of: other, among: all, visited: seen) }
             }
         }
         return rules

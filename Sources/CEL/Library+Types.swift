@@ -358,7 +358,7 @@ enum Format {
                 switch try arg(v) {
                 case .int(let i): out += String(i)
                 case .uint(let u): out += String(u)
-                case .double(let d) where d.isNaN || d.isInfinite: out += Conversions.formatDouble(d)
+                case .double(let d) where d.isNaN || d.isInfinite: out += d.isNaN ? "NaN" : (d > 0 ? "Infinity" : "-Infinity")
                 case let other: throw CELError("error during formatting: decimal clause can only be used on integers, was given \(other.typeName)")
                 }
             case "f", "e":
@@ -370,6 +370,7 @@ enum Format {
                 switch try arg(v) {
                 case .int(let i): out += (i < 0 ? "-" : "") + String(i.magnitude, radix: radix, uppercase: v == "X")
                 case .uint(let u): out += String(u, radix: radix, uppercase: v == "X")
+                case .bool(let b) where radix == 2: out += b ? "1" : "0"
                 case .string(let s) where radix == 16: out += s.utf8.map { String(format: v == "X" ? "%02X" : "%02x", $0) }.joined()
                 case .bytes(let b) where radix == 16: out += b.map { String(format: v == "X" ? "%02X" : "%02x", $0) }.joined()
                 case let other: throw CELError("error during formatting: only integers, strings and bytes can be formatted in base \(radix), was given \(other.typeName)")

@@ -136,7 +136,8 @@ enum Times {
         case "getHours": return .int(d.seconds / 3600)
         case "getMinutes": return .int(d.seconds / 60)
         case "getSeconds": return .int(d.seconds)
-        default: return .int(d.seconds * 1000 + Int64(d.nanos) / 1_000_000)
+        // The milliseconds component, not the total (as CEL's conformance suite specifies).
+        default: return .int(Int64(d.nanos) / 1_000_000)
         }
     }
 

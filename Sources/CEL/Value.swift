@@ -88,8 +88,8 @@ public struct Timestamp: Sendable, Hashable, Comparable {
     public static func < (a: Timestamp, b: Timestamp) -> Bool { (a.seconds, a.nanos) < (b.seconds, b.nanos) }
 }
 
-/// A signed span of seconds and nanoseconds (both with the same sign), at most about
-/// 10,000 years either way.
+/// A signed span of seconds and nanoseconds (both with the same sign), within what int64
+/// nanoseconds hold (about 292 years either way), as Kubernetes' cel-go bounds durations.
 public struct Duration: Sendable, Hashable, Comparable {
     public var seconds: Int64
     public var nanos: Int32
@@ -99,7 +99,7 @@ public struct Duration: Sendable, Hashable, Comparable {
         self.nanos = nanos
     }
 
-    static let maxSeconds: Int64 = 315_576_000_000
+    static let maxSeconds: Int64 = 9_223_372_036
 
     var totalNanos: Double { Double(seconds) * 1e9 + Double(nanos) }
 

@@ -146,6 +146,12 @@ struct Checker {
             case .filter: return range
             case .map: return .list(t ?? .dyn)
             }
+        case .optMap(let target, let name, let body, _):
+            _ = type(target, &errors)
+            var inner = self
+            inner.variables[name] = .dyn
+            _ = inner.type(body, &errors)
+            return .dyn
         case .bind(let name, let initial, let body):
             var inner = self
             inner.variables[name] = type(initial, &errors)

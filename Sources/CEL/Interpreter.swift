@@ -94,6 +94,18 @@ struct Interpreter {
             return try eval(cond ? a : b)
         case .comprehension(let c):
             return try comprehension(c)
+        case .optMap(let target, let name, let body, let flat):
+            guard case .optional(let o) = try eval(target) else { throw CELError("\(flat ? "optFlatMap" : "optMap") needs an optional") }
+            guard let inner = o else { return .optional(nil) }
+            let saved = variables[name]
+            variables[name] = inner
+            defer { variables[name] = saved }
+            let result = try eval(body)
+            if flat {
+                guard case .optional = result else { throw CELError("optFlatMap's expression must give an optional, not \(result.typeName)") }
+                return result
+            }
+            return .optional(result)
         case .bind(let name, let initial, let body):
             let value = try eval(initial)
             let saved = variables[name]

@@ -20,6 +20,8 @@ indirect enum Expr: Sendable {
     case comprehension(Comprehension)
     /// `cel.bind(name, init, body)`: `body` with `name` bound to `init`'s value.
     case bind(String, Expr, Expr)
+    /// `opt.optMap(v, e)` / `opt.optFlatMap(v, e)`: `e` with `v` bound to the optional's value.
+    case optMap(Expr, String, Expr, flat: Bool)
 }
 
 struct Comprehension: Sendable {
@@ -295,6 +297,10 @@ struct Parser {
                 throw CELError("cel.bind() takes a variable name, its value and an expression")
             }
             return .bind(variable, args[1], args[2])
+        }
+        if name == "optMap" || name == "optFlatMap" {
+            guard args.count == 2, case .ident(let variable) = args[0] else { throw CELError("\(name)() takes a variable name and an expression") }
+            return .optMap(target, variable, args[1], flat: name == "optFlatMap")
         }
         let kinds: [String: Comprehension.Kind] = ["all": .all, "exists": .exists, "exists_one": .existsOne, "existsOne": .existsOne, "map": .map, "filter": .filter]
         guard let kind = kinds[name], args.count >= 2 else { return .call(name, target: target, args: args) }

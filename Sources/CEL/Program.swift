@@ -33,7 +33,7 @@ public struct Program: Sendable {
         case .list(let items, _): return items.contains { mentions(name, $0) }
         case .map(let entries): return entries.contains { mentions(name, $0.key) || mentions(name, $0.value) }
         case .conditional(let a, let b, let c): return mentions(name, a) || mentions(name, b) || mentions(name, c)
-        case .bind(let v, let initial, let body):
+        case .bind(let v, let initial, let body), .optMap(let initial, let v, let body, _):
             return mentions(name, initial) || (v != name && mentions(name, body))
         case .comprehension(let c):
             // The loop variable shadows an outer name of the same spelling.
@@ -86,6 +86,7 @@ extension Program {
         case .list(let items, _): return 1 + items.map(c).reduce(0, +)
         case .map(let entries): return 1 + entries.map { c($0.key) + c($0.value) }.reduce(0, +)
         case .conditional(let a, let b, let d): return 1 + c(a) + max(c(b), c(d))
+        case .optMap(let target, _, let body, _): return 1 + c(target) + c(body)
         case .bind(let v, let initial, let body):
             var inner = loops
             inner[v] = path(initial, loops)

@@ -113,6 +113,19 @@ import Testing
         #expect(CELRules.problems(in: .object(properties: ["l": unbounded]), path: "spec").isEmpty)
     }
 
+    @Test func stringFormatsAreChecked() throws {
+        func props(_ format: String) -> JSONSchemaProps {
+            var s = JSONSchemaProps(type: "string")
+            s.format = format
+            return s
+        }
+        let v = SchemaValidator(schema: .object(properties: ["b": props("byte"), "d": props("date"), "u": props("uuid"), "i": props("ipv4"), "h": props("hostname"), "free": props("color")]))
+        #expect(v.validate(try JSONText.parse(#"{"b": "aGk=", "d": "2026-12-03", "u": "123e4567-e89b-12d3-a456-426614174000", "i": "10.0.0.1", "h": "a.example.com", "free": "blue"}"#)).isEmpty)
+        let bad = v.validate(try JSONText.parse(#"{"b": "*", "d": "03/12/2026", "u": "x", "i": "10.0.0.256", "h": "-x"}"#))
+        #expect(bad.map(\.path).sorted() == ["b", "d", "h", "i", "u"])
+        #expect(bad.first { $0.path == "b" }?.detail == #"b in body must be of type byte: "*""#)
+    }
+
     @Test func fieldPathsMustNameAField() {
         var s = JSONSchemaProps.object(properties: ["a": .object(properties: ["b": JSONSchemaProps(type: "string")])])
         s.validations = [ValidationRule(rule: "true", fieldPath: ".a.b"), ValidationRule(rule: "true", fieldPath: ".a.c")]

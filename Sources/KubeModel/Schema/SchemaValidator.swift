@@ -1,3 +1,5 @@
+import Foundation
+
 /// Validates a JSON document against a structural schema the way the API server validates a
 /// custom resource: types, enums, bounds, patterns, required and unknown fields, list
 /// uniqueness, and `x-kubernetes-validations` CEL rules. Every failure is collected (not only
@@ -147,8 +149,39 @@ public struct SchemaValidator: Sendable {
         }
         if schema.format == "date-time", !Timestamp.isRFC3339(s) {
             errors.append(FieldError(.invalid, path, value: value, "must be an RFC 3339 date-time such as 2024-01-02T15:04:05Z"))
+        } else if let format = schema.format, let valid = Self.formats[format], !valid(s) {
+            // kube-apiserver's wording for the formats it checks.
+            errors.append(FieldError(.invalid, path, value: value, "\(path) in body must be of type \(format): \"\(s)\""))
         }
     }
+
+    /// The string formats Kubernetes validates in custom resources (others are documentation).
+    static let formats: [String: @Sendable (String) -> Bool] = [
+        "byte": { Data(base64Encoded: $0) != nil },
+        "date": { s in
+            let p = s.split(separator: "-", omittingEmptySubsequences: false)
+            guard p.count == 3, p[0].count == 4, p[1].count == 2, p[2].count == 2, let m = Int(p[1]), let d = Int(p[2]), Int(p[0]) != nil else { return false }
+            return (1...12).contains(m) && (1...31).contains(d)
+        },
+        "uuid": { s in
+            let hex = s.lowercased().split(separator: "-", omittingEmptySubsequences: false).map(String.init)
+            return hex.map(\.count) == [8, 4, 4, 4, 12] && hex.allSatisfy { $0.allSatisfy(\.isHexDigit) }
+        },
+        "ipv4": { s in
+            let p = s.split(separator: ".", omittingEmptySubsequences: false)
+            return p.count == 4 && p.allSatisfy { !$0.isEmpty && $0.count <= 3 && $0.allSatisfy(\.isNumber) && (Int($0) ?? 256) <= 255 }
+        },
+        "ipv6": { s in s.contains(":") && s.allSatisfy { $0.isHexDigit || $0 == ":" || $0 == "." } && s.components(separatedBy: "::").count <= 2 },
+        "hostname": { s in
+            !s.isEmpty && s.count <= 253 && s.split(separator: ".", omittingEmptySubsequences: false).allSatisfy { l in
+                !l.isEmpty && l.count <= 63 && l.allSatisfy { $0.isLetter || $0.isNumber || $0 == "-" } && l.first != "-" && l.last != "-"
+            }
+        },
+        "email": { s in
+            let p = s.split(separator: "@", omittingEmptySubsequences: false)
+            return p.count == 2 && !p[0].isEmpty && p[1].contains(".") && !p[1].hasPrefix(".") && !p[1].hasSuffix(".")
+        },
+    ]
 
     private func checkArray(_ items: [JSONValue], _ value: JSONValue, _ schema: JSONSchemaProps, path: String, old: JSONValue?, errors: inout [FieldError]) {
         if let max = schema.maxItems, items.count > max {

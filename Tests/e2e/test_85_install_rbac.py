@@ -107,6 +107,13 @@ def test_kustomize_install_runs_the_operator_under_its_service_account(gpu):
     # addresses narrowed to the Pod IP, and in-cluster configuration found the token.
     log = (gpu.data_dir / "pods" / f"llmops-system_{pods[0]['metadata']['name']}_{pods[0]['metadata']['uid']}" / "operator.log").read_text()
     assert f"on {pods[0]['status']['podIP']}:8081" in log, log[:2000]
+    # kubectl logs reads the same output.
+    logs = gpu.kubectl("logs", "-n", "llmops-system", pods[0]["metadata"]["name"]).stdout
+    assert f"on {pods[0]['status']['podIP']}:8081" in logs
+    assert "serving" in gpu.kubectl("logs", "-n", "llmops-system", "deploy/llmops-operator", "--tail=50").stdout
+    assert len(gpu.kubectl("logs", "-n", "llmops-system", pods[0]["metadata"]["name"], "--tail=1").stdout.splitlines()) == 1
+    bad = gpu.kubectl("logs", "-n", "llmops-system", pods[0]["metadata"]["name"], "-c", "nope", check=False)
+    assert bad.returncode == 1 and "container nope is not valid" in bad.stderr
     llmd = apply_sample(gpu, "team-a")
     assert gpu.get_json("deploy", "-n", "team-a")["items"], "the operator created no Deployment"
     assert llmd["status"]["gpuType"] in ("H100", "L40S")

@@ -13,6 +13,8 @@ public actor APIHandler {
     let newUID: @Sendable () -> String
     /// Answers TokenReviews and issues ServiceAccount tokens; nil refuses both.
     var authenticator: Authenticator?
+    /// Where the local cluster keeps the logs of Pods it runs as processes (`pods/NAME/log`).
+    var podLogDirectory: URL?
 
     public init(
         store: ObjectStore, now: @escaping @Sendable () -> Timestamp = { Timestamp(secondsSinceEpoch: Int64(Date().timeIntervalSince1970)) },
@@ -30,6 +32,8 @@ public actor APIHandler {
     public var servedResources: [ServedResource] { registry.all }
 
     public func use(_ authenticator: Authenticator) { self.authenticator = authenticator }
+
+    public func usePodLogs(_ directory: URL) { podLogDirectory = directory }
 
     public func handle(_ request: APIRequest) async -> APIResponse {
         do {
@@ -71,6 +75,10 @@ public actor APIHandler {
         if path.subresource == "scale", let name = path.name {
             guard let paths = resource.scalePaths else { throw APIError(code: 404, reason: "NotFound", message: "\(resource.plural) has no scale subresource") }
             return try await scale(resource, path, name, paths, r)
+        }
+        if path.subresource == "log", resource.kind == "Pod", resource.schema == nil, let name = path.name {
+            guard r.method == "GET" else { throw APIError(code: 405, reason: "MethodNotAllowed", message: "pod logs can only be read") }
+            return try await podLog(path, name, r)
         }
         if path.subresource == "token", resource.kind == "ServiceAccount", resource.schema == nil, let name = path.name {
             guard r.method == "POST" else { throw APIError(code: 405, reason: "MethodNotAllowed", message: "tokens can only be created") }

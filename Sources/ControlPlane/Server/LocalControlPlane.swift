@@ -26,6 +26,8 @@ public final class LocalControlPlane: Sendable {
         let tokens = try ServiceAccountTokens.loadOrCreate(dataDirectory.appendingPathComponent("pki/service-account.key"))
         let authenticator = Authenticator(adminToken: token, tokens: tokens, store: store)
         await handler.use(authenticator)
+        // The local cluster's kubelet writes process Pods' output here (LocalCluster.Options.podDirectory).
+        await handler.usePodLogs(dataDirectory.appendingPathComponent("pods"))
         var options = APIServer.Options(port: port, authenticator: authenticator)
         options.auditLog = try auditLogPath.map { try AuditLog(path: $0) }
         let server = try APIServer(handler: handler, store: store, certificates: certificates, options: options)

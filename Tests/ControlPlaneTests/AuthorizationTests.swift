@@ -133,6 +133,35 @@ import Testing
         #expect(ServiceAccountTokens(key: Array(repeating: 2, count: 32)).verify(token, now: 1500) == nil)
     }
 
+    /// A role may grant only what its writer holds; a binding may point only at a role whose
+    /// rules its writer holds, unless the writer may escalate or bind.
+    @Test func rbacWritesCannotEscalate() async throws {
+        let (handler, _, _) = try await Self.setUp()
+        func post(_ path: String, _ body: String, as user: UserInfo? = nil) async -> APIResponse {
+            var request = APIRequest(method: "POST", path: path, body: Array(body.utf8), contentType: "application/json")
+            request.user = user
+            return await handler.handle(request)
+        }
+        let roles = "/apis/rbac.authorization.k8s.io/v1/namespaces/team/roles"
+        let bindings = "/apis/rbac.authorization.k8s.io/v1/namespaces/team/rolebindings"
+        _ = await post(roles, #"{"metadata":{"name":"lead"},"rules":[{"apiGroups":["rbac.authorization.k8s.io"],"resources":["roles","rolebindings"],"verbs":["create"]},{"apiGroups":[""],"resources":["pods"],"verbs":["get","list"]}]}"#)
+        _ = await post(bindings, #"{"metadata":{"name":"lead"},"roleRef":{"apiGroup":"rbac.authorization.k8s.io","kind":"Role","name":"lead"},"subjects":[{"kind":"ServiceAccount","name":"robot","namespace":"team"}]}"#)
+        let held = await post(roles, #"{"metadata":{"name":"pod-reader"},"rules":[{"apiGroups":[""],"resources":["pods"],"verbs":["get"]}]}"#, as: Self.robot)
+        #expect(held.status == 201, "\(held.body)")
+        let more = await post(roles, #"{"metadata":{"name":"secret-reader"},"rules":[{"apiGroups":[""],"resources":["secrets"],"verbs":["get"]}]}"#, as: Self.robot)
+        #expect(more.status == 403)
+        #expect(more.body["message"]?.stringValue?.contains("is attempting to grant RBAC permissions not currently held") == true)
+        let admin = await post(bindings, #"{"metadata":{"name":"me-admin"},"roleRef":{"apiGroup":"rbac.authorization.k8s.io","kind":"ClusterRole","name":"cluster-admin"},"subjects":[{"kind":"ServiceAccount","name":"robot","namespace":"team"}]}"#, as: Self.robot)
+        #expect(admin.status == 403)
+        let own = await post(bindings, #"{"metadata":{"name":"reader"},"roleRef":{"apiGroup":"rbac.authorization.k8s.io","kind":"Role","name":"pod-reader"},"subjects":[{"kind":"User","name":"ann"}]}"#, as: Self.robot)
+        #expect(own.status == 201, "\(own.body)")
+        // With `bind` on cluster-admin, binding it is allowed.
+        _ = await post(roles, #"{"metadata":{"name":"binder"},"rules":[{"apiGroups":["rbac.authorization.k8s.io"],"resources":["clusterroles"],"verbs":["bind"],"resourceNames":["cluster-admin"]}]}"#)
+        _ = await post(bindings, #"{"metadata":{"name":"binder"},"roleRef":{"apiGroup":"rbac.authorization.k8s.io","kind":"Role","name":"binder"},"subjects":[{"kind":"ServiceAccount","name":"robot","namespace":"team"}]}"#)
+        let allowed = await post(bindings, #"{"metadata":{"name":"me-admin"},"roleRef":{"apiGroup":"rbac.authorization.k8s.io","kind":"ClusterRole","name":"cluster-admin"},"subjects":[{"kind":"User","name":"ann"}]}"#, as: Self.robot)
+        #expect(allowed.status == 201, "\(allowed.body)")
+    }
+
     @Test func reviewsAnswerForTheAskerOrTheNamedSubject() async throws {
         let (handler, _, _) = try await Self.setUp()
         func review(_ path: String, _ body: String, as user: UserInfo) async -> APIResponse {

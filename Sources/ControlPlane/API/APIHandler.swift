@@ -342,6 +342,7 @@ public actor APIHandler {
     private func create(
         _ resource: ServedResource, _ path: ResourcePath, _ admitted: JSONValue, warnings: [String], _ r: APIRequest, tracking: FieldTracking
     ) async throws -> APIResponse {
+        try await preventEscalation(resource, admitted, namespace: path.namespace, r)
         var value = admitted
         guard case .object(var o) = value else { throw APIError.badRequest("the body must be an object") }
         var meta = o["metadata"]?.objectValue ?? JSONObject()
@@ -572,6 +573,7 @@ public actor APIHandler {
         guard let storedBefore = await store.find(k) else { throw APIError.notFound(resource.plural, name, group: resource.group) }
         let current = resource.conversion.fromStored(storedBefore)
         var (value, warnings) = try admit(body, resource, namespace: path.namespace, strict: r.query["fieldValidation"] == "Strict", old: current)
+        if path.subresource == nil { try await preventEscalation(resource, value, namespace: path.namespace, r) }
         guard case .object(var o) = value, case .object(let old) = current else { throw APIError.badRequest("the body must be an object") }
         var meta = o["metadata"]?.objectValue ?? JSONObject()
         let oldMeta = old["metadata"]?.objectValue ?? JSONObject()

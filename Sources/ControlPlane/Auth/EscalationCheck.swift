@@ -8,33 +8,31 @@ import KubeModel
 extension APIHandler {
     func preventEscalation(_ resource: ServedResource, _ object: JSONValue, namespace: String?, _ r: APIRequest) async throws {
         guard resource.group == "rbac.authorization.k8s.io", resource.schema == nil, let user = r.user, !user.isPrivileged else { return }
-        let rbac = RBACAuthorizer(store: store)
         let ns = resource.namespaced ? namespace ?? "" : ""
+        // One read of the RBAC objects serves every check below.
+        let policy = await RBACAuthorizer(store: store).policy(namespace: ns)
         let name = object["metadata"]?["name"]?.stringValue ?? ""
-        func may(_ verb: String, _ plural: String, _ roleName: String) async -> Bool {
-            await rbac.authorize(user, RequestAttributes(verb: verb, apiGroup: resource.group, resource: plural, namespace: ns, name: roleName)).allowed
+        func may(_ verb: String, _ plural: String, _ roleName: String) -> Bool {
+            policy.authorize(user, RequestAttributes(verb: verb, apiGroup: resource.group, resource: plural, namespace: ns, name: roleName)).allowed
         }
         let rules: [RBACAuthorizer.Rule]
         switch resource.kind {
         case "Role", "ClusterRole":
-            if await may("escalate", resource.plural, name) { return }
-            rules = RBACAuthorizer.rules(of: object, among: await store.list(prefix: StoreKey.prefix(resource: "rbac.authorization.k8s.io/clusterroles", namespace: nil)).items)
+            if may("escalate", resource.plural, name) { return }
+            rules = policy.rules(of: object)
         case "RoleBinding", "ClusterRoleBinding":
             let kind = object["roleRef"]?["kind"]?.stringValue ?? ""
             let roleName = object["roleRef"]?["name"]?.stringValue ?? ""
-            if await may("bind", kind == "Role" ? "roles" : "clusterroles", roleName) { return }
-            let roleKey = kind == "Role"
-                ? StoreKey(resource: "rbac.authorization.k8s.io/roles", namespace: ns, name: roleName)
-                : StoreKey(resource: "rbac.authorization.k8s.io/clusterroles", namespace: nil, name: roleName)
-            guard let role = await store.find(roleKey) else { return }  // a binding to nothing grants nothing
-            rules = RBACAuthorizer.rules(of: role, among: await store.list(prefix: StoreKey.prefix(resource: "rbac.authorization.k8s.io/clusterroles", namespace: nil)).items)
+            if may("bind", kind == "Role" ? "roles" : "clusterroles", roleName) { return }
+            guard let role = policy.role(kind: kind, name: roleName) else { return }  // a binding to nothing grants nothing
+            rules = policy.rules(of: role)
         default: return
         }
         var missing: [String] = []
         for rule in rules {
             if !rule.nonResourceURLs.isEmpty {
                 for url in rule.nonResourceURLs {
-                    for verb in rule.verbs where await !rbac.authorize(user, RequestAttributes(verb: verb, path: url)).allowed {
+                    for verb in rule.verbs where !policy.authorize(user, RequestAttributes(verb: verb, path: url)).allowed {
                         missing.append("{NonResourceURLs:[\(url)], Verbs:[\(verb)]}")
                     }
                 }
@@ -47,7 +45,7 @@ extension APIHandler {
                     for verb in rule.verbs {
                         for n in names {
                             let a = RequestAttributes(verb: verb, apiGroup: group, resource: parts[0], subresource: parts.count > 1 ? parts[1] : "", namespace: ns, name: n)
-                            if await !rbac.authorize(user, a).allowed {
+                            if !policy.authorize(user, a).allowed {
                                 missing.append("{APIGroups:[\"\(group)\"], Resources:[\"\(res)\"], Verbs:[\"\(verb)\"]\(n.isEmpty ? "" : ", ResourceNames:[\"\(n)\"]")}")
                             }
                         }

@@ -64,17 +64,7 @@ public struct RBACAuthorizer: Sendable {
 
     public func authorize(_ user: UserInfo, _ a: RequestAttributes) async -> Decision {
         if user.isPrivileged { return Decision(allowed: true, reason: "") }
-        var problems: [String] = []
-        var found: String?
-        await visitRules(user, namespace: a.namespace, problems: &problems) { rules, binding in
-            if rules.contains(where: { $0.allows(a) }) {
-                found = binding
-                return false
-            }
-            return true
-        }
-        if let found { return Decision(allowed: true, reason: "RBAC: allowed by \(found)") }
-        return Decision(allowed: false, reason: problems.isEmpty ? "" : "RBAC: " + problems.joined(separator: ", "))
+        return await policy(namespace: a.namespace).authorize(user, a)
     }
 
     /// Every rule that applies to the user in `namespace` (cluster-wide ones included), for
@@ -85,57 +75,94 @@ public struct RBACAuthorizer: Sendable {
             let urls = Rule(.object(JSONObject([("verbs", ["*"]), ("nonResourceURLs", ["*"])])))
             return ([all, urls], false)
         }
-        var collected: [Rule] = []
-        var problems: [String] = []
-        await visitRules(user, namespace: namespace, problems: &problems) { rules, _ in
-            collected += rules
-            return true
-        }
-        return (collected, !problems.isEmpty)
+        return await policy(namespace: namespace).rules(user)
     }
 
-    /// Calls `visit` with the rules of each binding that names the user (ClusterRoleBindings
-    /// first, then RoleBindings in `namespace`) until it returns false.
-    private func visitRules(_ user: UserInfo, namespace: String, problems: inout [String], _ visit: ([Rule], String) -> Bool) async {
-        let clusterRoles = await objects("rbac.authorization.k8s.io/clusterroles", nil)
-        var clusterRoleByName: [String: JSONValue] = [:]
-        for r in clusterRoles { if let n = r["metadata"]?["name"]?.stringValue { clusterRoleByName[n] = r } }
-        for binding in await objects("rbac.authorization.k8s.io/clusterrolebindings", nil) {
-            guard let subject = Self.matchingSubject(binding, user, bindingNamespace: "") else { continue }
-            let roleName = binding["roleRef"]?["name"]?.stringValue ?? ""
-            guard binding["roleRef"]?["kind"]?.stringValue == "ClusterRole", let role = clusterRoleByName[roleName] else {
-                problems.append("clusterrole.rbac.authorization.k8s.io \"\(roleName)\" not found")
-                continue
-            }
-            let name = binding["metadata"]?["name"]?.stringValue ?? ""
-            if !visit(Self.rules(of: role, among: clusterRoles), "ClusterRoleBinding \"\(name)\" of ClusterRole \"\(roleName)\" to \(subject)") { return }
+    /// The RBAC objects that decide requests in `namespace` (the cluster-wide ones, and the
+    /// namespace's Roles and RoleBindings), read once for any number of checks.
+    public func policy(namespace: String) async -> Policy {
+        func objects(_ resource: String, _ ns: String?) async -> [JSONValue] {
+            await store.list(prefix: StoreKey.prefix(resource: resource, namespace: ns)).items
         }
-        guard !namespace.isEmpty else { return }
-        let roles = await objects("rbac.authorization.k8s.io/roles", namespace)
-        for binding in await objects("rbac.authorization.k8s.io/rolebindings", namespace) {
-            guard let subject = Self.matchingSubject(binding, user, bindingNamespace: namespace) else { continue }
-            let kind = binding["roleRef"]?["kind"]?.stringValue ?? ""
-            let roleName = binding["roleRef"]?["name"]?.stringValue ?? ""
-            let role: JSONValue?
-            var rules: [Rule] = []
-            if kind == "ClusterRole" {
-                role = clusterRoleByName[roleName]
-                if let role { rules = Self.rules(of: role, among: clusterRoles) }
-            } else {
-                role = roles.first { $0["metadata"]?["name"]?.stringValue == roleName }
-                if let role { rules = (role["rules"]?.arrayValue ?? []).map(Rule.init) }
-            }
-            guard role != nil else {
-                problems.append("\(kind.lowercased()).rbac.authorization.k8s.io \"\(roleName)\" not found")
-                continue
-            }
-            let name = binding["metadata"]?["name"]?.stringValue ?? ""
-            if !visit(rules, "RoleBinding \"\(name)/\(namespace)\" of \(kind) \"\(roleName)\" to \(subject)") { return }
-        }
+        let local = namespace.isEmpty
+        return Policy(
+            namespace: namespace, clusterRoles: await objects("rbac.authorization.k8s.io/clusterroles", nil),
+            clusterRoleBindings: await objects("rbac.authorization.k8s.io/clusterrolebindings", nil),
+            roles: local ? [] : await objects("rbac.authorization.k8s.io/roles", namespace),
+            roleBindings: local ? [] : await objects("rbac.authorization.k8s.io/rolebindings", namespace))
     }
 
-    private func objects(_ resource: String, _ namespace: String?) async -> [JSONValue] {
-        await store.list(prefix: StoreKey.prefix(resource: resource, namespace: namespace)).items
+    /// A snapshot of the RBAC objects for one namespace, evaluated without further reads.
+    public struct Policy: Sendable {
+        public let namespace: String
+        let clusterRoles: [JSONValue]
+        let clusterRoleBindings: [JSONValue]
+        let roles: [JSONValue]
+        let roleBindings: [JSONValue]
+
+        /// Attributes in another namespace than the snapshot's see only the cluster-wide bindings.
+        public func authorize(_ user: UserInfo, _ a: RequestAttributes) -> Decision {
+            if user.isPrivileged { return Decision(allowed: true, reason: "") }
+            var problems: [String] = []
+            var found: String?
+            visitRules(user, namespace: a.namespace == namespace ? namespace : "", problems: &problems) { rules, binding in
+                if rules.contains(where: { $0.allows(a) }) {
+                    found = binding
+                    return false
+                }
+                return true
+            }
+            if let found { return Decision(allowed: true, reason: "RBAC: allowed by \(found)") }
+            return Decision(allowed: false, reason: problems.isEmpty ? "" : "RBAC: " + problems.joined(separator: ", "))
+        }
+
+        func rules(_ user: UserInfo) -> (rules: [Rule], incomplete: Bool) {
+            var collected: [Rule] = []
+            var problems: [String] = []
+            visitRules(user, namespace: namespace, problems: &problems) { rules, _ in
+                collected += rules
+                return true
+            }
+            return (collected, !problems.isEmpty)
+        }
+
+        /// The Role (in the snapshot's namespace) or ClusterRole a roleRef names.
+        func role(kind: String, name: String) -> JSONValue? {
+            (kind == "Role" ? roles : clusterRoles).first { $0["metadata"]?["name"]?.stringValue == name }
+        }
+
+        /// A role's rules, a ClusterRole's with aggregation.
+        func rules(of role: JSONValue) -> [Rule] { RBACAuthorizer.rules(of: role, among: clusterRoles) }
+
+        /// Calls `visit` with the rules of each binding that names the user (ClusterRoleBindings
+        /// first, then RoleBindings in `namespace`) until it returns false.
+        private func visitRules(_ user: UserInfo, namespace: String, problems: inout [String], _ visit: ([Rule], String) -> Bool) {
+            var clusterRoleByName: [String: JSONValue] = [:]
+            for r in clusterRoles { if let n = r["metadata"]?["name"]?.stringValue { clusterRoleByName[n] = r } }
+            for binding in clusterRoleBindings {
+                guard let subject = RBACAuthorizer.matchingSubject(binding, user, bindingNamespace: "") else { continue }
+                let roleName = binding["roleRef"]?["name"]?.stringValue ?? ""
+                guard binding["roleRef"]?["kind"]?.stringValue == "ClusterRole", let role = clusterRoleByName[roleName] else {
+                    problems.append("clusterrole.rbac.authorization.k8s.io \"\(roleName)\" not found")
+                    continue
+                }
+                let name = binding["metadata"]?["name"]?.stringValue ?? ""
+                if !visit(rules(of: role), "ClusterRoleBinding \"\(name)\" of ClusterRole \"\(roleName)\" to \(subject)") { return }
+            }
+            guard !namespace.isEmpty else { return }
+            for binding in roleBindings {
+                guard let subject = RBACAuthorizer.matchingSubject(binding, user, bindingNamespace: namespace) else { continue }
+                let kind = binding["roleRef"]?["kind"]?.stringValue ?? ""
+                let roleName = binding["roleRef"]?["name"]?.stringValue ?? ""
+                let role = kind == "ClusterRole" ? clusterRoleByName[roleName] : self.role(kind: "Role", name: roleName)
+                guard let role else {
+                    problems.append("\(kind.lowercased()).rbac.authorization.k8s.io \"\(roleName)\" not found")
+                    continue
+                }
+                let name = binding["metadata"]?["name"]?.stringValue ?? ""
+                if !visit(rules(of: role), "RoleBinding \"\(name)/\(namespace)\" of \(kind) \"\(roleName)\" to \(subject)") { return }
+            }
+        }
     }
 
     /// A ClusterRole's rules; an aggregated one holds those of every ClusterRole its selectors

@@ -5,7 +5,6 @@ import KubeRuntime
 import Logging
 import NIOCore
 import NIOHTTP1
-import NIOPosix
 import Synchronization
 
 public struct ActivatorError: Error, CustomStringConvertible {
@@ -41,7 +40,7 @@ public final class Activator: Sendable {
 
     private struct Listener {
         var port: Int
-        var channel: any Channel
+        var server: RequestServer
     }
 
     private struct State {
@@ -90,18 +89,13 @@ public final class Activator: Sendable {
         if let port = state.withLock({ $0.listeners[target]?.port }) { return port }
         let taken = Set(state.withLock { $0.listeners.values.map(\.port) })
         let candidates = ports.map { Array($0).filter { !taken.contains($0) } } ?? [0]
-        var bound: NIOAsyncChannel<NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>, Never>?
+        var bound: RequestServer?
         var lastError: (any Error)?
         for candidate in candidates {
             do {
-                bound = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-                    .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-                    .bind(host: bindHost, port: candidate) { channel in
-                        channel.eventLoop.makeCompletedFuture {
-                            try channel.pipeline.syncOperations.configureHTTPServerPipeline()
-                            return try NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>(wrappingChannelSynchronously: channel)
-                        }
-                    }
+                bound = try await RequestServer.start(host: bindHost, port: candidate) { head, body, outbound in
+                    try await self.hold(head, body, outbound, target)
+                }
                 break
             } catch {
                 lastError = error
@@ -110,17 +104,8 @@ public final class Activator: Sendable {
         guard let server = bound else {
             throw ActivatorError(message: "no free activator port in \(ports.map { "\($0.lowerBound)-\($0.upperBound)" } ?? "the ephemeral range"): \(lastError.map { "\($0)" } ?? "all taken")")
         }
-        let port = server.channel.localAddress?.port ?? 0
-        state.withLock { $0.listeners[target] = Listener(port: port, channel: server.channel) }
-        Task {
-            try? await withThrowingDiscardingTaskGroup { group in
-                try await server.executeThenClose { inbound in
-                    for try await connection in inbound {
-                        group.addTask { await self.serve(connection, target) }
-                    }
-                }
-            }
-        }
+        let port = server.port
+        state.withLock { $0.listeners[target] = Listener(port: port, server: server) }
         logger.info("activator holding requests", metadata: ["target": "\(target)", "address": "\(advertiseAddress):\(port)"])
         return port
     }
@@ -134,7 +119,7 @@ public final class Activator: Sendable {
             guard (s.pending[target] ?? 0) == 0 else { return nil }
             return s.listeners.removeValue(forKey: target)
         }
-        try? await listener?.channel.close()
+        await listener?.server.stop()
     }
 
     /// Requests waiting and the arrival rate over the last `window` modelled seconds; nil
@@ -151,32 +136,13 @@ public final class Activator: Sendable {
 
     public func shutdown() async {
         let all = state.withLock { s in defer { s.listeners = [:] }; return Array(s.listeners.values) }
-        for l in all { try? await l.channel.close() }
+        for l in all { await l.server.stop() }
     }
 
     // MARK: Requests
 
-    private func serve(_ connection: NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>, _ target: Target) async {
-        try? await connection.executeThenClose { inbound, outbound in
-            var head: HTTPRequestHead?
-            var body = ByteBuffer()
-            for try await part in inbound {
-                switch part {
-                case .head(let h):
-                    head = h
-                    body.clear()
-                case .body(var b): body.writeBuffer(&b)
-                case .end:
-                    guard let h = head else { continue }
-                    try await self.hold(h, body, outbound, target)
-                    if !h.isKeepAlive { return }
-                }
-            }
-        }
-    }
-
     /// Holds one request until a replica is ready, then forwards it.
-    private func hold(_ head: HTTPRequestHead, _ body: ByteBuffer, _ out: NIOAsyncChannelOutboundWriter<HTTPServerResponsePart>, _ target: Target) async throws {
+    private func hold(_ head: HTTPRequestHead, _ body: ByteBuffer, _ out: RequestServer.Writer, _ target: Target) async throws {
         let arrived = now()
         state.withLock { s in
             s.pending[target, default: 0] += 1
@@ -232,7 +198,7 @@ public final class Activator: Sendable {
 
     static let hopByHop: Set<String> = ["connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgrade", "proxy-connection", "host"]
 
-    private func send(_ out: NIOAsyncChannelOutboundWriter<HTTPServerResponsePart>, _ head: HTTPRequestHead, _ status: HTTPResponseStatus, _ body: String) async throws {
+    private func send(_ out: RequestServer.Writer, _ head: HTTPRequestHead, _ status: HTTPResponseStatus, _ body: String) async throws {
         var headers = HTTPHeaders()
         headers.add(name: "Content-Type", value: "application/json")
         headers.add(name: "Content-Length", value: String(body.utf8.count))

@@ -1,9 +1,9 @@
 import Foundation
+import KubeRuntime
 import KubeModel
 import LLMOpsCore
 import NIOCore
 import NIOHTTP1
-import NIOPosix
 import Simulator
 
 /// A simulated vLLM server for one Pod: the simulator's replica model for the Pod's GPU type
@@ -40,8 +40,7 @@ actor VLLMServer {
     /// What each subscriber was last told, so a tick wakes only requests that moved.
     private var told: [Int: ServingEngine.Progress] = [:]
     private var ticker: Task<Void, Never>?
-    private var channel: Channel?
-    private var acceptLoop: Task<Void, Never>?
+    private var server: RequestServer?
     private(set) var inFlight = 0
 
     init(model: ServedModel, gpu: GPUSpecs, clock: SimulationClock, faults: Faults) {
@@ -64,53 +63,17 @@ actor VLLMServer {
 
     /// Starts listening on `host:port`.
     func listen(host: String, port: Int) async throws {
-        let server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-            .bind(host: host, port: port) { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.configureHTTPServerPipeline()
-                    return try NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>(wrappingChannelSynchronously: channel)
-                }
-            }
-        channel = server.channel
-        acceptLoop = Task {
-            try? await withThrowingDiscardingTaskGroup { group in
-                try await server.executeThenClose { inbound in
-                    for try await connection in inbound {
-                        group.addTask { await self.serve(connection) }
-                    }
-                }
-            }
+        server = try await RequestServer.start(host: host, port: port) { head, body, outbound in
+            try await self.route(head, Array(body.readableBytesView), ResponseWriter(outbound: outbound, version: head.version, keepAlive: head.isKeepAlive))
         }
     }
 
     func stop() async {
-        try? await channel?.close()
-        acceptLoop?.cancel()
+        await server?.stop()
         ticker?.cancel()
         for (_, c) in subscribers { c.finish() }
         subscribers = [:]
         told = [:]
-    }
-
-    private nonisolated func serve(_ connection: NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>) async {
-        try? await connection.executeThenClose { inbound, outbound in
-            var head: HTTPRequestHead?
-            var body = ByteBuffer()
-            for try await part in inbound {
-                switch part {
-                case .head(let h):
-                    head = h
-                    body.clear()
-                case .body(var b): body.writeBuffer(&b)
-                case .end:
-                    guard let h = head else { continue }
-                    let writer = ResponseWriter(outbound: outbound, version: h.version, keepAlive: h.isKeepAlive)
-                    try await self.route(h, Array(body.readableBytesView), writer)
-                    if !h.isKeepAlive { return }
-                }
-            }
-        }
     }
 
     private func route(_ head: HTTPRequestHead, _ body: [UInt8], _ out: ResponseWriter) async throws {

@@ -29,10 +29,10 @@ struct Interpreter {
             return try select(b, field, optional: optional)
         case .presence(let base, let field):
             switch try eval(base) {
-            case .map(let m): return .bool(m[.string(field)] != nil || m[.string(Self.unescape(field))] != nil)
+            case .map(let m): return .bool(Self.field(field, in: m) != nil)
             case .optional(let o):
                 guard case .map(let m)? = o else { return .bool(false) }
-                return .bool(m[.string(field)] != nil || m[.string(Self.unescape(field))] != nil)
+                return .bool(Self.field(field, in: m) != nil)
             case let other: throw CELError("invalid type for field selection: has() on \(other.typeName)")
             }
         case .index(let base, let index, let optional):
@@ -194,7 +194,7 @@ struct Interpreter {
     func select(_ b: Value, _ field: String, optional: Bool) throws(CELError) -> Value {
         switch b {
         case .map(let m):
-            if let v = m[.string(field)] ?? m[.string(Self.unescape(field))] { return optional ? .optional(v) : v }
+            if let v = Self.field(field, in: m) { return optional ? .optional(v) : v }
             if optional { return .optional(nil) }
             throw CELError("no such key: \(field)")
         case .optional(let o):
@@ -242,6 +242,11 @@ struct Interpreter {
         "null_type": "null_type", "type": "type", "google.protobuf.Timestamp": "google.protobuf.Timestamp", "google.protobuf.Duration": "google.protobuf.Duration",
         "optional_type": "optional_type",
     ]
+
+    /// A map's entry for a selected field name, as written or unescaped.
+    static func field(_ name: String, in m: MapValue) -> Value? {
+        m[.string(name)] ?? m[.string(unescape(name))]
+    }
 
     /// Kubernetes escapes property names that are not CEL identifiers: `__dash__` for `-`,
     /// `__dot__`, `__slash__`, `__underscores__` for `__`, and `__KEYWORD__` for reserved words.

@@ -128,9 +128,7 @@ public final class Operator: ServiceLifecycle.Service, Sendable {
         // A held request wakes the policies of its target at once, not at their next period.
         activator?.connect(
             readyAddresses: { target in
-                pods.cache.list(namespace: target.namespace).filter {
-                    $0.metadata.labels?[ServingWorkload.nameLabel] == target.name && $0.isReady && $0.metadata.deletionTimestamp == nil
-                }.compactMap { $0.status?.podIP }
+                ServingWorkload.livePods(of: target.name, in: pods.cache.list(namespace: target.namespace)).filter(\.isReady).compactMap { $0.status?.podIP }
             },
             onDemand: { target in
                 for sp in policies.cache.list(namespace: target.namespace) where sp.spec.targetRef.name == target.name {

@@ -10,11 +10,19 @@ public enum BootstrapPolicy {
     static let labels: JSONValue = ["kubernetes.io/bootstrapping": "rbac-defaults"]
     static let annotations: JSONValue = ["rbac.authorization.kubernetes.io/autoupdate": "true"]
 
-    static func clusterRole(_ name: String, _ rules: [JSONValue]) -> JSONValue {
-        [
-            "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole",
-            "metadata": ["name": .string(name), "labels": labels, "annotations": annotations], "rules": .array(rules),
-        ]
+    /// A bootstrap ClusterRole; `aggregateTo` labels it into that aggregated role, and
+    /// `aggregating` makes it one, gathering the ClusterRoles labelled for it.
+    static func clusterRole(_ name: String, _ rules: [JSONValue], aggregateTo: String? = nil, aggregating: String? = nil) -> JSONValue {
+        var l = labels.objectValue ?? JSONObject()
+        if let aggregateTo { l["rbac.authorization.k8s.io/aggregate-to-\(aggregateTo)"] = "true" }
+        var role = JSONObject([
+            ("apiVersion", "rbac.authorization.k8s.io/v1"), ("kind", "ClusterRole"),
+            ("metadata", ["name": .string(name), "labels": .object(l), "annotations": annotations]), ("rules", .array(rules)),
+        ])
+        if let aggregating {
+            role["aggregationRule"] = ["clusterRoleSelectors": [["matchLabels": .object(JSONObject([("rbac.authorization.k8s.io/aggregate-to-\(aggregating)", "true")]))]]]
+        }
+        return .object(role)
     }
 
     static func binding(_ name: String, role: String, groups: [String]) -> JSONValue {
@@ -45,32 +53,6 @@ public enum BootstrapPolicy {
     static let read: JSONValue = ["get", "list", "watch"]
     static let write: JSONValue = ["create", "delete", "deletecollection", "patch", "update"]
 
-    static func aggregated(_ targets: [String]) -> [String: JSONValue] {
-        Dictionary(uniqueKeysWithValues: targets.map { ("rbac.authorization.k8s.io/aggregate-to-\($0)", JSONValue.string("true")) })
-    }
-
-    /// `view`, `edit` and `admin` gather the rules of every ClusterRole labelled
-    /// `rbac.authorization.k8s.io/aggregate-to-{view,edit,admin}` (an operator's CRD roles
-    /// join them so), with Kubernetes' own base rules for the kinds served here.
-    static func aggregateRole(_ name: String, feeds: String? = nil) -> JSONValue {
-        var l = JSONObject([("kubernetes.io/bootstrapping", "rbac-defaults")])
-        if let feeds { l["rbac.authorization.k8s.io/aggregate-to-\(feeds)"] = "true" }
-        return [
-            "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole",
-            "metadata": ["name": .string(name), "labels": .object(l), "annotations": annotations],
-            "aggregationRule": ["clusterRoleSelectors": [["matchLabels": .object(JSONObject([("rbac.authorization.k8s.io/aggregate-to-\(name)", "true")]))]]],
-            "rules": [],
-        ]
-    }
-
-    static func baseRole(_ name: String, _ targets: [String], _ rules: [JSONValue]) -> JSONValue {
-        var meta = JSONObject([("name", .string(name)), ("annotations", annotations)])
-        var l = JSONObject([("kubernetes.io/bootstrapping", "rbac-defaults")])
-        for (k, v) in aggregated(targets).sorted(by: { $0.key < $1.key }) { l[k] = v }
-        meta["labels"] = .object(l)
-        return ["apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole", "metadata": .object(meta), "rules": .array(rules)]
-    }
-
     static let workloadResources: [(String, [String])] = [
         ("", ["configmaps", "endpoints", "persistentvolumeclaims", "pods", "replicationcontrollers", "serviceaccounts", "services"]),
         ("apps", ["daemonsets", "deployments", "deployments/scale", "replicasets", "replicasets/scale", "statefulsets", "statefulsets/scale"]),
@@ -78,26 +60,34 @@ public enum BootstrapPolicy {
         ("policy", ["poddisruptionbudgets"]), ("autoscaling", ["horizontalpodautoscalers"]),
     ]
 
+    /// `view`, `edit` and `admin` gather the rules of every ClusterRole labelled
+    /// `rbac.authorization.k8s.io/aggregate-to-{view,edit,admin}` (an operator's CRD roles
+    /// join them so; `view` feeds `edit`, which feeds `admin`), with Kubernetes' own base
+    /// rules for the kinds served here.
     public static let aggregationRoles: [JSONValue] = [
-        aggregateRole("admin"), aggregateRole("edit", feeds: "admin"), aggregateRole("view", feeds: "edit"),
-        baseRole(
-            "system:aggregate-to-view", ["view"],
+        clusterRole("admin", [], aggregating: "admin"), clusterRole("edit", [], aggregateTo: "admin", aggregating: "edit"),
+        clusterRole("view", [], aggregateTo: "edit", aggregating: "view"),
+        clusterRole(
+            "system:aggregate-to-view",
             workloadResources.map { ["apiGroups": [.string($0.0)], "resources": .array($0.1.map(JSONValue.string)), "verbs": read] }
-                + [["apiGroups": [""], "resources": ["events", "namespaces", "pods/log", "pods/status", "resourcequotas", "limitranges"], "verbs": read]]),
-        baseRole(
-            "system:aggregate-to-edit", ["edit"],
+                + [["apiGroups": [""], "resources": ["events", "namespaces", "pods/log", "pods/status", "resourcequotas", "limitranges"], "verbs": read]],
+            aggregateTo: "view"),
+        clusterRole(
+            "system:aggregate-to-edit",
             workloadResources.map { ["apiGroups": [.string($0.0)], "resources": .array($0.1.map(JSONValue.string)), "verbs": write] }
                 + [
                     ["apiGroups": [""], "resources": ["secrets"], "verbs": .array(read.arrayValue! + write.arrayValue!)],
                     ["apiGroups": [""], "resources": ["serviceaccounts/token"], "verbs": ["create"]],
                     ["apiGroups": [""], "resources": ["pods/eviction"], "verbs": ["create"]],
-                ]),
-        baseRole(
-            "system:aggregate-to-admin", ["admin"],
+                ],
+            aggregateTo: "edit"),
+        clusterRole(
+            "system:aggregate-to-admin",
             [
                 ["apiGroups": ["rbac.authorization.k8s.io"], "resources": ["roles", "rolebindings"], "verbs": .array(read.arrayValue! + write.arrayValue!)],
                 ["apiGroups": ["authorization.k8s.io"], "resources": ["localsubjectaccessreviews"], "verbs": ["create"]],
-            ]),
+            ],
+            aggregateTo: "admin"),
     ]
 
     public static let clusterRoleBindings: [JSONValue] = [

@@ -183,7 +183,7 @@ final class CanaryRunController: Sendable {
         canary.metadata.ownerReferences = run.controllerReference().map { [$0] }
         _ = try await client.apply(canary, fieldManager: Self.fieldManager, force: true)
 
-        let all = pods.list(namespace: key.namespace).filter { $0.metadata.labels?[ServingWorkload.nameLabel] == target && $0.metadata.deletionTimestamp == nil }
+        let all = ServingWorkload.livePods(of: target, in: pods.list(namespace: key.namespace))
         let canaryPods = all.filter { $0.metadata.labels?[ServingWorkload.trackLabel] == ServingWorkload.canaryTrack }
         let basePods = all.filter { $0.metadata.labels?[ServingWorkload.trackLabel] != ServingWorkload.canaryTrack }
         let interval = Double(run.spec.analysis.intervalSeconds)

@@ -91,7 +91,7 @@ final class LLMDeploymentController: Sendable {
         let target = Activator.Target(namespace: ns, name: name)
         let sliceName = "\(name)-activator"
         let existing = slices.get(namespace: ns, name: sliceName)
-        let ready = pods.list(namespace: ns).contains { $0.metadata.labels?[ServingWorkload.nameLabel] == name && $0.isReady && $0.metadata.deletionTimestamp == nil }
+        let ready = ServingWorkload.livePods(of: name, in: pods.list(namespace: ns)).contains(where: \.isReady)
         let hold = !ready && (llmd.spec.replicas == 0 || existing != nil)
         guard hold else {
             if existing != nil {

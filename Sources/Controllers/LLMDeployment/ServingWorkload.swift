@@ -103,6 +103,11 @@ enum ServingWorkload {
         return d
     }
 
+    /// The serving Pods of LLMDeployment `name` that are not being deleted.
+    static func livePods(of name: String, in pods: [Pod]) -> [Pod] {
+        pods.filter { $0.metadata.labels?[nameLabel] == name && $0.metadata.deletionTimestamp == nil }
+    }
+
     static func service(for llmd: LLMDeployment) -> KubeModel.Service {
         let name = llmd.metadata.name ?? ""
         var meta = ObjectMeta(name: name, namespace: llmd.metadata.namespace, labels: [nameLabel: name, "app.kubernetes.io/managed-by": "llmops"])

@@ -110,9 +110,6 @@ public final class Activator: Sendable {
         return port
     }
 
-    /// The port held for `target`, if any.
-    public func port(for target: Target) -> Int? { state.withLock { $0.listeners[target]?.port } }
-
     /// Stops holding requests for `target` once none is waiting; those in flight finish.
     public func release(_ target: Target) async {
         let listener: Listener? = state.withLock { s in

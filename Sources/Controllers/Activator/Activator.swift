@@ -116,7 +116,7 @@ public final class Activator: Sendable {
             guard (s.pending[target] ?? 0) == 0 else { return nil }
             return s.listeners.removeValue(forKey: target)
         }
-        await listener?.server.stop()
+        await listener?.server.close()
     }
 
     /// Requests waiting and the arrival rate over the last `window` modelled seconds; nil
@@ -133,7 +133,7 @@ public final class Activator: Sendable {
 
     public func shutdown() async {
         let all = state.withLock { s in defer { s.listeners = [:] }; return Array(s.listeners.values) }
-        for l in all { await l.server.stop() }
+        for l in all { await l.server.close() }
     }
 
     // MARK: Requests

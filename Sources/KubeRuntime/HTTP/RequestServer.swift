@@ -38,8 +38,14 @@ public struct RequestServer: Sendable {
         return RequestServer(channel: server.channel, accepting: accepting)
     }
 
-    public func stop() async {
+    /// Stops accepting connections; requests in flight finish.
+    public func close() async {
         try? await channel.close()
+    }
+
+    /// Stops accepting and cancels the requests in flight.
+    public func stop() async {
+        await close()
         accepting.cancel()
     }
 

@@ -39,12 +39,12 @@ public enum CELRules {
         case .int(let i): return .int(i)
         case .double(let d): return .double(d)
         case .string(let s):
-            switch schema?.intOrString == true ? nil : schema?.format {
-            case "date-time"?, "datetime"?, "date"?:
+            switch stringType(schema) {
+            case .timestamp:
                 if let t = try? Value.timestamp(rfc3339: schema?.format == "date" ? s + "T00:00:00Z" : s) { return t }
-            case "duration"?:
+            case .duration:
                 if let d = try? Value.duration(parsing: s) { return d }
-            case "byte"?:
+            case .bytes:
                 if let d = Data(base64Encoded: s) { return .bytes(Array(d)) }
             default: break
             }
@@ -202,6 +202,18 @@ public enum CELRules {
         return nil
     }
 
+    /// What CEL makes of a string field, by its format: Kubernetes gives `date-time` and `date`
+    /// strings as timestamps, `duration` as durations and `byte` as bytes.
+    static func stringType(_ schema: JSONSchemaProps?) -> CELType {
+        guard schema?.intOrString != true else { return .string }
+        switch schema?.format {
+        case "date-time"?, "datetime"?, "date"?: return .timestamp
+        case "duration"?: return .duration
+        case "byte"?: return .bytes
+        default: return .string
+        }
+    }
+
     /// The static type of values of a schema, for the checker: declared fields only where the
     /// schema is closed; anything uncertain (int-or-string, preserved unknown fields) is dyn.
     static func celType(_ s: JSONSchemaProps?, depth: Int = 0) -> CELType {
@@ -210,13 +222,7 @@ public enum CELRules {
         case "integer": return .int
         case "number": return .double
         case "boolean": return .bool
-        case "string":
-            switch s.format {
-            case "date-time"?, "datetime"?, "date"?: return .timestamp
-            case "duration"?: return .duration
-            case "byte"?: return .bytes
-            default: return .string
-            }
+        case "string": return stringType(s)
         case "array": return .list(celType(s.items, depth: depth + 1))
         case "object":
             if let ap = s.additionalProperties, s.properties == nil { return .map(celType(ap, depth: depth + 1)) }

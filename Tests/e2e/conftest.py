@@ -92,6 +92,22 @@ class ControlPlane:
         return json.loads(self.kubectl("get", *args, "-o", "json").stdout)
 
 
+def gpu_plane(prefix, gpus, *args, namespaces=(), audit=False):
+    """`llmops up --gpus GPUS ARGS...` for one test module, as a fixture body (`yield from`):
+    a fresh data directory, the namespaces created, and everything removed afterwards;
+    `audit` writes the audit log to DATA/audit.log."""
+    data = Path(tempfile.mkdtemp(prefix=prefix))
+    extra = ["--audit-log-path", str(data / "audit.log")] if audit else []
+    plane = ControlPlane(data, args=["--gpus", gpus, *args, *extra], ready_line="simulated nodes ready")
+    for ns in namespaces:
+        plane.kubectl("create", "namespace", ns)
+    try:
+        yield plane
+    finally:
+        plane.stop()
+        shutil.rmtree(data, ignore_errors=True)
+
+
 @pytest.fixture(scope="session")
 def cp():
     if not BIN.exists():

@@ -4,15 +4,12 @@ for the workloads, curl-style HTTP for the vLLM endpoints on each Pod's own addr
 Modelled delays run 200x faster (--time-scale 200): an 8B model's 38 s start-up takes 0.19 s.
 """
 import json
-import shutil
-import tempfile
 import time
 import urllib.request
-from pathlib import Path
 
 import pytest
 
-from conftest import BIN, ControlPlane
+from conftest import BIN, gpu_plane
 
 SPEED = 200
 VLLM = "vllm/vllm-openai:v0.8.5"
@@ -23,12 +20,7 @@ MODEL = "meta-llama/Llama-3.1-8B-Instruct"
 def gpu():
     if not BIN.exists():
         pytest.exit(f"{BIN} is missing: run `swift build` first", returncode=2)
-    data = Path(tempfile.mkdtemp(prefix="llmops-gpu-"))
-    plane = ControlPlane(data, args=["--gpus", "h100:2x8,l40s:2x4", "--time-scale", str(SPEED)],
-                         ready_line="simulated nodes ready")
-    yield plane
-    plane.stop()
-    shutil.rmtree(data, ignore_errors=True)
+    yield from gpu_plane("llmops-gpu-", "h100:2x8,l40s:2x4", "--time-scale", str(SPEED))
 
 
 def wait_for(what, check, timeout=60, interval=0.3):

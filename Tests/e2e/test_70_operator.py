@@ -5,7 +5,6 @@ Events say what was decided and why, ScalingPolicies scale from measured vLLM me
 Modelled time runs 20x faster: an 8B model starts in about 2 s.
 """
 import json
-import shutil
 import subprocess
 import tempfile
 import time
@@ -14,7 +13,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conftest import BIN, ROOT, ControlPlane
+from conftest import BIN, ROOT, gpu_plane
 from test_60_gpu_cluster import wait_for
 
 SPEED = 20
@@ -23,12 +22,7 @@ NS = "inference"
 
 @pytest.fixture(scope="module")
 def op():
-    data = Path(tempfile.mkdtemp(prefix="llmops-op-"))
-    plane = ControlPlane(data, args=["--gpus", "h100:2x8,l40s:2x4", "--time-scale", str(SPEED)], ready_line="simulated nodes ready")
-    plane.kubectl("create", "namespace", NS)
-    yield plane
-    plane.stop()
-    shutil.rmtree(data, ignore_errors=True)
+    yield from gpu_plane("llmops-op-", "h100:2x8,l40s:2x4", "--time-scale", str(SPEED), namespaces=[NS])
 
 
 def sample(name):

@@ -1,24 +1,16 @@
 """`forecaster: neural` in a ScalingPolicy, on `llmops up` (operator in-process, modelled time
 x20): an opt-in (held-out tests keep it off by default) that the operator trains online."""
-import shutil
-import tempfile
-from pathlib import Path
 
 import pytest
 
-from conftest import ControlPlane
+from conftest import gpu_plane
 from test_60_gpu_cluster import wait_for
 from test_70_operator import NS, SPEED, apply, llmd, ready_llmd, sample
 
 
 @pytest.fixture(scope="module")
 def op():
-    data = Path(tempfile.mkdtemp(prefix="llmops-neural-"))
-    plane = ControlPlane(data, args=["--gpus", "h100:1x8,l40s:1x4", "--time-scale", str(SPEED)], ready_line="simulated nodes ready")
-    plane.kubectl("create", "namespace", NS)
-    yield plane
-    plane.stop()
-    shutil.rmtree(data, ignore_errors=True)
+    yield from gpu_plane("llmops-neural-", "h100:1x8,l40s:1x4", "--time-scale", str(SPEED), namespaces=[NS])
 
 
 def test_neural_forecaster_is_an_opt_in_that_trains_online(op):

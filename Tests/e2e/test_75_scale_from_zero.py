@@ -4,16 +4,13 @@ LLMDeployment loses its last replica, its Service then points at the operator's 
 back with the reason in the ScalingPolicy's history, and is answered by the new replica.
 """
 import json
-import shutil
-import tempfile
 import threading
 import time
 import urllib.request
-from pathlib import Path
 
 import pytest
 
-from conftest import ControlPlane
+from conftest import gpu_plane
 from test_60_gpu_cluster import wait_for
 from test_70_operator import apply, llmd
 
@@ -23,12 +20,7 @@ NS = "zero"
 
 @pytest.fixture(scope="module")
 def op():
-    data = Path(tempfile.mkdtemp(prefix="llmops-zero-"))
-    plane = ControlPlane(data, args=["--gpus", "h100:1x8,l40s:1x4", "--time-scale", str(SPEED)], ready_line="simulated nodes ready")
-    plane.kubectl("create", "namespace", NS)
-    yield plane
-    plane.stop()
-    shutil.rmtree(data, ignore_errors=True)
+    yield from gpu_plane("llmops-zero-", "h100:1x8,l40s:1x4", "--time-scale", str(SPEED), namespaces=[NS])
 
 
 def policy(name, target):

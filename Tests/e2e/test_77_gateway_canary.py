@@ -4,14 +4,10 @@ per track weighted by the step, keeps its own matches, and gets the LLMDeploymen
 back when the run ends. The HTTPRoute CRD is a structural subset of the upstream one
 (fixtures/gateway-httproute-crd.yaml): the upstream CRD's CEL needs issue 15.
 """
-import json
-import shutil
-import tempfile
-from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, ControlPlane
+from conftest import ROOT, gpu_plane
 from test_60_gpu_cluster import wait_for
 from test_70_operator import NS, SPEED, apply, canary_run, llmd, load_in_background, phase_is, ready_llmd
 
@@ -20,13 +16,9 @@ REVISION = {"modelRevision": "5f0b02c75b57c5855da9ae460ce51323ea669d8a"}
 
 @pytest.fixture(scope="module")
 def op():
-    data = Path(tempfile.mkdtemp(prefix="llmops-gw-"))
-    plane = ControlPlane(data, args=["--gpus", "h100:2x8", "--time-scale", str(SPEED)], ready_line="simulated nodes ready")
-    plane.kubectl("create", "namespace", NS)
-    plane.kubectl("apply", "-f", str(ROOT / "Tests" / "e2e" / "fixtures" / "gateway-httproute-crd.yaml"))
-    yield plane
-    plane.stop()
-    shutil.rmtree(data, ignore_errors=True)
+    for plane in gpu_plane("llmops-gw-", "h100:2x8", "--time-scale", str(SPEED), namespaces=[NS]):
+        plane.kubectl("apply", "-f", str(ROOT / "Tests" / "e2e" / "fixtures" / "gateway-httproute-crd.yaml"))
+        yield plane
 
 
 def route(name, service):

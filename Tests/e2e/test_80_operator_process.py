@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import BIN, ROOT, ControlPlane
+from conftest import BIN, ROOT, gpu_plane
 from test_60_gpu_cluster import wait_for
 from test_70_operator import apply, condition, llmd, ready_llmd
 
@@ -61,15 +61,9 @@ class OperatorProcess:
 
 @pytest.fixture(scope="module")
 def cluster():
-    data = Path(tempfile.mkdtemp(prefix="llmops-opproc-"))
-    plane = ControlPlane(data, args=["--gpus", "h100:2x8,l40s:2x4", "--time-scale", str(SPEED), "--no-operator", "--audit-log-path", str(data / "audit.log")],
-                         ready_line="simulated nodes ready")
-    plane.kubectl("create", "namespace", NS)
-    plane.kubectl("create", "namespace", "llmops-system")
-    plane.kubectl("apply", "-f", str(ROOT / "crds"))
-    yield plane
-    plane.stop()
-    shutil.rmtree(data, ignore_errors=True)
+    for plane in gpu_plane("llmops-opproc-", "h100:2x8,l40s:2x4", "--time-scale", str(SPEED), "--no-operator", namespaces=[NS, "llmops-system"], audit=True):
+        plane.kubectl("apply", "-f", str(ROOT / "crds"))
+        yield plane
 
 
 @pytest.fixture(scope="module")

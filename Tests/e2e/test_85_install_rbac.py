@@ -8,16 +8,13 @@ kube-apiserver words them.
 """
 import json
 import os
-import shutil
 import subprocess
-import tempfile
-from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, ControlPlane
+from conftest import ROOT, gpu_plane
 from test_50_helm import HELM
-from test_60_gpu_cluster import wait_for
+from test_60_gpu_cluster import ready, wait_for
 
 SA = "system:serviceaccount:llmops-system:llmops-operator"
 AS_OPERATOR = f"--as={SA}"
@@ -25,21 +22,12 @@ AS_OPERATOR = f"--as={SA}"
 
 @pytest.fixture(scope="module")
 def gpu():
-    data = Path(tempfile.mkdtemp(prefix="llmops-rbac-"))
-    plane = ControlPlane(data, args=["--gpus", "h100:1x8,l40s:1x4", "--time-scale", "20", "--no-operator", "--audit-log-path", str(data / "audit.log")],
-                         ready_line="simulated nodes ready")
-    yield plane
-    plane.stop()
-    shutil.rmtree(data, ignore_errors=True)
+    yield from gpu_plane("llmops-rbac-", "h100:1x8,l40s:1x4", "--time-scale", "20", "--no-operator", audit=True)
 
 
 def operator_pods(cp, ns="llmops-system"):
     pods = cp.get_json("pods", "-n", ns, "-l", "app.kubernetes.io/component=operator")["items"]
     return [p for p in pods if not p["metadata"].get("deletionTimestamp")]
-
-
-def ready(pod):
-    return any(c["type"] == "Ready" and c["status"] == "True" for c in pod.get("status", {}).get("conditions", []))
 
 
 def pid_of(cp, pod):

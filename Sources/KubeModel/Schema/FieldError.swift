@@ -43,7 +43,7 @@ public struct FieldError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The error without its field path, e.g. `Invalid value: -5: should be greater than or equal to 1`.
     public var message: String {
         var s = summary
-        if let value, kind != .required, kind != .unknownField { s += ": " + value.briefDescription }
+        if let value, kind != .required, kind != .unknownField, kind != .tooLong { s += ": " + value.briefDescription }
         if !detail.isEmpty { s += ": " + detail }
         return s
     }

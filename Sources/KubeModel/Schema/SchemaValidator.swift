@@ -30,25 +30,48 @@ public struct SchemaValidator: Sendable {
         rootSchema.required = rootSchema.required?.filter { !["apiVersion", "kind", "metadata"].contains($0) }
         var oldObject = old?.objectValue
         for key in ["apiVersion", "kind", "metadata"] { oldObject?[key] = nil }
-        validate(.object(object), rootSchema, path: "", old: oldObject.map(JSONValue.object), errors: &errors)
-        return errors
+        var ruleErrors: [FieldError] = []
+        validate(.object(object), rootSchema, path: "", old: oldObject.map(JSONValue.object), errors: &errors, ruleErrors: &ruleErrors)
+        return errors + ruleOutcome(ruleErrors, after: errors)
     }
 
     public func validate(_ value: JSONValue) -> [FieldError] {
         var errors: [FieldError] = []
-        validate(value, schema, path: "", errors: &errors)
-        return errors
+        var ruleErrors: [FieldError] = []
+        validate(value, schema, path: "", errors: &errors, ruleErrors: &ruleErrors)
+        return errors + ruleOutcome(ruleErrors, after: errors)
     }
+
+    /// The API server evaluates CEL rules only when no schema error makes the object the wrong
+    /// shape for them (a type, enum, size or required violation anywhere) and says so instead;
+    /// pattern or bound violations do not stop the rules.
+    private func ruleOutcome(_ ruleErrors: [FieldError], after schemaErrors: [FieldError]) -> [FieldError] {
+        let blocking: Set<FieldError.Kind> = [.notSupported, .required, .tooLong, .tooMany, .typeInvalid]
+        guard schemaErrors.contains(where: { blocking.contains($0.kind) }) else { return ruleErrors }
+        return Self.hasRules(schema) ? [Self.rulesNotChecked] : []
+    }
+
+    /// Whether any node of the schema carries `x-kubernetes-validations`.
+    static func hasRules(_ s: JSONSchemaProps) -> Bool {
+        if !(s.validations ?? []).isEmpty { return true }
+        if let items = s.items, hasRules(items) { return true }
+        if let additional = s.additionalProperties, hasRules(additional) { return true }
+        return (s.properties ?? [:]).values.contains(where: hasRules)
+    }
+
+    /// kube-apiserver's own error (with its nil field path) for rules skipped on a misshapen object.
+    public static let rulesNotChecked = FieldError(
+        .invalid, "<nil>", value: .string("null"),
+        "some validation rules were not checked because the object was invalid; correct the existing errors to complete validation")
 
     /// `old` is the value at the same place in the object being replaced (nil on create, or
     /// where nothing correlates): transition rules run only where it exists.
-    private func validate(_ value: JSONValue, _ schema: JSONSchemaProps, path: String, old: JSONValue? = nil, errors: inout [FieldError]) {
+    private func validate(_ value: JSONValue, _ schema: JSONSchemaProps, path: String, old: JSONValue? = nil, errors: inout [FieldError], ruleErrors: inout [FieldError]) {
         if value == .null {
             // Non-nullable nulls are pruned by the API server before validation; nothing to check.
             return
         }
         guard checkType(value, schema, path: path, errors: &errors) else { return }
-        let before = errors.count
 
         if let allowed = schema.enumValues, !allowed.contains(value) {
             let list = allowed.map(\.briefDescription).joined(separator: ", ")
@@ -57,7 +80,8 @@ public struct SchemaValidator: Sendable {
         if let anyOf = schema.anyOf, !anyOf.isEmpty {
             let matches = anyOf.contains { alt in
                 var scratch: [FieldError] = []
-                validate(value, alt, path: path, errors: &scratch)
+                var scratchRules: [FieldError] = []
+                validate(value, alt, path: path, errors: &scratch, ruleErrors: &scratchRules)
                 return scratch.isEmpty
             }
             if !matches { errors.append(FieldError(.invalid, path, value: value, "must match at least one of the allowed forms")) }
@@ -68,18 +92,18 @@ public struct SchemaValidator: Sendable {
         case .string(let s):
             checkString(s, value, schema, path: path, errors: &errors)
         case .array(let items):
-            checkArray(items, value, schema, path: path, old: old, errors: &errors)
+            checkArray(items, value, schema, path: path, old: old, errors: &errors, ruleErrors: &ruleErrors)
         case .object(let object):
-            checkObject(object, value, schema, path: path, old: old, errors: &errors)
+            checkObject(object, value, schema, path: path, old: old, errors: &errors, ruleErrors: &ruleErrors)
         default:
             break
         }
-        // CEL rules run only where the value is otherwise well-formed, as in the API server,
-        // so one mistake is not reported twice.
-        if errors.count == before, let rules = schema.validations {
+        // Rule failures are kept apart: whether they are reported depends on the whole object's
+        // schema errors (see ruleOutcome).
+        if let rules = schema.validations {
             let bindings = CELRules.Bindings(value, old: old, schema: schema)
             for rule in rules {
-                if let e = CELRules.check(rule, value, bindings: bindings, schema: schema, path: path) { errors.append(e) }
+                if let e = CELRules.check(rule, value, bindings: bindings, schema: schema, path: path) { ruleErrors.append(e) }
             }
         }
     }
@@ -107,7 +131,7 @@ public struct SchemaValidator: Sendable {
             ok = false
         }
         if !ok {
-            errors.append(FieldError(.typeInvalid, path, value: value, "must be of type \(type), not \(value.typeName)"))
+            errors.append(FieldError(.typeInvalid, path, value: .string(value.typeName), "\(Self.inBody(path)) must be of type \(type): \"\(value.typeName)\""))
         }
         return ok
     }
@@ -116,13 +140,13 @@ public struct SchemaValidator: Sendable {
         if let min = schema.minimum {
             if schema.exclusiveMinimum == true ? n <= min : n < min {
                 let op = schema.exclusiveMinimum == true ? "greater than" : "greater than or equal to"
-                errors.append(FieldError(.invalid, path, value: value, "should be \(op) \(formatDouble(min))"))
+                errors.append(FieldError(.invalid, path, value: value, "\(Self.inBody(path)) should be \(op) \(formatDouble(min))"))
             }
         }
         if let max = schema.maximum {
             if schema.exclusiveMaximum == true ? n >= max : n > max {
                 let op = schema.exclusiveMaximum == true ? "less than" : "less than or equal to"
-                errors.append(FieldError(.invalid, path, value: value, "should be \(op) \(formatDouble(max))"))
+                errors.append(FieldError(.invalid, path, value: value, "\(Self.inBody(path)) should be \(op) \(formatDouble(max))"))
             }
         }
         if schema.format == "int32", n < -2_147_483_648 || n > 2_147_483_647 {
@@ -133,15 +157,15 @@ public struct SchemaValidator: Sendable {
     private func checkString(_ s: String, _ value: JSONValue, _ schema: JSONSchemaProps, path: String, errors: inout [FieldError]) {
         let length = s.unicodeScalars.count
         if let max = schema.maxLength, length > max {
-            errors.append(FieldError(.tooLong, path, value: value, "may not be longer than \(max) characters"))
+            errors.append(FieldError(.tooLong, path, value: value, "may not be more than \(max) bytes"))
         }
         if let min = schema.minLength, length < min {
-            errors.append(FieldError(.invalid, path, value: value, "should be at least \(min) characters long"))
+            errors.append(FieldError(.invalid, path, value: value, "\(Self.inBody(path)) should be at least \(min) chars long"))
         }
         if let pattern = schema.pattern {
             if let regex = try? Regex(pattern) {
                 if (try? regex.firstMatch(in: s)) == nil {
-                    errors.append(FieldError(.invalid, path, value: value, "should match '\(pattern)'"))
+                    errors.append(FieldError(.invalid, path, value: value, "\(Self.inBody(path)) should match '\(pattern)'"))
                 }
             } else {
                 errors.append(FieldError(.invalid, path, value: value, "schema pattern '\(pattern)' is not a valid regular expression"))
@@ -151,9 +175,13 @@ public struct SchemaValidator: Sendable {
             errors.append(FieldError(.invalid, path, value: value, "must be an RFC 3339 date-time such as 2024-01-02T15:04:05Z"))
         } else if let format = schema.format, let valid = Self.formats[format], !valid(s) {
             // kube-apiserver's wording for the formats it checks.
-            errors.append(FieldError(.invalid, path, value: value, "\(path) in body must be of type \(format): \"\(s)\""))
+            errors.append(FieldError(.invalid, path, value: value, "\(Self.inBody(path)) must be of type \(format): \"\(s)\""))
         }
     }
+
+    /// The subject of the schema keywords' messages, worded as kube-apiserver's OpenAPI
+    /// validator words them (`spec.port in body should be ...`); clients match on these.
+    static func inBody(_ path: String) -> String { path.isEmpty ? "in body" : "\(path) in body" }
 
     /// The string formats Kubernetes validates in custom resources (others are documentation).
     static let formats: [String: @Sendable (String) -> Bool] = [
@@ -183,12 +211,12 @@ public struct SchemaValidator: Sendable {
         },
     ]
 
-    private func checkArray(_ items: [JSONValue], _ value: JSONValue, _ schema: JSONSchemaProps, path: String, old: JSONValue?, errors: inout [FieldError]) {
+    private func checkArray(_ items: [JSONValue], _ value: JSONValue, _ schema: JSONSchemaProps, path: String, old: JSONValue?, errors: inout [FieldError], ruleErrors: inout [FieldError]) {
         if let max = schema.maxItems, items.count > max {
             errors.append(FieldError(.tooMany, path, value: .int(Int64(items.count)), "must have at most \(max) items"))
         }
         if let min = schema.minItems, items.count < min {
-            errors.append(FieldError(.invalid, path, value: value, "should have at least \(min) item\(min == 1 ? "" : "s")"))
+            errors.append(FieldError(.invalid, path, value: value, "\(Self.inBody(path)) should have at least \(min) items"))
         }
         if let itemSchema = schema.items {
             // Only a map list correlates items with the old list (by their keys).
@@ -196,7 +224,7 @@ public struct SchemaValidator: Sendable {
             let oldItems = keys.isEmpty ? [] : old?.arrayValue ?? []
             for (i, item) in items.enumerated() {
                 let previous = oldItems.first { o in keys.allSatisfy { o[$0] == item[$0] } }
-                validate(item, itemSchema, path: FieldPath.index(path, i), old: previous, errors: &errors)
+                validate(item, itemSchema, path: FieldPath.index(path, i), old: previous, errors: &errors, ruleErrors: &ruleErrors)
             }
         }
         switch schema.listType {
@@ -220,7 +248,7 @@ public struct SchemaValidator: Sendable {
         }
     }
 
-    private func checkObject(_ object: JSONObject, _ value: JSONValue, _ schema: JSONSchemaProps, path: String, old: JSONValue?, errors: inout [FieldError]) {
+    private func checkObject(_ object: JSONObject, _ value: JSONValue, _ schema: JSONSchemaProps, path: String, old: JSONValue?, errors: inout [FieldError], ruleErrors: inout [FieldError]) {
         let properties = schema.properties ?? [:]
         if schema.embeddedResource == true {
             // An embedded object is a resource of its own: it names its kind, and its
@@ -236,9 +264,9 @@ public struct SchemaValidator: Sendable {
         for (key, child) in object {
             let childPath = FieldPath.child(path, key)
             if let p = properties[key] {
-                validate(child, p, path: childPath, old: old?[key], errors: &errors)
+                validate(child, p, path: childPath, old: old?[key], errors: &errors, ruleErrors: &ruleErrors)
             } else if let additional = schema.additionalProperties {
-                validate(child, additional, path: childPath, old: old?[key], errors: &errors)
+                validate(child, additional, path: childPath, old: old?[key], errors: &errors, ruleErrors: &ruleErrors)
             } else if schema.preserveUnknownFields == true || schema.embeddedResource == true {
                 continue
             } else if rejectUnknownFields {
@@ -252,11 +280,10 @@ public struct SchemaValidator: Sendable {
             errors.append(FieldError(.required, FieldPath.child(path, name), ""))
         }
         if let max = schema.maxProperties, object.count > max {
-            errors.append(FieldError(.tooMany, path, value: .int(Int64(object.count)), "must have at most \(max) properties"))
+            errors.append(FieldError(.tooMany, path, value: .int(Int64(object.count)), "must have at most \(max) items"))
         }
         if let min = schema.minProperties, object.count < min {
-            let choices = properties.keys.sorted().joined(separator: ", ")
-            errors.append(FieldError(.required, path, "must set at least \(min) of: \(choices)"))
+            errors.append(FieldError(.invalid, path, value: .int(Int64(object.count)), "\(Self.inBody(path)) should have at least \(min) properties"))
         }
     }
 

@@ -131,7 +131,14 @@ struct Interpreter {
             if error.message.hasPrefix("operation cancelled") { throw error }
             leftError = error
         }
-        let v = try eval(r)
+        let v: Value
+        do throws(CELError) {
+            v = try eval(r)
+        } catch {
+            // Both sides failed: the left one's error is the one reported, as in cel-go.
+            if error.message.hasPrefix("operation cancelled") { throw error }
+            throw leftError ?? error
+        }
         guard case .bool(let b) = v else { throw leftError ?? CELError("no matching overload for '\(decisive ? "_||_" : "_&&_")' applied to '(bool, \(v.typeName))'") }
         if b == decisive { return .bool(decisive) }
         if let leftError { throw leftError }

@@ -104,6 +104,18 @@ import Testing
         #expect(e.first?.kind == .forbidden && e.first?.path == "replicas" && e.first?.detail == "replicas 9 exceeds max 3")
     }
 
+    @Test func aRuleThatFailsToEvaluateIsReportedAsKubeApiserverReportsIt() throws {
+        let refs = JSONSchemaProps.array(of: JSONSchemaProps(type: "string"))
+        var s = JSONSchemaProps.object(properties: ["mode": JSONSchemaProps(type: "string"), "refs": refs, "options": refs])
+        s.validations = [
+            ValidationRule(rule: "self.mode == 'Terminate' ? size(self.refs) > 0 || size(self.options) > 0 : true", message: "refs or options when Terminate")
+        ]
+        let e = SchemaValidator(schema: s).validate(try JSONText.parse(#"{"mode": "Terminate"}"#))
+        // Both sides of || fail; the left one's error is reported, then the rule's message.
+        #expect(e.map(\.description) == [#"Invalid value: "object": no such key: refs evaluating rule: refs or options when Terminate"#])
+        #expect(SchemaValidator(schema: s).validate(try JSONText.parse(#"{"mode": "Terminate", "options": ["x"]}"#)).isEmpty)
+    }
+
     @Test func crdRulesMustCompileAndFitTheCostBudget() {
         var bad = JSONSchemaProps.object(properties: ["a": JSONSchemaProps(type: "integer")])
         bad.validations = [ValidationRule(rule: "self.a =~ 3")]

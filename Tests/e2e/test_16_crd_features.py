@@ -230,3 +230,21 @@ def test_versions_selectable_fields_embedded_resources_and_nullable(cp):
     broken["spec"]["versions"][1]["selectableFields"] = [{"jsonPath": ".spec.missing"}]
     p = cp.kubectl("apply", "-f", "-", stdin=json.dumps(broken), check=False)
     assert p.returncode == 1 and "spec.versions[1].selectableFields[0].jsonPath" in p.stderr, p.stderr
+
+
+def test_a_kind_without_its_crd_is_reported_as_kubectl_reports_it_on_a_cluster(routes):
+    """kubectl looks a kind missing from OpenAPI v3 up in /openapi/v2, which client-go reads
+    only as protobuf; then it says which CRD is missing (a GitOps repository applied in the
+    wrong order, or a typo in kind)."""
+    for api_version, kind in [("traffic.example.com/v1", "Rout"), ("nothing.example.com/v1", "Widget")]:
+        obj = {"apiVersion": api_version, "kind": kind, "metadata": {"name": "x", "namespace": "default"}}
+        p = apply(routes, obj, check=False)
+        assert p.returncode == 1
+        assert f'no matches for kind "{kind}" in version "{api_version}"' in p.stderr, p.stderr
+        assert "ensure CRDs are installed first" in p.stderr
+
+
+def test_explain_reads_the_protobuf_openapi_v2_document(routes):
+    out = routes.kubectl("explain", "route.spec.rules.backendRefs", "--output=plaintext-openapiv2").stdout
+    assert "VERSION:  traffic.example.com/v1" in out
+    assert "weight\t<integer>" in out and "name\t<string>" in out

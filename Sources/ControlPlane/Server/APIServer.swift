@@ -177,11 +177,14 @@ public final class APIServer: Sendable {
                     body: request.path == "/api" ? Discovery.coreVersions(serverAddress: "\(options.host):\(options.port)") : Discovery.groups(served)))
         case "/openapi/v3": return .full(APIResponse(status: 200, body: OpenAPI.v3Index(served)))
         case "/openapi/v2":
-            // client-go asks for protobuf only; JSON clients get Swagger 2.0.
-            guard request.accept.map({ $0.contains("json") || $0.contains("*/*") }) ?? true else {
-                return .full(APIError(code: 406, reason: "NotAcceptable", message: "only application/json is available for /openapi/v2").response)
+            // client-go asks for protobuf only; JSON clients get Swagger 2.0 as JSON.
+            let document = OpenAPI.v2Document(served)
+            if let accept = request.accept, accept.contains("protobuf"), !accept.contains("json") {
+                var response = APIResponse(status: 200, encodedBody: OpenAPIV2Protobuf.encode(document), summary: "openapi v2 (protobuf)")
+                response.contentType = OpenAPIV2Protobuf.contentType
+                return .full(response)
             }
-            return .full(APIResponse(status: 200, body: OpenAPI.v2Document(served)))
+            return .full(APIResponse(status: 200, body: document))
         default: break
         }
         if request.path.hasPrefix("/openapi/v3/") {

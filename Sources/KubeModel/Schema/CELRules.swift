@@ -84,18 +84,20 @@ public enum CELRules {
             guard let old = bindings.old else { return nil }
             variables["oldSelf"] = old
         }
+        // kube-apiserver shows the schema type, not the value, for a failed rule.
+        let shown = JSONValue.string(schema.type ?? "object")
         let result: Value
         do {
             result = try program.evaluate(variables)
         } catch {
-            return FieldError(.invalid, target, value: value, "rule \"\(rule.rule)\" could not be evaluated: \(error)")
+            // kube-apiserver's wording: the error, then the rule's message (or the rule).
+            let subject = (rule.message?.isEmpty == false ? rule.message! : rule.rule).trimmingCharacters(in: .whitespaces)
+            return FieldError(.invalid, target, value: shown, "\(error) evaluating rule: \(subject)")
         }
         guard case .bool(let ok) = result else {
-            return FieldError(.invalid, target, value: value, "rule \"\(rule.rule)\" did not evaluate to a bool (got \(result.typeName))")
+            return FieldError(.invalid, target, value: shown, "rule \"\(rule.rule)\" did not evaluate to a bool (got \(result.typeName))")
         }
         if ok { return nil }
-        // kube-apiserver shows the schema type, not the value, for a failed rule.
-        let shown = JSONValue.string(schema.type ?? "object")
         var message = rule.message ?? "failed rule: \(rule.rule)"
         if let expression = rule.messageExpression, case .success(let p) = self.program(expression),
             case .string(let s)? = try? p.evaluate(variables), !s.isEmpty, !s.contains("\n")

@@ -339,6 +339,9 @@ public struct Evaluation: Sendable {
     /// The largest setting (fewest replicas) whose run meets the target, by bisection over
     /// settings in increasing order: attainment falls as the setting grows. Returns the cheapest
     /// meeting run seen, or the best-attaining one when none meets the target.
+    ///
+    /// The smallest setting (the most replicas, the slowest run at production scale) is run
+    /// only when no larger one meets the target: any that does implies it would.
     static func tunedLargest<T: Sendable>(_ settings: [T], target: Double, counter: ProgressCounter, run: (T) -> SimulationResult) -> (T, SimulationResult) {
         var seen: [(T, SimulationResult)] = []
         func attempt(_ i: Int) -> Bool {
@@ -347,13 +350,16 @@ public struct Evaluation: Sendable {
             seen.append((settings[i], r))
             return r.sloAttainment >= target
         }
-        if attempt(0) {
-            var lo = 0, hi = settings.count - 1
-            if attempt(hi) { lo = hi }
+        // Invariant: settings[lo] meets the target (assumed for 0 until shown), settings[hi] does not.
+        var lo = 0, hi = settings.count - 1
+        if attempt(hi) {
+            lo = hi
+        } else {
             while hi - lo > 1 {
                 let mid = (lo + hi) / 2
                 if attempt(mid) { lo = mid } else { hi = mid }
             }
+            if lo == 0 { _ = attempt(0) }
         }
         let meeting = seen.filter { $0.1.sloAttainment >= target }
         if let best = meeting.min(by: { $0.1.costDollars < $1.1.costDollars }) { return best }

@@ -107,29 +107,55 @@ public func simulate<P: SimulatedPolicy>(_ setup: SimulationSetup, updating poli
     var observations: [Observation] = []
     var firstTokenTimes: [(Double, Double)] = []  // (time of first token, ttft), for the TTFT window
     var finishTimes: [(Double, Double)] = []  // (finish time, time per output token), for the ITL window
-    var finishScan = 0
     var awaitingFinish: [Int] = []  // requests with a first token whose finish is not yet collected
     var ttftScan = 0
     var arrivalsInTick = 0
     var tokensInTick = 0
     var minuteArrivals: [Int] = []
 
+    // Replicas not yet terminated, in creation order: every arrival advances and scans these,
+    // so at production scale (hundreds of replicas created and removed over a run) the
+    // terminated ones must not be walked again. `replicas` keeps them all for billing.
+    var live: [SimReplica] = []
     func addReplica(at t: Double, coldStart: Double) {
-        replicas.append(SimReplica(id: nextID, model: setup.replica, createdAt: t, readyAt: t + coldStart))
+        let r = SimReplica(id: nextID, model: setup.replica, createdAt: t, readyAt: t + coldStart)
+        replicas.append(r)
+        live.append(r)
         nextID += 1
     }
     for _ in 0..<setup.initialReplicas { addReplica(at: -1e6, coldStart: 0) }  // warm at the start
     for r in replicas { r.clock = 0 }
 
-    func active() -> [SimReplica] { replicas.filter { !$0.draining && $0.terminatedAt == nil } }
+    func active() -> [SimReplica] { live.filter { !$0.draining && $0.terminatedAt == nil } }
+
+    func dropTerminated() { live.removeAll { $0.terminatedAt != nil } }
 
     func advanceAll(to t: Double) {
-        for r in replicas where r.terminatedAt == nil { r.advance(to: t, requests: requests, records: &records) }
+        var ended = false
+        live.withUnsafeBufferPointer { buffer in
+            for r in buffer {
+                r.advance(to: t, requests: requests, records: &records)
+                if r.terminatedAt != nil { ended = true }
+            }
+        }
+        if ended { dropTerminated() }
     }
 
     func route(_ i: Int) {
-        let ready = replicas.filter { !$0.draining && $0.terminatedAt == nil && $0.isReady }
-        guard let target = ready.min(by: { $0.outstanding < $1.outstanding || ($0.outstanding == $1.outstanding && $0.id < $1.id) }) else {
+        // The ready replica with the fewest requests outstanding (lowest id on ties).
+        let target: SimReplica? = live.withUnsafeBufferPointer { buffer in
+            var best: SimReplica?
+            var least = Int.max
+            for r in buffer where !r.draining && r.isReady {
+                let n = r.outstanding
+                if n < least {
+                    best = r
+                    least = n
+                }
+            }
+            return best
+        }
+        guard let target else {
             pending.append(i)
             return
         }
@@ -141,7 +167,7 @@ public func simulate<P: SimulatedPolicy>(_ setup: SimulationSetup, updating poli
     }
 
     func dispatchPending() {
-        while pendingHead < pending.count, replicas.contains(where: { !$0.draining && $0.terminatedAt == nil && $0.isReady }) {
+        while pendingHead < pending.count, live.contains(where: { !$0.draining && $0.isReady }) {
             let i = pending[pendingHead]
             pendingHead += 1
             route(i)
@@ -154,19 +180,16 @@ public func simulate<P: SimulatedPolicy>(_ setup: SimulationSetup, updating poli
         let act = active()
         let ready = act.filter(\.isReady)
         while ttftScan < firstTokenTimes.count && firstTokenTimes[ttftScan].0 < t - 60 { ttftScan += 1 }
-        let recent = firstTokenTimes[ttftScan...].map(\.1).sorted()
+        // Only the 95th percentiles are needed: selected, not sorted (a minute at production
+        // scale holds tens of thousands of requests, and the oracle ticks every 2 s).
+        var recent = firstTokenTimes[ttftScan...].map(\.1)
         awaitingFinish.removeAll { i in
             guard !records[i].finish.isNaN else { return false }
             finishTimes.append((records[i].finish, (records[i].finish - records[i].firstToken) / Double(requests[i].outputTokens - 1)))
             return true
         }
-        if finishScan > 4096 {
-            finishTimes.removeFirst(finishScan)
-            finishScan = 0
-        }
-        finishTimes.sort { $0.0 < $1.0 }
-        while finishScan < finishTimes.count && finishTimes[finishScan].0 < t - 60 { finishScan += 1 }
-        let recentITL = finishTimes[finishScan...].filter { $0.0 <= t }.map(\.1).sorted()
+        finishTimes.removeAll { $0.0 < t - 60 }
+        var recentITL = finishTimes.compactMap { $0.0 <= t ? $0.1 : nil }
         minuteArrivals.append(arrivalsInTick)
         let ticksPerMinute = max(1, Int((60 / policy.tickSeconds).rounded()))
         if minuteArrivals.count > ticksPerMinute { minuteArrivals.removeFirst(minuteArrivals.count - ticksPerMinute) }
@@ -177,8 +200,7 @@ public func simulate<P: SimulatedPolicy>(_ setup: SimulationSetup, updating poli
             inFlight: act.reduce(0) { $0 + $1.outstanding } + (pending.count - pendingHead),
             queueDepth: act.reduce(0) { $0 + $1.queued } + (pending.count - pendingHead),
             kvUtilization: ready.isEmpty ? 0 : ready.reduce(0) { $0 + $1.kvUtilization } / Double(ready.count),
-            ttftP95LastMinute: recent.isEmpty ? nil : recent[min(recent.count - 1, Int(Double(recent.count) * 0.95))],
-            itlP95LastMinute: recentITL.isEmpty ? nil : recentITL[min(recentITL.count - 1, Int(Double(recentITL.count) * 0.95))])
+            ttftP95LastMinute: Order.quantile(&recent, 0.95), itlP95LastMinute: Order.quantile(&recentITL, 0.95))
         observations.append(obs)
         arrivalsInTick = 0
         tokensInTick = 0
@@ -195,6 +217,7 @@ public func simulate<P: SimulatedPolicy>(_ setup: SimulationSetup, updating poli
                 v.draining = true
                 if !v.isReady || v.outstanding == 0 { v.terminatedAt = t }
             }
+            dropTerminated()
             scaleEvents += 1
         }
         timeline.append(TimelinePoint(time: t, replicas: desired, readyReplicas: ready.count, requestsPerSecond: obs.rateLastMinute))
@@ -238,7 +261,7 @@ public func simulate<P: SimulatedPolicy>(_ setup: SimulationSetup, updating poli
     for _ in 0..<100_000 {
         advanceAll(to: horizon)
         dispatchPending()
-        if replicas.allSatisfy({ $0.terminatedAt != nil || $0.outstanding == 0 }) && pendingHead == pending.count { break }
+        if live.allSatisfy({ $0.outstanding == 0 }) && pendingHead == pending.count { break }
         horizon += 60
     }
     let finishTime = max(end, replicas.map(\.clock).max() ?? end)
@@ -270,4 +293,34 @@ public func simulate<P: SimulatedPolicy>(_ setup: SimulationSetup, updating poli
         engineBusyShare: billedSeconds > 0 ? min(1, busySeconds / billedSeconds) : 0, replicaSeconds: billedSeconds,
         servedRequests: requests.count - rejected, scaleEvents: scaleEvents, rejected: rejected,
         timeline: timeline, observations: observations)
+}
+
+/// Order statistics without a full sort.
+enum Order {
+    /// The value a sort would put at index min(n-1, ⌊n·q⌋), or nil for no values; `xs` is
+    /// reordered. Quickselect with a median-of-three pivot: linear on average.
+    static func quantile(_ xs: inout [Double], _ q: Double) -> Double? {
+        guard !xs.isEmpty else { return nil }
+        let k = min(xs.count - 1, Int(Double(xs.count) * q))
+        var lo = 0, hi = xs.count - 1
+        while lo < hi {
+            let mid = lo + (hi - lo) / 2
+            if xs[mid] < xs[lo] { xs.swapAt(mid, lo) }
+            if xs[hi] < xs[lo] { xs.swapAt(hi, lo) }
+            if xs[hi] < xs[mid] { xs.swapAt(hi, mid) }
+            let pivot = xs[mid]
+            var i = lo, j = hi
+            while i <= j {
+                while xs[i] < pivot { i += 1 }
+                while xs[j] > pivot { j -= 1 }
+                if i <= j {
+                    xs.swapAt(i, j)
+                    i += 1
+                    j -= 1
+                }
+            }
+            if k <= j { hi = j } else if k >= i { lo = i } else { return xs[k] }
+        }
+        return xs[k]
+    }
 }

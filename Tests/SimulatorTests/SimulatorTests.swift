@@ -181,3 +181,20 @@ func poissonTrace(seconds: Double, seed: UInt64, input: Int = 1000, output: Int 
         #expect(throws: TraceError.self) { try TraceReader.read(path: "/nonexistent/trace.csv") }
     }
 }
+
+@Suite struct OrderStatisticsTests {
+    /// The selected quantile is the value a full sort puts at the same index, for sizes and
+    /// duplicate patterns the TTFT and ITL windows produce.
+    @Test(arguments: [0, 1, 2, 3, 7, 20, 101, 1000])
+    func quantileMatchesASort(_ n: Int) {
+        var g = SeededGenerator(seed: UInt64(n) + 7)
+        for q in [0.0, 0.5, 0.95, 0.99, 1.0] {
+            for duplicates in [false, true] {
+                var xs = (0..<n).map { _ in duplicates ? Double(Int.random(in: 0..<5, using: &g)) : Double.random(in: 0..<1, using: &g) }
+                let sorted = xs.sorted()
+                let expected = sorted.isEmpty ? nil : sorted[min(sorted.count - 1, Int(Double(sorted.count) * q))]
+                #expect(Order.quantile(&xs, q) == expected)
+            }
+        }
+    }
+}

@@ -188,8 +188,8 @@ public struct Evaluation: Sendable {
         let bestEstimate = estimates.values.min() ?? .infinity
         candidates.sort { (estimates[$0] ?? .infinity, lowerBound($0, requests, duration)) < (estimates[$1] ?? .infinity, lowerBound($1, requests, duration)) }
         let bests = BestSoFar()
-        var outcomes: [Configuration: (hpa: (Double, SimulationResult)?, oracle: (Double, SimulationResult)?, skipped: String?)] = [:]
-        await withTaskGroup(of: (Configuration, (Double, SimulationResult)?, (Double, SimulationResult)?, String?).self) { tasks in
+        var outcomes: [Configuration: (hpa: (Double, SimulationResult)?, oracle: (String, SimulationResult)?, skipped: String?)] = [:]
+        await withTaskGroup(of: (Configuration, (Double, SimulationResult)?, (String, SimulationResult)?, String?).self) { tasks in
             for r in candidates {
                 let isDefault = r == defaultReplica
                 let estimate = estimates[r] ?? .infinity
@@ -207,7 +207,7 @@ public struct Evaluation: Sendable {
                         hpa = tunedHPA(s, coldStart: coldStart(o.model, tp: r.tensorParallel), target: target, counter: counter)
                         if hpa!.1.sloAttainment >= target { bests.offer(hpa: hpa!.1.costDollars) }
                     }
-                    var oracle: (Double, SimulationResult)?
+                    var oracle: (String, SimulationResult)?
                     if o.policies.contains("oracle"), bound <= bests.oracle {
                         oracle = tunedOracle(s, requests: requests, load: load, coldStart: physicalColdStart(o.model, tp: r.tensorParallel), target: target, counter: counter)
                         if oracle!.1.sloAttainment >= target { bests.offer(oracle: oracle!.1.costDollars) }
@@ -218,7 +218,7 @@ public struct Evaluation: Sendable {
             }
             for await (c, h, or, why) in tasks { outcomes[c] = (h, or, why) }
         }
-        func meeting(_ x: (Double, SimulationResult)?) -> (Double, SimulationResult)? { x.flatMap { $0.1.sloAttainment >= target ? $0 : nil } }
+        func meeting<T>(_ x: (T, SimulationResult)?) -> (T, SimulationResult)? { x.flatMap { $0.1.sloAttainment >= target ? $0 : nil } }
         let bestHPA = outcomes.compactMap { c, v in meeting(v.hpa).map { (c, $0) } }.min { $0.1.1.costDollars < $1.1.1.costDollars }
         let bestConfig = bestHPA?.0 ?? config(chosen)
         let bestReplica = ReplicaModel(model: o.model, gpu: o.catalog[bestConfig.gpuType]!, tensorParallel: bestConfig.tensorParallel)
@@ -241,7 +241,7 @@ public struct Evaluation: Sendable {
             let all = outcomes.compactMap { c, v in v.oracle.map { (c, $0) } }
             let pick = all.filter { $0.1.1.sloAttainment >= target }.min { $0.1.1.costDollars < $1.1.1.costDollars }
                 ?? all.max { $0.1.1.sloAttainment < $1.1.1.sloAttainment }
-            if let (c, (capacity, r)) = pick { add("oracle", r, String(format: "capacityPerReplica=%.2f on \(c)", capacity)) }
+            if let (c, (setting, r)) = pick { add("oracle", r, "\(setting) on \(c)") }
         }
         // The remaining baselines on the best configuration, and llmops on its own choice.
         await withTaskGroup(of: (String, SimulationResult, String).self) { tasks in
@@ -324,16 +324,26 @@ public struct Evaluation: Sendable {
         }
     }
 
-    /// The oracle's capacity per replica: the largest (fewest replicas) that still meets the
-    /// target, from the compute bound downwards in 6 % steps.
+    /// The oracle on one configuration: the cheapest run meeting the target among the
+    /// clairvoyant scaler at its largest capacity per replica that still meets it (from the
+    /// compute bound downwards in 2 % steps) and, since knowing the future includes knowing
+    /// when not to scale at all, the smallest constant fleet that meets it. Only fleets smaller
+    /// than the scaler's mean are tried: a larger one cannot be cheaper.
     static func tunedOracle(
         _ s: SimulationSetup, requests: [TraceRequest], load: LoadProfile, coldStart: Double, target: Double, counter: ProgressCounter
-    ) -> (Double, SimulationResult) {
+    ) -> (String, SimulationResult) {
         let top = s.replica.rateUpperBound(for: load)
-        let capacities = (0..<80).map { top * pow(1.06, -Double($0)) }.reversed()
-        return tunedLargest(Array(capacities), target: target, counter: counter) { c in
+        let capacities = (0..<240).map { top * pow(1.02, -Double($0)) }.reversed()
+        let (capacity, scaled) = tunedLargest(Array(capacities), target: target, counter: counter) { c in
             simulate(s, policy: OraclePolicy(requests: requests, capacityPerReplica: c, maxReplicas: s.maxReplicas, coldStartSeconds: coldStart))
         }
+        let dynamic = (String(format: "capacityPerReplica=%.2f", capacity), scaled)
+        let duration = max(1, (requests.last?.arrival ?? 0) - (requests.first?.arrival ?? 0))
+        let ceiling = min(s.maxReplicas, Int(scaled.replicaSeconds / duration))
+        guard scaled.sloAttainment >= target, ceiling >= 1 else { return dynamic }
+        let (n, fixed) = smallest(1...ceiling, target: target, counter: counter) { n in simulate(s, policy: StaticPolicy(replicas: n)) }
+        guard fixed.sloAttainment >= target, fixed.costDollars < scaled.costDollars else { return dynamic }
+        return ("a constant \(n) replicas", fixed)
     }
 
     /// The largest setting (fewest replicas) whose run meets the target, by bisection over

@@ -79,10 +79,15 @@ public struct Evaluation: Sendable {
 
     /// The burst reserve of a trace (see `BurstReserve`), over 10-second arrival rates.
     public static func burstFactor(_ requests: [TraceRequest], lead: Double, missShare: Double) -> Double {
-        guard let end = requests.last?.arrival, end > 600 else { return 1 }
-        var rates = Array(repeating: 0.0, count: Int(end / 10) + 1)
+        guard requests.count > 0, requests.last!.arrival > 600 else { return 1 }
+        return BurstReserve.estimate(rates: tenSecondRates(requests), intervalSeconds: 10, lead: lead, missShare: missShare)
+    }
+
+    /// Arrival rates over consecutive 10-second intervals.
+    static func tenSecondRates(_ requests: [TraceRequest]) -> [Double] {
+        var rates = Array(repeating: 0.0, count: Int((requests.last?.arrival ?? 0) / 10) + 1)
         for r in requests { rates[Int(r.arrival / 10)] += 0.1 }
-        return BurstReserve.estimate(rates: rates, intervalSeconds: 10, lead: lead, missShare: missShare)
+        return rates
     }
 
     /// The load statistics the optimizer sees for a trace (what the operator measures); with a
@@ -105,7 +110,10 @@ public struct Evaluation: Sendable {
             outputStrata: LoadProfile.strata(of: requests.map { Double($0.outputTokens) }))
         profile.rateStrata = perMinute.count >= 5 ? LoadProfile.strata(of: perMinute) : []
         // Half the SLO's miss budget may fall on bursts beyond the reserve.
-        if lead > 0 { profile.burstFactor = burstFactor(requests, lead: lead, missShare: (1 - attainment) / 2) }
+        if lead > 0 {
+            profile.burstFactor = burstFactor(requests, lead: lead, missShare: (1 - attainment) / 2)
+            profile.burstPeakRequestsPerSecond = tenSecondRates(requests).max()
+        }
         return profile
     }
 
@@ -268,7 +276,7 @@ public struct Evaluation: Sendable {
                         policy: LLMOpsPolicy(
                             capacityPerReplica: group.ratePerReplica, maxReplicas: o.maxReplicas, coldStartSeconds: coldStart(o.model, tp: chosen.tensorParallel),
                             ttftTargetSeconds: o.slo.ttftSeconds, itlTargetSeconds: o.slo.itlSeconds, burstFactor: load.burstFactor,
-                            burstCapacityPerReplica: chosen.rateUpperBound(for: load)))
+                            burstCapacityPerReplica: chosen.rateUpperBound(for: load), burstPeak: load.burstPeakRequestsPerSecond))
                     counter.tick()
                     return (
                         "llmops", r,

@@ -111,14 +111,17 @@ public struct LLMOpsPolicy: SimulatedPolicy {
     /// the rate one replica absorbs during a burst (its saturation throughput).
     public var burstFactor: Double
     public var burstCapacityPerReplica: Double?
+    /// The highest 10-second rate of that history: the reserve's ceiling.
+    public var burstPeak: Double?
     /// Arrival rates of the last five minutes, one per tick, for the reserve's base rate.
     private var recentRates: [Double] = []
 
     public init(
         capacityPerReplica: Double, maxReplicas: Int, coldStartSeconds: Double, ttftTargetSeconds: Double, itlTargetSeconds: Double = .infinity,
-        burstFactor: Double = 1, burstCapacityPerReplica: Double? = nil
+        burstFactor: Double = 1, burstCapacityPerReplica: Double? = nil, burstPeak: Double? = nil
     ) {
         self.burstFactor = burstFactor
+        self.burstPeak = burstPeak
         self.burstCapacityPerReplica = burstCapacityPerReplica
         self.capacityPerReplica = capacityPerReplica
         self.itlTargetSeconds = itlTargetSeconds
@@ -153,6 +156,7 @@ public struct LLMOpsPolicy: SimulatedPolicy {
             forecast: forecast, capacityPerReplica: capacityPerReplica * factor, coldStartSeconds: coldStartSeconds, policy: policy, state: state)
         input.burstFactor = burstFactor
         input.burstCapacityPerReplica = burstCapacityPerReplica
+        input.burstPeakRequestsPerSecond = burstPeak
         input.recentRequestsPerSecond = recentRates.reduce(0, +) / Double(recentRates.count)
         switch DynamicScaler.decide(input) {
         case .success(let d):

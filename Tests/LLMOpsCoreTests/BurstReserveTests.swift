@@ -34,4 +34,29 @@ import Testing
         input.burstFactor = 0.5
         #expect(throws: CoreError.self) { try DynamicScaler.decide(input).get() }
     }
+
+    /// Just after a burst the recent rate holds it, and factor × recent would reserve for a
+    /// burst on top of a burst: the reserve stops at the highest rate the history shows.
+    @Test func reserveStopsAtTheHistorysPeak() throws {
+        var input = ScalerInput(
+            now: 1000, currentReplicas: 4, readyReplicas: 4, metrics: ScalerMetrics(requestsPerSecond: 4, observedAt: 1000), capacityPerReplica: 4,
+            coldStartSeconds: 40, policy: ScalerPolicy(minReplicas: 1, maxReplicas: 40))
+        input.burstFactor = 10
+        input.recentRequestsPerSecond = 6
+        input.burstCapacityPerReplica = 6
+        #expect(try DynamicScaler.decide(input).get().recommendedReplicas == 10)  // 60 req/s at 6 each
+        input.burstPeakRequestsPerSecond = 30
+        let d = try DynamicScaler.decide(input).get()
+        #expect(d.recommendedReplicas == 5)  // the peak, 30 req/s, at 6 each
+        #expect(d.explanation.inputs.contains { $0.name == "burstReserve" && $0.value.contains("capped at the history's peak 30") })
+        input.burstPeakRequestsPerSecond = .nan
+        #expect(throws: CoreError.self) { try DynamicScaler.decide(input).get() }
+        // The optimizer's expected cost stops there too.
+        var load = LoadProfile(requestsPerSecond: 6, meanInputTokens: 512, meanOutputTokens: 128)
+        load.burstFactor = 10
+        let g = ReplicaGroup(gpuType: "L40S", tensorParallel: 1, replicas: 2, ratePerReplica: 4, pricePerReplicaHour: 2, saturationRatePerReplica: 6)
+        #expect(ConfigurationOptimizer.expectedCostPerHour([g], load: load, minReplicas: 1) == 20)
+        load.burstPeakRequestsPerSecond = 30
+        #expect(ConfigurationOptimizer.expectedCostPerHour([g], load: load, minReplicas: 1) == 10)
+    }
 }

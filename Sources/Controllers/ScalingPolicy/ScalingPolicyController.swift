@@ -185,6 +185,7 @@ final class ScalingPolicyController: Sendable {
             rates: mem.rates, intervalSeconds: period, lead: coldStart + period, missShare: (1 - llmd.spec.slo.attainment) / 2)
         let recent = mem.rates.suffix(max(1, Int((300 / max(period, 1)).rounded())))
         input.recentRequestsPerSecond = recent.isEmpty ? nil : recent.reduce(0, +) / Double(recent.count)
+        input.burstPeakRequestsPerSecond = mem.rates.max()
         if let gpu = catalog[first.gpuType] {
             input.burstCapacityPerReplica = ReplicaModel(model: serving.model, gpu: gpu, tensorParallel: first.tensorParallel).rateUpperBound(for: serving.design)
         }

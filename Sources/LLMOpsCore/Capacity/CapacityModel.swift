@@ -28,6 +28,11 @@ public struct LoadProfile: Sendable, Hashable {
     /// five minutes). A fleet must hold this much capacity in reserve, since no autoscaler
     /// reacts faster than a cold start; 1 means a load that only drifts.
     public var burstFactor: Double = 1
+    /// The highest rate the history behind `burstFactor` shows (requests per second over its
+    /// intervals), or nil. The reserve never exceeds it: capacity for the highest rate ever
+    /// seen already serves every interval of that history, while `burstFactor` × a recent rate
+    /// that itself holds a burst (just after one) would reserve for bursts on top of bursts.
+    public var burstPeakRequestsPerSecond: Double?
 
     public init(
         requestsPerSecond: Double, meanInputTokens: Double, meanOutputTokens: Double, inputCV: Double = 1, inputTailTokens: Double? = nil,
@@ -77,6 +82,9 @@ public struct LoadProfile: Sendable, Hashable {
         }
         if !(burstFactor.isFinite && burstFactor >= 1) {
             return .invalidInput(field: "load.burstFactor", reason: "must be a finite number of at least 1")
+        }
+        if let peak = burstPeakRequestsPerSecond, !(peak.isFinite && peak >= 0) {
+            return .invalidInput(field: "load.burstPeakRequestsPerSecond", reason: "must be a finite, non-negative number of requests per second")
         }
         if rateStrata.contains(where: { !($0.isFinite && $0 >= 0) }) {
             return .invalidInput(field: "load.rateStrata", reason: "every rate must be a finite, non-negative number of requests per second")

@@ -239,7 +239,8 @@ public enum ConfigurationOptimizer {
         // for the burst reserve above it.
         func needed(_ g: ReplicaGroup, _ rate: Double) -> Int {
             let steady = Int((rate / g.ratePerReplica - 1e-9).rounded(.up))
-            let reserve = Int((rate * burst / max(g.saturationRatePerReplica ?? g.ratePerReplica, g.ratePerReplica) - 1e-9).rounded(.up))
+            let reserveRate = BurstReserve.reserveRate(recent: rate, factor: burst, peak: load.burstPeakRequestsPerSecond)
+            let reserve = Int((reserveRate / max(g.saturationRatePerReplica ?? g.ratePerReplica, g.ratePerReplica) - 1e-9).rounded(.up))
             return max(steady, reserve)
         }
         for rate in strata {

@@ -8,6 +8,12 @@
 /// Counting requests, not time, matches how SLO attainment is counted: a rare burst that
 /// carries many requests needs a reserve, a rare blip does not.
 public enum BurstReserve {
+    /// The rate a fleet holds in reserve: `factor` × the recent rate, but never more than the
+    /// highest rate of the history the factor was measured on (`peak`, when known).
+    public static func reserveRate(recent: Double, factor: Double, peak: Double?) -> Double {
+        min(recent * factor, peak ?? .infinity)
+    }
+
     /// - Parameters:
     ///   - rates: arrival rates (requests per second) of consecutive intervals, oldest first.
     ///   - intervalSeconds: the length of one interval.

@@ -132,6 +132,9 @@ public struct ScalerInput: Sendable, Hashable {
     public var burstFactor: Double = 1
     public var recentRequestsPerSecond: Double?
     public var burstCapacityPerReplica: Double?
+    /// The highest rate of the history `burstFactor` was measured on: the reserve stops there
+    /// (`BurstReserve.reserveRate`).
+    public var burstPeakRequestsPerSecond: Double?
 
     public init(
         now: Double, currentReplicas: Int, readyReplicas: Int, metrics: ScalerMetrics?, forecast: [ForecastPoint] = [], capacityPerReplica: Double,
@@ -175,6 +178,9 @@ public enum DynamicScaler {
         if p.scaleUp.maxStep < 1 || p.scaleDown.maxStep < 1 { return .failure(.invalidInput(field: "maxStep", reason: "must be at least 1")) }
         if !(input.burstFactor.isFinite && input.burstFactor >= 1) {
             return .failure(.invalidInput(field: "burstFactor", reason: "must be a finite number of at least 1"))
+        }
+        if let peak = input.burstPeakRequestsPerSecond, !(peak.isFinite && peak >= 0) {
+            return .failure(.invalidInput(field: "burstPeakRequestsPerSecond", reason: "must be a finite, non-negative number"))
         }
         if !(input.capacityPerReplica.isFinite && input.capacityPerReplica > 0) {
             return .failure(.invalidInput(field: "capacityPerReplica", reason: "must be a positive number"))
@@ -248,9 +254,15 @@ public enum DynamicScaler {
         ratioSignal("ttftP95", m.ttftP95Seconds, p.ttftTargetSeconds)
         if input.burstFactor > 1, let recent = input.recentRequestsPerSecond, recent.isFinite, recent > 0 {
             let absorb = max(input.burstCapacityPerReplica ?? input.capacityPerReplica, input.capacityPerReplica)
-            let reserve = Int((recent * input.burstFactor / absorb - 1e-9).rounded(.up))
-            inputs.append(.init("burstReserve", Fmt.num(input.burstFactor, 2) + "× the recent " + Fmt.num(recent, 2) + " req/s"))
-            candidates.append(.init(name: "burstReserve", score: Double(reserve), note: "capacity for \(Fmt.num(recent * input.burstFactor, 2)) req/s: bursts outrun cold starts"))
+            let held = BurstReserve.reserveRate(recent: recent, factor: input.burstFactor, peak: input.burstPeakRequestsPerSecond)
+            let reserve = Int((held / absorb - 1e-9).rounded(.up))
+            let capped = held < recent * input.burstFactor
+            inputs.append(
+                .init(
+                    "burstReserve",
+                    Fmt.num(input.burstFactor, 2) + "× the recent " + Fmt.num(recent, 2) + " req/s"
+                        + (capped ? ", capped at the history's peak " + Fmt.num(held, 2) + " req/s" : "")))
+            candidates.append(.init(name: "burstReserve", score: Double(reserve), note: "capacity for \(Fmt.num(held, 2)) req/s: bursts outrun cold starts"))
             reactive = max(reactive, reserve)
         }
 

@@ -131,12 +131,7 @@ public struct LLMOpsPolicy: SimulatedPolicy {
     }
 
     public mutating func desiredReplicas(_ o: Observation) -> Int {
-        // The request rate as the operator sees it: Prometheus' rate() over one minute
-        // (`PrometheusMetricsSource`), sampled every period, for the scaler and the forecaster.
-        // The capacity model's SLO capacity already allows for Poisson fluctuation at a mean
-        // rate, so a 15-second rate would count that noise twice (the stabilisation window
-        // then holds the noisiest sample of five minutes).
-        forecaster.observe(o.rateLastMinute)
+        forecaster.observe(o.rateLastTick)
         recentRates.append(o.rateLastTick)
         if recentRates.count > Int(300 / tickSeconds) { recentRates.removeFirst() }
         let ready = Double(max(o.readyReplicas, 1))
@@ -151,7 +146,7 @@ public struct LLMOpsPolicy: SimulatedPolicy {
         var input = ScalerInput(
             now: o.time, currentReplicas: o.replicas, readyReplicas: o.readyReplicas,
             metrics: ScalerMetrics(
-                requestsPerSecond: o.rateLastMinute, queueDepth: Double(o.queueDepth), kvCacheUtilization: o.kvUtilization,
+                requestsPerSecond: o.rateLastTick, queueDepth: Double(o.queueDepth), kvCacheUtilization: o.kvUtilization,
                 ttftP95Seconds: o.ttftP95LastMinute, observedAt: o.time),
             forecast: forecast, capacityPerReplica: capacityPerReplica * factor, coldStartSeconds: coldStartSeconds, policy: policy, state: state)
         input.burstFactor = burstFactor

@@ -138,7 +138,7 @@ public struct LLMOpsPolicy: SimulatedPolicy {
         let factor = efficiency.observe(
             ratePerReplica: o.rateLastMinute / ready, modelCapacity: capacityPerReplica, ttftP95: o.ttftP95LastMinute,
             ttftTarget: policy.ttftTargetSeconds ?? .infinity, itlP95: o.itlP95LastMinute, itlTarget: itlTargetSeconds,
-            queuePerReplica: Double(o.queueDepth) / ready)
+            queuePerReplica: Double(o.queueDepth) / ready, now: o.time)
         let lead = coldStartSeconds + policy.scaleUp.periodSeconds
         let forecast = (1...max(1, Int((lead / tickSeconds).rounded(.up)))).compactMap { k in
             forecaster.forecast(steps: k).map { ForecastPoint(secondsAhead: Double(k) * tickSeconds, requestsPerSecond: $0) }

@@ -173,3 +173,36 @@ struct ScalerHarness {
         }
     }
 }
+
+/// Queues and minute-long latency percentiles cannot show replicas still starting or added
+/// within the last minute; acting on them again compounds into oscillation.
+@Suite struct SettlingSignalsTests {
+    @Test func queueSignalHoldsWhileAddedReplicasAreNotYetInIt() {
+        var h = ScalerHarness(policy: ScalerPolicy(minReplicas: 1, maxReplicas: 40, mode: .reactive, queueDepthPerReplica: 4), replicas: 2)
+        #expect(h.step(rate: 1, queue: 40).desiredReplicas == 6)  // 2 + 4 (step limit) toward 10
+        // The queue is still there (the new replicas start for 120 s): no more from it.
+        let held = h.step(rate: 1, queue: 60, ready: 2)
+        #expect(held.desiredReplicas == 6)
+        #expect(held.explanation.candidates.contains { $0.name == "queueDepthPerReplica" && $0.note.contains("not in it yet") })
+        // The request rate still scales at once: it does not lag.
+        #expect(h.step(rate: 30, queue: 60, ready: 2).desiredReplicas > 6)
+        // Once everything is ready and a minute has passed, the queue counts again.
+        var g = ScalerHarness(policy: ScalerPolicy(minReplicas: 1, maxReplicas: 40, mode: .reactive, queueDepthPerReplica: 4), replicas: 6)
+        g.step(rate: 1, queue: 0)
+        #expect(g.step(rate: 1, queue: 60, dt: 61).desiredReplicas == 10)
+    }
+
+    @Test func efficiencyShrinksOncePerLatencyWindow() {
+        var e = EfficiencyEstimator()
+        let stressed = { (e: inout EfficiencyEstimator, t: Double?) in
+            e.observe(ratePerReplica: 5, modelCapacity: 5, ttftP95: 1.9, ttftTarget: 2, queuePerReplica: 0, now: t)
+        }
+        #expect(abs(stressed(&e, 0) - 0.85) < 1e-9)
+        for t in stride(from: 15.0, to: 60, by: 15) { #expect(abs(stressed(&e, t) - 0.85) < 1e-9) }
+        #expect(abs(stressed(&e, 60) - 0.85 * 0.85) < 1e-9)
+        // Without a clock every stressed sample counts, as before.
+        var legacy = EfficiencyEstimator()
+        for _ in 0..<3 { stressed(&legacy, nil) }
+        #expect(abs(legacy.factor - 0.85 * 0.85 * 0.85) < 1e-9)
+    }
+}

@@ -169,6 +169,10 @@ public struct ScalingDecision: Sendable, Hashable {
 /// scale-to-zero, and the safety rules: stale metrics never scale down, a single anomalous
 /// sample is not acted on, and replicas still starting are never removed.
 public enum DynamicScaler {
+    /// How long after a scale-up the queue and latency signals still describe the fleet before
+    /// it: the one-minute window the TTFT percentile is measured over.
+    public static let signalWindowSeconds = 60.0
+
     public static func decide(_ input: ScalerInput) -> Result<ScalingDecision, CoreError> {
         let p = input.policy
         if p.minReplicas < 0 { return .failure(.invalidInput(field: "minReplicas", reason: "must not be negative")) }
@@ -241,12 +245,23 @@ public enum DynamicScaler {
         var reactive = Int((rate / input.capacityPerReplica - 1e-9).rounded(.up))
         candidates.append(.init(name: "rate", score: Double(reactive), note: "\(Fmt.num(rate, 2)) req/s ÷ \(Fmt.num(input.capacityPerReplica, 2)) per replica"))
         let base = max(input.readyReplicas, 1)
+        // Queues and latency percentiles cannot yet show replicas that are still starting, nor
+        // (a percentile over the last minute) those added within that minute: acting on them
+        // again would add replicas for a shortfall already being met, and compound into
+        // oscillation. Until then they may hold the fleet, not grow it.
+        let lastScaleUp = state.scaleEvents.last { $0.delta > 0 }?.time
+        let settling = input.readyReplicas < current || lastScaleUp.map { input.now - $0 < Self.signalWindowSeconds } ?? false
         func ratioSignal(_ name: String, _ observed: Double?, _ target: Double?) {
             guard let observed, let target, target > 0, observed.isFinite else { return }
             let ratio = observed / target
             inputs.append(.init(name, Fmt.num(observed, 3) + " (target " + Fmt.num(target, 3) + ")"))
-            let rec = abs(ratio - 1) <= p.tolerance ? current : Int((Double(base) * ratio - 1e-9).rounded(.up))
-            candidates.append(.init(name: name, score: Double(rec), note: "ratio \(Fmt.num(ratio, 2)) over \(base) ready"))
+            var rec = abs(ratio - 1) <= p.tolerance ? current : Int((Double(base) * ratio - 1e-9).rounded(.up))
+            var note = "ratio \(Fmt.num(ratio, 2)) over \(base) ready"
+            if settling && rec > current {
+                rec = current
+                note += "; replicas added recently are not in it yet: holds at \(current)"
+            }
+            candidates.append(.init(name: name, score: Double(rec), note: note))
             reactive = max(reactive, rec)
         }
         ratioSignal("queueDepthPerReplica", m.queueDepth.map { $0 / Double(base) }, p.queueDepthPerReplica)

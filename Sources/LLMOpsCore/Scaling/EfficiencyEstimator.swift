@@ -14,6 +14,12 @@ public struct EfficiencyEstimator: Sendable, Hashable {
     public var growth: Double
     public var shrink: Double
     public var informativeLoad: Double
+    /// After shrinking, further stress is not evidence until the latency window has turned
+    /// over: a one-minute percentile keeps showing the stress the last shrink answered (and the
+    /// replicas it added are not in it yet), and shrinking on every sample of it halved the
+    /// factor within a minute and doubled the fleet.
+    public var shrinkHoldSeconds: Double = 60
+    private var lastShrinkAt: Double?
 
     public init(factor: Double = 1, bounds: ClosedRange<Double> = 0.5...1.2, growth: Double = 1.03, shrink: Double = 0.85, informativeLoad: Double = 0.7) {
         self.factor = min(max(factor, bounds.lowerBound), bounds.upperBound)
@@ -35,14 +41,16 @@ public struct EfficiencyEstimator: Sendable, Hashable {
     @discardableResult
     public mutating func observe(
         ratePerReplica: Double, modelCapacity: Double, ttftP95: Double?, ttftTarget: Double, itlP95: Double? = nil, itlTarget: Double = .infinity,
-        queuePerReplica: Double
+        queuePerReplica: Double, now: Double? = nil
     ) -> Double {
         guard modelCapacity > 0, ttftTarget > 0, itlTarget > 0, ratePerReplica.isFinite else { return factor }
+        if let now, let last = lastShrinkAt, now - last < shrinkHoldSeconds { return factor }
         let stressed =
             (ttftP95.map { $0 > 0.8 * ttftTarget } ?? false) || (itlP95.map { $0 > 0.8 * itlTarget } ?? false) || queuePerReplica > 4
         let relaxed = (ttftP95.map { $0 < 0.5 * ttftTarget } ?? false) && (itlP95.map { $0 < 0.6 * itlTarget } ?? true)
         if stressed {
             factor = max(bounds.lowerBound, factor * shrink)
+            lastShrinkAt = now
         } else if ratePerReplica >= informativeLoad * modelCapacity * factor, relaxed, queuePerReplica <= 1 {
             factor = min(bounds.upperBound, factor * growth)
         }

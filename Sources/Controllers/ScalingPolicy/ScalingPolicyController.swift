@@ -30,6 +30,9 @@ final class ScalingPolicyController: Sendable {
         /// `forecaster: neural`: the multi-stream network, trained online on every observed
         /// period; Holt forecasts until it has a full window.
         var neural: NeuralLoadForecaster?
+        /// The online correction of the capacity model from measured TTFT and queues (what
+        /// the simulator's llmops policy does); it restarts at 1 after an operator restart.
+        var efficiency = EfficiencyEstimator()
     }
 
     let client: KubeClient
@@ -161,6 +164,10 @@ final class ScalingPolicyController: Sendable {
                     requestsPerSecond: s.requestsPerSecond, tokensPerSecond: s.inputTokensPerSecond + s.outputTokensPerSecond, kvCacheUtilization: s.kvCacheUtilization,
                     queueDepth: s.queueDepth, ttftP95Seconds: s.ttftP95Seconds, replicas: Double(llmd.spec.replicas), capacityPerReplica: capacity))
             mem.lastObserved = now
+            let ready = Double(max(llmd.status?.readyReplicas ?? 0, 1))
+            mem.efficiency.observe(
+                ratePerReplica: s.requestsPerSecond / ready, modelCapacity: capacity, ttftP95: s.ttftP95Seconds,
+                ttftTarget: Double(llmd.spec.slo.ttftP95Ms) / 1000, queuePerReplica: s.queueDepth / ready, now: now)
             mem.rates.append(s.requestsPerSecond)
             let keep = max(1, Int((3600 / max(period, 1)).rounded()))
             if mem.rates.count > keep { mem.rates.removeFirst(mem.rates.count - keep) }
@@ -178,7 +185,8 @@ final class ScalingPolicyController: Sendable {
             metrics: snapshot.map {
                 ScalerMetrics(requestsPerSecond: $0.requestsPerSecond, queueDepth: $0.queueDepth, kvCacheUtilization: $0.kvCacheUtilization, ttftP95Seconds: $0.ttftP95Seconds, observedAt: $0.observedAt)
             },
-            forecast: forecast, capacityPerReplica: capacity, coldStartSeconds: coldStart, policy: Self.policy(sp.spec, slo: llmd.spec.slo), state: mem.state)
+            forecast: forecast, capacityPerReplica: capacity * mem.efficiency.factor, coldStartSeconds: coldStart, policy: Self.policy(sp.spec, slo: llmd.spec.slo),
+            state: mem.state)
         // Bursts the history shows within a cold start are held in reserve, at the replicas'
         // saturation throughput (what the simulator's llmops policy does).
         input.burstFactor = BurstReserve.estimate(
@@ -201,7 +209,11 @@ final class ScalingPolicyController: Sendable {
         memory.withLock { $0[uid] = memoryCopy }
 
         let desired = decision.desiredReplicas
-        let reason = Conditions.clip(([decision.explanation.summary] + decision.explanation.reasons).joined(separator: "; "), 1024)
+        var reasons = [decision.explanation.summary] + decision.explanation.reasons
+        if abs(mem.efficiency.factor - 1) > 1e-3 {
+            reasons.append("capacity per replica corrected ×\(String(format: "%.2f", mem.efficiency.factor)) from measured TTFT and queues")
+        }
+        let reason = Conditions.clip(reasons.joined(separator: "; "), 1024)
         let heldNote = held.map { "; \($0.pending) request\($0.pending == 1 ? "" : "s") held by the activator" } ?? ""
         let coldStartNote = current == 0 && desired > 0 ? "\(heldNote); first replica serves after a cold start of about \(Int(coldStart)) s" : ""
         if desired != current {

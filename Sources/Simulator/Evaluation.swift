@@ -79,7 +79,7 @@ public struct Evaluation: Sendable {
 
     /// The burst reserve of a trace (see `BurstReserve`), over 10-second arrival rates.
     public static func burstFactor(_ requests: [TraceRequest], lead: Double, missShare: Double) -> Double {
-        guard requests.count > 0, requests.last!.arrival > 600 else { return 1 }
+        guard let end = requests.last?.arrival, end > 600 else { return 1 }
         return BurstReserve.estimate(rates: tenSecondRates(requests), intervalSeconds: 10, lead: lead, missShare: missShare)
     }
 
@@ -109,10 +109,12 @@ public struct Evaluation: Sendable {
             inputStrata: LoadProfile.strata(of: requests.map { Double($0.inputTokens) }),
             outputStrata: LoadProfile.strata(of: requests.map { Double($0.outputTokens) }))
         profile.rateStrata = perMinute.count >= 5 ? LoadProfile.strata(of: perMinute) : []
-        // Half the SLO's miss budget may fall on bursts beyond the reserve.
+        // Half the SLO's miss budget may fall on bursts beyond the reserve (the rates are
+        // counted once for the reserve and its ceiling: a trace at scale holds millions).
         if lead > 0 {
-            profile.burstFactor = burstFactor(requests, lead: lead, missShare: (1 - attainment) / 2)
-            profile.burstPeakRequestsPerSecond = tenSecondRates(requests).max()
+            let rates = tenSecondRates(requests)
+            if duration > 600 { profile.burstFactor = BurstReserve.estimate(rates: rates, intervalSeconds: 10, lead: lead, missShare: (1 - attainment) / 2) }
+            profile.burstPeakRequestsPerSecond = rates.max()
         }
         return profile
     }

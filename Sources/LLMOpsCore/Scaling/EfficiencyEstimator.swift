@@ -14,10 +14,10 @@ public struct EfficiencyEstimator: Sendable, Hashable {
     public var growth: Double
     public var shrink: Double
     public var informativeLoad: Double
-    /// After shrinking, further stress is not evidence until the latency window has turned
-    /// over: a one-minute percentile keeps showing the stress the last shrink answered (and the
-    /// replicas it added are not in it yet), and shrinking on every sample of it halved the
-    /// factor within a minute and doubled the fleet.
+    /// After a shrink (when observations carry a clock), no observation moves the factor until
+    /// the latency window has turned over: a one-minute percentile keeps showing the stress the
+    /// last shrink answered (and the replicas it added are not in it yet), and shrinking on every
+    /// sample of it halved the factor within a minute and doubled the fleet.
     public var shrinkHoldSeconds: Double = 60
     private var lastShrinkAt: Double?
 

@@ -66,6 +66,10 @@ public struct Evaluation: Sendable {
 
     public static let allPolicies = ["static-peak", "hpa-default", "hpa", "kpa", "llmops", "oracle"]
 
+    /// The share of SLO capacity the core keeps spare (`OptimizerRequest.headroom`), as the
+    /// operator does.
+    public static let headroom = 0.1
+
     /// Configurations the capacity model rates above this multiple of the best are not simulated.
     public static let screening = 2.5
 
@@ -78,9 +82,10 @@ public struct Evaluation: Sendable {
     static let concurrencyTargets: [Double] = [1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64, 96, 128, 192, 256]
 
     /// The burst reserve of a trace (see `BurstReserve`), over 10-second arrival rates.
-    public static func burstFactor(_ requests: [TraceRequest], lead: Double, missShare: Double) -> Double {
+    public static func burstFactor(_ requests: [TraceRequest], lead: Double, wait: Double = 0, missShare: Double) -> Double {
         guard let end = requests.last?.arrival, end > 600 else { return 1 }
-        return BurstReserve.estimate(rates: tenSecondRates(requests), intervalSeconds: 10, lead: lead, missShare: missShare)
+        return BurstReserve.estimate(
+            rates: tenSecondRates(requests), intervalSeconds: 10, lead: lead, waitSeconds: wait, floor: 1 / (1 - headroom), missShare: missShare)
     }
 
     /// Arrival rates over consecutive 10-second intervals.
@@ -91,8 +96,9 @@ public struct Evaluation: Sendable {
     }
 
     /// The load statistics the optimizer sees for a trace (what the operator measures); with a
-    /// `lead` (cold start plus a scaling period), also the burst reserve over that lead.
-    public static func loadProfile(_ requests: [TraceRequest], attainment: Double, lead: Double = 0) -> LoadProfile {
+    /// `lead` (cold start plus a scaling period), also the burst reserve over that lead, for
+    /// requests that may queue up to `wait` seconds (the TTFT objective).
+    public static func loadProfile(_ requests: [TraceRequest], attainment: Double, lead: Double = 0, wait: Double = 0) -> LoadProfile {
         let duration = max(requests.last!.arrival, 1)
         let meanIn = Double(requests.reduce(0) { $0 + $1.inputTokens }) / Double(requests.count)
         let meanOut = Double(requests.reduce(0) { $0 + $1.outputTokens }) / Double(requests.count)
@@ -113,7 +119,10 @@ public struct Evaluation: Sendable {
         // counted once for the reserve and its ceiling: a trace at scale holds millions).
         if lead > 0 {
             let rates = tenSecondRates(requests)
-            if duration > 600 { profile.burstFactor = BurstReserve.estimate(rates: rates, intervalSeconds: 10, lead: lead, missShare: (1 - attainment) / 2) }
+            if duration > 600 {
+                profile.burstFactor = BurstReserve.estimate(
+                    rates: rates, intervalSeconds: 10, lead: lead, waitSeconds: wait, floor: 1 / (1 - headroom), missShare: (1 - attainment) / 2)
+            }
             profile.burstPeakRequestsPerSecond = rates.max()
         }
         return profile
@@ -145,8 +154,8 @@ public struct Evaluation: Sendable {
             throw SimulationError(message: "unknown policy \(p); choose from \(allPolicies.joined(separator: ", "))")
         }
         // The reserve for bursts is measured over the time a scale-up takes to serve.
-        let load = loadProfile(requests, attainment: o.slo.attainment, lead: coldStart(o.model, tp: 1) + 15)
-        let request = OptimizerRequest(model: o.model, load: load, slo: o.slo, allowedGPUs: o.gpuTypes, headroom: 0.1)
+        let load = loadProfile(requests, attainment: o.slo.attainment, lead: coldStart(o.model, tp: 1) + 15, wait: o.slo.ttftSeconds)
+        let request = OptimizerRequest(model: o.model, load: load, slo: o.slo, allowedGPUs: o.gpuTypes, headroom: headroom)
         let plan: ServingPlan
         switch ConfigurationOptimizer.optimize(request, catalog: o.catalog) {
         case .success(let p): plan = p
@@ -181,7 +190,7 @@ public struct Evaluation: Sendable {
         // replicas of the smallest GPU.
         // The estimate is the optimizer's own ranking (`expectedCostPerHour`, at the model's
         // SLO capacity without headroom): expected cost over the rate strata with the burst
-        // reserve at saturation throughput, so a configuration that wins by absorbing bursts
+        // reserve at the replicas' burst rate, so a configuration that wins by absorbing bursts
         // is never screened out for looking expensive at the mean.
         var estimates: [ReplicaModel: Double] = [:]
         for r in candidates {
@@ -192,7 +201,7 @@ public struct Evaluation: Sendable {
             }
             let group = ReplicaGroup(
                 gpuType: r.gpu.name, tensorParallel: r.tensorParallel, replicas: Int((load.requestsPerSecond / rate - 1e-9).rounded(.up)), ratePerReplica: rate,
-                pricePerReplicaHour: r.gpu.pricePerHour * Double(r.tensorParallel), saturationRatePerReplica: r.rateUpperBound(for: load))
+                pricePerReplicaHour: r.gpu.pricePerHour * Double(r.tensorParallel), burstRatePerReplica: r.burstRate(for: load, slo: o.slo))
             estimates[r] = ConfigurationOptimizer.expectedCostPerHour([group], load: load, minReplicas: 0)
         }
         let bestEstimate = estimates.values.min() ?? .infinity
@@ -272,19 +281,20 @@ public struct Evaluation: Sendable {
                 }
             }
             if o.policies.contains("llmops") {
+                let burstRate = chosen.burstRate(for: load, slo: o.slo)
                 tasks.addTask {
                     let r = simulate(
                         setup(chosen),
                         policy: LLMOpsPolicy(
                             capacityPerReplica: group.ratePerReplica, maxReplicas: o.maxReplicas, coldStartSeconds: coldStart(o.model, tp: chosen.tensorParallel),
                             ttftTargetSeconds: o.slo.ttftSeconds, itlTargetSeconds: o.slo.itlSeconds, burstFactor: load.burstFactor,
-                            burstCapacityPerReplica: chosen.rateUpperBound(for: load), burstPeak: load.burstPeakRequestsPerSecond))
+                            burstCapacityPerReplica: burstRate, burstPeak: load.burstPeakRequestsPerSecond))
                     counter.tick()
                     return (
                         "llmops", r,
                         String(
                             format: "capacityPerReplica=%.2f, burst reserve %.2f× at up to %.1f req/s per replica on \(config(chosen)) (the core's choice, untuned)",
-                            group.ratePerReplica, load.burstFactor, chosen.rateUpperBound(for: load))
+                            group.ratePerReplica, load.burstFactor, burstRate)
                     )
                 }
             }

@@ -3,22 +3,50 @@ import Testing
 
 @Suite struct BurstReserveTests {
     /// A flat rate needs no reserve; a 4× burst of a minute every five minutes needs about
-    /// 4× (its requests are far more than the miss budget); a single short blip does not.
+    /// 4× (its requests are far more than the miss budget); a small blip does not.
     @Test func reserveFollowsTheBurstsThatCarryRequests() {
         let flat = Array(repeating: 5.0, count: 360)
         #expect(BurstReserve.estimate(rates: flat, intervalSeconds: 10, lead: 50, missShare: 0.005) == 1)
         var bursty = flat
         for t in stride(from: 40, to: 360, by: 30) { for k in 0..<6 { bursty[t + k < 360 ? t + k : 359] = 20 } }
-        let r = BurstReserve.estimate(rates: bursty, intervalSeconds: 10, lead: 50, missShare: 0.005)
+        let r = BurstReserve.estimate(rates: bursty, intervalSeconds: 10, lead: 50, waitSeconds: 2, floor: 1.1, missShare: 0.005)
         #expect(r > 2.5 && r < 4.5, "\(r)")
+        // 20 extra requests of ~18,000 at once: a fleet with 10 % to spare drains them within
+        // a minute, and the few that wait past 2 s fit a 1 % budget.
         var blip = flat
-        blip[200] = 15  // 100 extra requests of ~18,000: inside a 1 % budget
-        #expect(BurstReserve.estimate(rates: blip, intervalSeconds: 10, lead: 50, missShare: 0.01) == 1)
+        blip[200] = 7
+        #expect(BurstReserve.estimate(rates: blip, intervalSeconds: 10, lead: 50, waitSeconds: 2, floor: 1.1, missShare: 0.01) == 1)
+        // 100 at once take minutes to drain with 10 % to spare: everyone behind them waits.
+        blip[200] = 15
+        #expect(BurstReserve.estimate(rates: blip, intervalSeconds: 10, lead: 50, waitSeconds: 2, floor: 1.1, missShare: 0.01) > 1.3)
         // Too little history to say: no reserve yet.
         #expect(BurstReserve.estimate(rates: Array(bursty.prefix(20)), intervalSeconds: 10, lead: 50, missShare: 0.005) == 1)
     }
 
-    /// The scaler keeps the reserve, counted at the replicas' saturation throughput, and says so.
+    /// Under a shortfall that lasts minutes every request behind the backlog misses, not only
+    /// the excess over the fleet's rate; a spike shorter than the wait allowance queues and
+    /// still meets the objective.
+    @Test func reserveCountsTheQueueNotOnlyTheExcess() {
+        // 10 req/s with one five-minute plateau 15 % higher, a fleet with 10 % to spare. The
+        // excess over it is about 100 requests of 36,000, inside a 0.5 % budget; but the
+        // backlog takes minutes to drain, and every request behind it waits past 2 s.
+        var plateau = Array(repeating: 10.0, count: 360)
+        for k in 0..<30 { plateau[180 + k] = 11.5 }
+        let r = BurstReserve.estimate(rates: plateau, intervalSeconds: 10, lead: 50, waitSeconds: 2, floor: 1.1, missShare: 0.005)
+        #expect(r > 1.1 && r < 1.16, "\(r)")
+        // A rise the spare capacity covers needs no reserve.
+        for k in 0..<30 { plateau[180 + k] = 10.6 }
+        #expect(BurstReserve.estimate(rates: plateau, intervalSeconds: 10, lead: 50, waitSeconds: 2, floor: 1.1, missShare: 0.005) == 1)
+        // One-second intervals: a 1-second spike to 1.5× builds 2.5 requests of backlog, which
+        // a fleet at the base rate clears in half a second: within a 2-second wait, far beyond
+        // a zero one.
+        var spiky = Array(repeating: 5.0, count: 3600)
+        for t in stride(from: 400, to: 3600, by: 10) { spiky[t] = 7.5 }
+        #expect(BurstReserve.estimate(rates: spiky, intervalSeconds: 1, lead: 50, waitSeconds: 2, floor: 1.1, missShare: 0.005) == 1)
+        #expect(BurstReserve.estimate(rates: spiky, intervalSeconds: 1, lead: 50, waitSeconds: 0, floor: 1.1, missShare: 0.005) > 1.3)
+    }
+
+    /// The scaler keeps the reserve, counted at the replicas' burst rate, and says so.
     @Test func scalerHoldsTheReserve() throws {
         let policy = ScalerPolicy(minReplicas: 1, maxReplicas: 20)
         var input = ScalerInput(
@@ -54,7 +82,7 @@ import Testing
         // The optimizer's expected cost stops there too.
         var load = LoadProfile(requestsPerSecond: 6, meanInputTokens: 512, meanOutputTokens: 128)
         load.burstFactor = 10
-        let g = ReplicaGroup(gpuType: "L40S", tensorParallel: 1, replicas: 2, ratePerReplica: 4, pricePerReplicaHour: 2, saturationRatePerReplica: 6)
+        let g = ReplicaGroup(gpuType: "L40S", tensorParallel: 1, replicas: 2, ratePerReplica: 4, pricePerReplicaHour: 2, burstRatePerReplica: 6)
         #expect(ConfigurationOptimizer.expectedCostPerHour([g], load: load, minReplicas: 1) == 20)
         load.burstPeakRequestsPerSecond = 30
         #expect(ConfigurationOptimizer.expectedCostPerHour([g], load: load, minReplicas: 1) == 10)

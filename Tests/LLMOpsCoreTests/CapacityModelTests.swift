@@ -66,6 +66,24 @@ let chatSLO = LatencySLO(ttftSeconds: 1.0, itlSeconds: 0.06, attainment: 0.99)
         #expect(!q.stable || q.ttftQuantileSeconds > chatSLO.ttftSeconds || q.itlMissShare > 0.01)
     }
 
+    /// A burst is carried above the SLO capacity (only the median request must meet the
+    /// objectives) and below compute saturation, on every configuration that serves.
+    @Test func burstRateLiesBetweenSLOCapacityAndSaturation() {
+        for name in ["L4", "L40S", "A100-80GB", "H100"] {
+            for tp in [1, 2] {
+                let r = ReplicaModel(model: llama8B, gpu: GPUCatalog.standard[name]!, tensorParallel: tp)
+                let steady = r.maxRate(for: chatLoad, slo: chatSLO)
+                guard steady > 0 else { continue }
+                let burst = r.burstRate(for: chatLoad, slo: chatSLO)
+                #expect(burst >= steady, "\(name)×\(tp): \(burst) < \(steady)")
+                #expect(burst < r.rateUpperBound(for: chatLoad), "\(name)×\(tp)")
+            }
+        }
+        // The margin is real, not a rounding of the same number.
+        let h100 = ReplicaModel(model: llama8B, gpu: GPUCatalog.standard["H100"]!, tensorParallel: 1)
+        #expect(h100.burstRate(for: chatLoad, slo: chatSLO) > h100.maxRate(for: chatLoad, slo: chatSLO) * 1.05)
+    }
+
     /// Short answers beside long prompts: one long prompt prefilled during a 5-token answer
     /// slows most of its steps, so the ITL miss share must grow with prompt length at a fixed
     /// rate, and be larger for short outputs than for long ones.

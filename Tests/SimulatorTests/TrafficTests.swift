@@ -63,6 +63,14 @@ func dispersion(_ requests: [TraceRequest], width: Double) -> Double {
         #expect(lengths(scaled) == lengths(base + base + base + base))
         // Aggregating independent shifted streams smooths them (dispersion grows less than K).
         #expect(dispersion(scaled, width: 60) < 4 * dispersion(base, width: 60))
+        // Changes slower than the spread reach every copy, as a busy hour reaches all users:
+        // a trace whose second half is three times as busy stays so at ×8. (Offsets spread
+        // evenly over the whole trace flattened it to one level.)
+        let halves = poissonTrace(seconds: 3600, seed: 3, rate: { $0 < 1800 ? 1 : 3 })
+        let scaledHalves = RateScaling.superpose(halves, factor: 8)
+        let late = Double(scaledHalves.filter { $0.arrival >= 2400 && $0.arrival < 3600 }.count)
+        let early = Double(scaledHalves.filter { $0.arrival >= 600 && $0.arrival < 1800 }.count)
+        #expect(late / early > 2.5, "\(late) / \(early)")
         let fractional = RateScaling.superpose(base, factor: 2.5)
         #expect(abs(Double(fractional.count) / Double(base.count) - 2.5) < 0.1)
         #expect(RateScaling.superpose(base, factor: 1) == base)
@@ -71,12 +79,12 @@ func dispersion(_ requests: [TraceRequest], width: Double) -> Double {
     @Test func burstReserveTellsBurstyFromSmooth() {
         let steady = TrafficGenerator.generate(TrafficSpec.preset("steady", rate: 5, duration: 3600)!, seed: 8)
         let bursty = TrafficGenerator.generate(TrafficSpec.preset("bursty", rate: 5, duration: 3600)!, seed: 8)
-        let smooth = Evaluation.burstFactor(steady, lead: 53, missShare: 0.005)
-        let rough = Evaluation.burstFactor(bursty, lead: 53, missShare: 0.005)
+        let smooth = Evaluation.burstFactor(steady, lead: 53, wait: 2, missShare: 0.005)
+        let rough = Evaluation.burstFactor(bursty, lead: 53, wait: 2, missShare: 0.005)
         #expect(smooth < 1.4, "steady traffic needs little reserve: \(smooth)")
         #expect(rough > 2.5, "4x bursts need a large reserve: \(rough)")
         // A bigger miss budget never needs a bigger reserve.
-        #expect(Evaluation.burstFactor(bursty, lead: 53, missShare: 0.05) <= rough)
+        #expect(Evaluation.burstFactor(bursty, lead: 53, wait: 2, missShare: 0.05) <= rough)
     }
 }
 

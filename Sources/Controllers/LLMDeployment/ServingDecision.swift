@@ -42,19 +42,26 @@ struct ServingDecision: Sendable, Equatable {
             attentionHeads: Int(a.attentionHeads), kvHeads: Int(a.kvHeads), contextLength: context, usesFP8Compute: bytes == 1)
     }
 
+    /// The share of SLO capacity kept spare.
+    static let headroom = 0.1
+
+    static func latencySLO(_ slo: SLOSpec) -> LatencySLO {
+        LatencySLO(ttftSeconds: Double(slo.ttftP95Ms) / 1000, itlSeconds: Double(slo.itlP95Ms) / 1000, attainment: slo.attainment)
+    }
+
     /// Decides, or says why no configuration can serve the spec.
     static func decide(_ spec: LLMDeploymentSpec, catalog: GPUCatalog) -> Result<ServingDecision, CoreError> {
         guard let model = modelProfile(spec.model) else {
             return .failure(.invalidInput(field: "spec.model.parameterCount", reason: "\"\(spec.model.parameterCount)\" is not a number with an M, B or T suffix"))
         }
-        let slo = LatencySLO(ttftSeconds: Double(spec.slo.ttftP95Ms) / 1000, itlSeconds: Double(spec.slo.itlP95Ms) / 1000, attainment: spec.slo.attainment)
+        let slo = latencySLO(spec.slo)
         var tp: Int?
         if case .degree(let n) = spec.gpu.tensorParallel { tp = Int(n) }
         // The ceiling bounds what runs (checked against the spec's replicas below), not the
         // design load, which is only a yardstick.
         let request = OptimizerRequest(
             model: model, load: designLoad, slo: slo, allowedGPUs: spec.gpu.allowedTypes.map(\.rawValue), tensorParallel: tp,
-            allowMixed: spec.gpu.allowMixed, headroom: 0.1, minReplicas: 1)
+            allowMixed: spec.gpu.allowMixed, headroom: headroom, minReplicas: 1)
         let plan: ServingPlan
         switch ConfigurationOptimizer.optimize(request, catalog: catalog) {
         case .success(let p): plan = p

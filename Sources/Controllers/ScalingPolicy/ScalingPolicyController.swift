@@ -188,14 +188,16 @@ final class ScalingPolicyController: Sendable {
             forecast: forecast, capacityPerReplica: capacity * mem.efficiency.factor, coldStartSeconds: coldStart, policy: Self.policy(sp.spec, slo: llmd.spec.slo),
             state: mem.state)
         // Bursts the history shows within a cold start are held in reserve, at the replicas'
-        // saturation throughput (what the simulator's llmops policy does).
+        // burst rate (what the simulator's llmops policy does).
         input.burstFactor = BurstReserve.estimate(
-            rates: mem.rates, intervalSeconds: period, lead: coldStart + period, missShare: (1 - llmd.spec.slo.attainment) / 2)
+            rates: mem.rates, intervalSeconds: period, lead: coldStart + period, waitSeconds: Double(llmd.spec.slo.ttftP95Ms) / 1000,
+            floor: 1 / (1 - ServingDecision.headroom), missShare: (1 - llmd.spec.slo.attainment) / 2)
         let recent = mem.rates.suffix(max(1, Int((300 / max(period, 1)).rounded())))
         input.recentRequestsPerSecond = recent.isEmpty ? nil : recent.reduce(0, +) / Double(recent.count)
         input.burstPeakRequestsPerSecond = mem.rates.max()
         if let gpu = catalog[first.gpuType] {
-            input.burstCapacityPerReplica = ReplicaModel(model: serving.model, gpu: gpu, tensorParallel: first.tensorParallel).rateUpperBound(for: serving.design)
+            input.burstCapacityPerReplica = ReplicaModel(model: serving.model, gpu: gpu, tensorParallel: first.tensorParallel).burstRate(
+                for: serving.design, slo: ServingDecision.latencySLO(llmd.spec.slo))
         }
         let decision: ScalingDecision
         switch DynamicScaler.decide(input) {

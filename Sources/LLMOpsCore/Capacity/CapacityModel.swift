@@ -403,6 +403,19 @@ public struct ReplicaModel: Sendable, Hashable {
         return miss / Double(outputs.count)
     }
 
+    /// The rate one replica carries through a burst shorter than a cold start: the highest at
+    /// which the median request still meets both objectives. The SLO capacity (`maxRate`) holds
+    /// them for the attainment quantile in steady state, which a burst of a minute need not;
+    /// compute saturation (`rateUpperBound`) holds them for almost no one, since every decode
+    /// step is then full and inter-token latency fails. Sizing a burst reserve at saturation
+    /// missed the SLO on ramps at production scale; the requests a burst brings beyond this
+    /// rate are what `BurstReserve` counts against the miss budget.
+    public func burstRate(for load: LoadProfile, slo: LatencySLO) -> Double {
+        var median = slo
+        median.attainment = 0.5
+        return max(maxRate(for: load, slo: median), maxRate(for: load, slo: slo))
+    }
+
     /// An upper bound on `maxRate` that costs two roofline evaluations: compute saturates at
     /// ρ = 1 whatever the latency targets.
     public func rateUpperBound(for load: LoadProfile) -> Double {

@@ -46,18 +46,18 @@ public struct ReplicaGroup: Sendable, Hashable {
     /// SLO-compliant requests per second per replica, after headroom.
     public var ratePerReplica: Double
     public var pricePerReplicaHour: Double
-    /// Requests per second a replica absorbs during a burst (its saturation throughput).
-    public var saturationRatePerReplica: Double? = nil
+    /// Requests per second a replica carries through a burst (`ReplicaModel.burstRate`).
+    public var burstRatePerReplica: Double? = nil
 
     public init(
-        gpuType: String, tensorParallel: Int, replicas: Int, ratePerReplica: Double, pricePerReplicaHour: Double, saturationRatePerReplica: Double? = nil
+        gpuType: String, tensorParallel: Int, replicas: Int, ratePerReplica: Double, pricePerReplicaHour: Double, burstRatePerReplica: Double? = nil
     ) {
         self.gpuType = gpuType
         self.tensorParallel = tensorParallel
         self.replicas = replicas
         self.ratePerReplica = ratePerReplica
         self.pricePerReplicaHour = pricePerReplicaHour
-        self.saturationRatePerReplica = saturationRatePerReplica
+        self.burstRatePerReplica = burstRatePerReplica
     }
 
     public var gpus: Int { replicas * tensorParallel }
@@ -84,7 +84,7 @@ public enum ConfigurationOptimizer {
         var gpu: GPUSpecs
         var tp: Int
         var rate: Double  // after headroom
-        var saturation: Double? = nil
+        var burst: Double? = nil
         var price: Double { gpu.pricePerHour * Double(tp) }
         var name: String { "\(gpu.name)×\(tp)" }
     }
@@ -119,7 +119,7 @@ public enum ConfigurationOptimizer {
                 }
                 // The same expected cost the plans are ranked by, at the compute-bound rate.
                 let ub = replica.rateUpperBound(for: request.load) * (1 - request.headroom)
-                let option = Option(gpu: gpu, tp: tp, rate: ub, saturation: ub / (1 - request.headroom))
+                let option = Option(gpu: gpu, tp: tp, rate: ub, burst: ub / (1 - request.headroom))
                 let n = max(request.minReplicas, Int((request.load.requestsPerSecond / ub - 1e-9).rounded(.up)))
                 feasible.append((replica, expectedCost([group(option, n)], request)))
             }
@@ -142,7 +142,7 @@ public enum ConfigurationOptimizer {
                         note: "misses the SLO even unloaded (TTFT \(Fmt.ms(idle.ttftQuantileSeconds)), ITL \(Fmt.ms(idle.itlQuantileSeconds)))"))
                 continue
             }
-            let option = Option(gpu: replica.gpu, tp: tp, rate: rate, saturation: replica.rateUpperBound(for: request.load))
+            let option = Option(gpu: replica.gpu, tp: tp, rate: rate, burst: replica.burstRate(for: request.load, slo: request.slo))
             options.append(option)
             let n = max(request.minReplicas, Int((request.load.requestsPerSecond / rate).rounded(.up)))
             bestSingle = min(bestSingle, expectedCost([group(option, n)], request))
@@ -236,12 +236,12 @@ public enum ConfigurationOptimizer {
         guard lambda > 0, !load.rateStrata.isEmpty || load.burstFactor > 1 else { return groups.reduce(0) { $0 + $1.costPerHour } }
         var total = 0.0
         let burst = load.burstFactor
-        // Replicas for a rate: steady SLO capacity for the rate itself, saturation throughput
-        // for the burst reserve above it.
+        // Replicas for a rate: steady SLO capacity for the rate itself, the burst rate for the
+        // reserve above it.
         func needed(_ g: ReplicaGroup, _ rate: Double) -> Int {
             let steady = Int((rate / g.ratePerReplica - 1e-9).rounded(.up))
             let reserveRate = BurstReserve.reserveRate(recent: rate, factor: burst, peak: load.burstPeakRequestsPerSecond)
-            let reserve = Int((reserveRate / max(g.saturationRatePerReplica ?? g.ratePerReplica, g.ratePerReplica) - 1e-9).rounded(.up))
+            let reserve = Int((reserveRate / max(g.burstRatePerReplica ?? g.ratePerReplica, g.ratePerReplica) - 1e-9).rounded(.up))
             return max(steady, reserve)
         }
         for rate in strata {
@@ -272,7 +272,7 @@ public enum ConfigurationOptimizer {
 
     static func group(_ o: Option, _ n: Int) -> ReplicaGroup {
         ReplicaGroup(
-            gpuType: o.gpu.name, tensorParallel: o.tp, replicas: n, ratePerReplica: o.rate, pricePerReplicaHour: o.price, saturationRatePerReplica: o.saturation)
+            gpuType: o.gpu.name, tensorParallel: o.tp, replicas: n, ratePerReplica: o.rate, pricePerReplicaHour: o.price, burstRatePerReplica: o.burst)
     }
 
     static func describe(_ groups: [ReplicaGroup]) -> String {

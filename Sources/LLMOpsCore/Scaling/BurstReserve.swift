@@ -3,10 +3,16 @@
 ///
 /// For every interval t, the fleet is assumed sized on the mean rate of the `baseWindow`
 /// seconds that ended `lead` seconds earlier (what a scaler could have had serving by t, given
-/// a cold start). The reserve R is the smallest multiple of that base such that the requests
-/// arriving above R × base, summed over all intervals, are at most `missShare` of all requests.
+/// a cold start), and to serve R × that base. Arrivals beyond it wait in one FIFO queue (a
+/// fluid model, rates constant within an interval); a request misses when the work ahead of it
+/// exceeds `waitSeconds` of the fleet's service. The reserve R is the smallest multiple such
+/// that the missing requests are at most `missShare` of all requests.
+///
 /// Counting requests, not time, matches how SLO attainment is counted: a rare burst that
-/// carries many requests needs a reserve, a rare blip does not.
+/// carries many requests needs a reserve, a rare blip does not. Counting the queue matters at
+/// scale: under a sustained shortfall every request behind the backlog misses, not only the
+/// excess over the fleet's rate, so counting the excess alone sized fleets that missed the SLO
+/// on ramps that lasted minutes.
 public enum BurstReserve {
     /// The rate a fleet holds in reserve: `factor` × the recent rate, but never more than the
     /// highest rate of the history the factor was measured on (`peak`, when known).
@@ -18,10 +24,16 @@ public enum BurstReserve {
     ///   - rates: arrival rates (requests per second) of consecutive intervals, oldest first.
     ///   - intervalSeconds: the length of one interval.
     ///   - lead: cold start plus one scaling period, seconds.
-    ///   - missShare: the share of requests that may fall beyond the reserve (e.g. half the
-    ///     SLO's miss budget).
+    ///   - waitSeconds: how long a request may queue and still meet its TTFT objective.
+    ///   - floor: the multiple of the base the fleet serves whatever R is: a scaler that sizes
+    ///     for the base at SLO capacity with headroom h serves at least base / (1 − h). Without
+    ///     it, a fleet at exactly its load never drains the backlog of even a small blip.
+    ///   - missShare: the share of requests that may miss (e.g. half the SLO's miss budget).
     /// - Returns: R ≥ 1; 1 while the history is shorter than the base window plus the lead.
-    public static func estimate(rates: [Double], intervalSeconds: Double, lead: Double, baseWindowSeconds: Double = 300, missShare: Double) -> Double {
+    public static func estimate(
+        rates: [Double], intervalSeconds: Double, lead: Double, baseWindowSeconds: Double = 300, waitSeconds: Double = 0, floor: Double = 1,
+        missShare: Double
+    ) -> Double {
         guard intervalSeconds > 0, missShare > 0, lead >= 0 else { return 1 }
         let window = max(1, Int((baseWindowSeconds / intervalSeconds).rounded()))
         let lag = Int((lead / intervalSeconds).rounded(.up))
@@ -29,23 +41,43 @@ public enum BurstReserve {
         var prefix = [0.0]
         prefix.reserveCapacity(rates.count + 1)
         for r in rates { prefix.append(prefix.last! + max(0, r)) }
-        var samples: [(count: Double, base: Double)] = []
+        var samples: [(rate: Double, base: Double)] = []
         for t in (window + lag)..<rates.count {
             let to = t - lag, from = to - window
-            samples.append((max(0, rates[t]) * intervalSeconds, (prefix[to] - prefix[from]) / Double(window) * intervalSeconds))
+            samples.append((max(0, rates[t]), (prefix[to] - prefix[from]) / Double(window)))
         }
-        let total = samples.reduce(0) { $0 + $1.count }
+        let total = samples.reduce(0) { $0 + $1.rate } * intervalSeconds
         guard total > 0 else { return 1 }
-        func excessShare(_ r: Double) -> Double { samples.reduce(0) { $0 + max(0, $1.count - r * $1.base) } / total }
-        if excessShare(1) <= missShare { return 1 }
+        let wait = max(0, waitSeconds)
+        func missShareAt(_ r: Double) -> Double {
+            var backlog = 0.0, missed = 0.0
+            let span = intervalSeconds
+            for s in samples {
+                let c = max(r, floor) * s.base, a = s.rate
+                let limit = c * wait  // work ahead of a request that still lets it meet the target
+                // Seconds of this interval during which the backlog exceeds the limit.
+                var late: Double
+                if a > c {
+                    late = max(0, span - max(0, (limit - backlog) / (a - c)))
+                } else if backlog > limit {
+                    late = c > a ? min(span, (backlog - limit) / (c - a)) : span
+                } else {
+                    late = 0
+                }
+                missed += a * late
+                backlog = max(0, backlog + (a - c) * span)
+            }
+            return missed / total
+        }
+        if missShareAt(1) <= missShare { return 1 }
         var lo = 1.0, hi = 2.0
-        while excessShare(hi) > missShare && hi < 1000 {
+        while missShareAt(hi) > missShare && hi < 1000 {
             lo = hi
             hi *= 2
         }
         while hi - lo > 0.01 * lo {
             let mid = (lo + hi) / 2
-            if excessShare(mid) > missShare { lo = mid } else { hi = mid }
+            if missShareAt(mid) > missShare { lo = mid } else { hi = mid }
         }
         return hi
     }

@@ -127,8 +127,8 @@ public struct ScalerInput: Sendable, Hashable {
     /// The burst reserve (`LoadProfile.burstFactor`) and the rate it applies to (the mean of
     /// the last few minutes): enough replicas to absorb `burstFactor × recentRequestsPerSecond`
     /// are kept, since a burst arrives faster than any replica can start. During a burst a
-    /// replica may run up to `burstCapacityPerReplica` (its saturation throughput; latency
-    /// rises but queues stay bounded), not just its steady SLO capacity.
+    /// replica may run up to `burstCapacityPerReplica` (`ReplicaModel.burstRate`: the median
+    /// request still meets the objectives), not just its steady SLO capacity.
     public var burstFactor: Double = 1
     public var recentRequestsPerSecond: Double?
     public var burstCapacityPerReplica: Double?

@@ -46,14 +46,19 @@ public struct LLMDeploymentSpec: Codable, Sendable, Hashable, SchemaDescribed {
     public var gpu: GPUSpec
     @Defaulted<DefaultReplicas> public var replicas: Int32
     public var scalingPolicyRef: LocalObjectReference?
+    public var expectedLoad: ExpectedLoadSpec?
 
-    public init(model: ModelSpec, engine: EngineSpec = EngineSpec(), slo: SLOSpec, gpu: GPUSpec, replicas: Int32 = 1, scalingPolicyRef: LocalObjectReference? = nil) {
+    public init(
+        model: ModelSpec, engine: EngineSpec = EngineSpec(), slo: SLOSpec, gpu: GPUSpec, replicas: Int32 = 1, scalingPolicyRef: LocalObjectReference? = nil,
+        expectedLoad: ExpectedLoadSpec? = nil
+    ) {
         self.model = model
         self.engine = engine
         self.slo = slo
         self.gpu = gpu
         self.replicas = replicas
         self.scalingPolicyRef = scalingPolicyRef
+        self.expectedLoad = expectedLoad
     }
 
     public static var openAPISchema: JSONSchemaProps {
@@ -71,6 +76,39 @@ public struct LLMDeploymentSpec: Codable, Sendable, Hashable, SchemaDescribed {
                 Field(
                     "scalingPolicyRef", \.scalingPolicyRef,
                     "The ScalingPolicy that scales this deployment. Without one, replicas stays as written."),
+                Field(
+                    "expectedLoad", \.expectedLoad,
+                    "The traffic the GPU type and tensor-parallel degree are chosen for. Without it they are chosen for 20 requests per second of 1024-token prompts and 256-token outputs. The replica count follows the measured load either way."
+                ),
+            ])
+    }
+}
+
+/// The traffic a deployment is designed for: what decides its GPU type (the replica count
+/// follows the measured load). Long prompts favour compute-rich GPUs, small steady loads
+/// favour small ones, so the right type depends on it.
+public struct ExpectedLoadSpec: Codable, Sendable, Hashable, SchemaDescribed {
+    public enum DefaultInput: DefaultProvider { public static var value: Int32 { 1024 } }
+    public enum DefaultOutput: DefaultProvider { public static var value: Int32 { 256 } }
+
+    public var requestsPerSecond: Double
+    @Defaulted<DefaultInput> public var meanInputTokens: Int32
+    @Defaulted<DefaultOutput> public var meanOutputTokens: Int32
+
+    public init(requestsPerSecond: Double, meanInputTokens: Int32 = 1024, meanOutputTokens: Int32 = 256) {
+        self.requestsPerSecond = requestsPerSecond
+        self.meanInputTokens = meanInputTokens
+        self.meanOutputTokens = meanOutputTokens
+    }
+
+    public static var openAPISchema: JSONSchemaProps {
+        .object(
+            Self.self, "Expected traffic, for choosing the GPU configuration.",
+            [
+                Field("requestsPerSecond", \.requestsPerSecond, "Typical requests per second over the whole deployment.")
+                    .minimum(0, exclusive: true).maximum(1_000_000),
+                Field("meanInputTokens", \._meanInputTokens, "Mean prompt length in tokens.").range(1...10_000_000),
+                Field("meanOutputTokens", \._meanOutputTokens, "Mean output length in tokens.").range(1...10_000_000),
             ])
     }
 }

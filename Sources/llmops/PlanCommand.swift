@@ -25,13 +25,13 @@ struct PlanCommand: ParsableCommand {
     @Option(name: [.customShort("f"), .long], help: "A YAML or JSON file with one LLMDeployment and optionally its ScalingPolicy ('-' reads standard input).")
     var filename: String
 
-    @Option(help: "Expected requests per second (default 20).")
+    @Option(help: "Expected requests per second (default: spec.expectedLoad, else 20).")
     var rps: Double?
 
-    @Option(help: "Mean prompt length in tokens (default 1024).")
+    @Option(help: "Mean prompt length in tokens (default: spec.expectedLoad, else 1024).")
     var inputTokens: Double?
 
-    @Option(help: "Mean output length in tokens (default 256).")
+    @Option(help: "Mean output length in tokens (default: spec.expectedLoad, else 256).")
     var outputTokens: Double?
 
     @Option(help: "A trace (Azure CSV or JSON lines, as `llmops simulate` reads) whose rate, how it moves and bursts, and its prompt and output length distributions set the load (as `llmops simulate` sees it), instead of --rps and the token options.")
@@ -74,8 +74,12 @@ struct PlanCommand: ParsableCommand {
         let policy = try docs.filter { $0["kind"]?.stringValue == "ScalingPolicy" }.map { try decoder.decode(ScalingPolicy.self, from: $0) }
             .first { $0.spec.targetRef.name == llmd.metadata.name }
         let catalog = try gpuPrices.map { try OperatorSettings.loadPrices($0) } ?? .standard
+        // Without --rps or --trace, the load the spec expects (as the operator designs for it).
+        let expected = llmd.spec.expectedLoad
         let load = try trace.map(Self.load(trace:))
-            ?? LoadProfile(requestsPerSecond: rps ?? 20, meanInputTokens: inputTokens ?? 1024, meanOutputTokens: outputTokens ?? 256)
+            ?? LoadProfile(
+                requestsPerSecond: rps ?? expected?.requestsPerSecond ?? 20, meanInputTokens: inputTokens ?? expected.map { Double($0.meanInputTokens) } ?? 1024,
+                meanOutputTokens: outputTokens ?? expected.map { Double($0.meanOutputTokens) } ?? 256)
         let bounds = policy.map { Int($0.spec.minReplicas)...Int(max($0.spec.minReplicas, $0.spec.maxReplicas)) }
         let plan: DeploymentPlan
         switch DeploymentPlan.make(llmd.spec, load: load, bounds: bounds, catalog: catalog) {
@@ -177,7 +181,8 @@ struct PlanCommand: ParsableCommand {
         } else if let why = plan.baselineProblem {
             out += "usual choice  none: \(why)\n"
         }
-        out += "\ncandidates at the design load of \(Int(plan.designLoad.requestsPerSecond)) req/s (how the GPU type is chosen):\n"
+        let source = llmd.spec.expectedLoad == nil ? "the default design load (set spec.expectedLoad to change it)" : "spec.expectedLoad"
+        out += "\ncandidates at \(source): \(DeploymentPlan.describe(plan.designLoad)) (how the GPU type is chosen):\n"
         for c in plan.candidates {
             let cost = c.score.flatMap { $0.isFinite ? String(format: "$%.2f/h", $0) : nil } ?? "-"
             out += "  \(c.chosen ? "✓" : "✗") \(c.name.padding(toLength: 14, withPad: " ", startingAt: 0)) \(cost.padding(toLength: 11, withPad: " ", startingAt: 0)) \(c.note)\n"

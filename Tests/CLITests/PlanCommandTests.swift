@@ -47,7 +47,7 @@ import Testing
     @Test func tableAndYAMLSayTheSame() throws {
         let (table, _) = try plan(["--rps", "10"])
         #expect(table.status == 0)
-        for text in ["llmops ", "usual choice", "candidates at the design load", "✓", "why:"] { #expect(table.stdout.contains(text), "\(text)") }
+        for text in ["llmops ", "usual choice", "candidates at the default design load", "✓", "why:"] { #expect(table.stdout.contains(text), "\(text)") }
         let (yaml, _) = try plan(["--rps", "10", "-o", "yaml"])
         #expect(yaml.status == 0 && yaml.stdout.contains("usualChoice:") && yaml.stdout.contains("costPerHour:"))
     }
@@ -63,6 +63,35 @@ import Testing
         #expect(rate.status != 0 && rate.stderr.contains("--rps"))
         let (tooBig, _) = try plan([], manifest: Self.manifest.replacingOccurrences(of: "parameterCount: 8B", with: "parameterCount: 2T"))
         #expect(tooBig.status == 1 && tooBig.stderr.contains("no configuration can serve it"), "\(tooBig.stderr)")
+    }
+
+    /// spec.expectedLoad decides the GPU type, as the operator decides it, and is the load
+    /// plan sizes for when no --rps is given: a small chat load goes to the cheapest GPU that
+    /// serves it, long prompts to more compute.
+    @Test func theSpecsExpectedLoadChoosesTheGPU() throws {
+        func withLoad(_ rps: Double, _ input: Int, _ output: Int) -> String {
+            Self.manifest.replacingOccurrences(
+                of: "gpu: {allowedTypes: [L40S, H100]}",
+                with: "gpu: {allowedTypes: [L4, L40S, H100]}\n  expectedLoad: {requestsPerSecond: \(rps), meanInputTokens: \(input), meanOutputTokens: \(output)}")
+        }
+        func choice(_ json: [String: Any]?) -> String {
+            let c = json?["llmops"] as? [String: Any]
+            return "\(c?["gpuType"] as? String ?? "?")×\(c?["tensorParallel"] as? Int ?? 0)"
+        }
+        let (small, a) = try plan(["-o", "json"], manifest: withLoad(0.5, 300, 100))
+        let (long, b) = try plan(["-o", "json"], manifest: withLoad(3, 6000, 200))
+        #expect(small.status == 0 && long.status == 0, "\(small.stderr)\(long.stderr)")
+        #expect(choice(a).hasPrefix("L4×"), "\(choice(a))")
+        #expect(choice(b).hasPrefix("H100"), "\(choice(b))")
+        let load = try #require(a?["load"] as? [String: Any])
+        #expect(load["requestsPerSecond"] as? Double == 0.5 && load["meanInputTokens"] as? Double == 300)
+        // --rps overrides the load it is sized for, not the choice.
+        let (_, c) = try plan(["--rps", "40", "-o", "json"], manifest: withLoad(0.5, 300, 100))
+        #expect(choice(c) == choice(a))
+        let (table, _) = try plan([], manifest: withLoad(0.5, 300, 100))
+        #expect(table.stdout.contains("candidates at spec.expectedLoad: 0.5 req/s of 300 in / 100 out tokens"), "\(table.stdout)")
+        let (bad, _) = try plan([], manifest: withLoad(0, 300, 100))
+        #expect(bad.status == 1 && bad.stderr.contains("spec.expectedLoad.requestsPerSecond"), "\(bad.stderr)")
     }
 
     @Test func aTraceSetsTheLoad() throws {

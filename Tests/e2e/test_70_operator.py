@@ -309,3 +309,30 @@ def test_gitops_apply_without_replicas_leaves_the_scalers_count(op):
     assert out.returncode == 0 or "conflict" in out.stderr.lower()
     op.kubectl("delete", "llmd", "gitops", "-n", NS)
 
+
+
+def test_expected_load_chooses_the_gpu_type_and_bad_values_are_refused(op):
+    # A small chat load is served on the cheapest GPU that meets the SLO; long prompts need
+    # compute: the same deployment moves to H100s when its expected load says so.
+    doc = llmd("sized", replicas=1, allowedTypes=["L40S", "H100"])
+    doc["spec"]["expectedLoad"] = {"requestsPerSecond": 0.5, "meanInputTokens": 300, "meanOutputTokens": 100}
+    apply(op, doc)
+    o = ready_llmd(op, "sized", 1)
+    assert o["status"]["gpuType"] == "L40S", o["status"]
+    decision = o["status"]["lastDecision"]
+    assert decision["inputs"]["designLoad"] == "0.5 req/s of 300 in / 100 out tokens", decision
+    assert "spec.expectedLoad" in decision["reason"]
+    op.kubectl("patch", "llmd", "sized", "-n", NS, "--type=merge", "-p",
+               json.dumps({"spec": {"expectedLoad": {"requestsPerSecond": 3, "meanInputTokens": 6000, "meanOutputTokens": 200}}}))
+    o = wait_for("moved to H100", lambda: (lambda x: x if x["status"].get("gpuType") == "H100" and x["status"].get("readyReplicas") == 1 else None)(
+        op.get_json("llmd", "-n", NS, "sized")), timeout=90)
+    assert o["status"]["lastDecision"]["inputs"]["designLoad"] == "3 req/s of 6000 in / 200 out tokens"
+    # llmops plan gives the same answer without a cluster.
+    planned = subprocess.run([str(BIN), "plan", "-f", "-", "-o", "json"], input=json.dumps(o), capture_output=True, text=True, check=True)
+    chosen = json.loads(planned.stdout)["llmops"]
+    assert (chosen["gpuType"], chosen["tensorParallel"]) == ("H100", o["status"]["tensorParallel"])
+    # A bad value is refused with its field path; what is stored stays.
+    bad = op.kubectl("patch", "llmd", "sized", "-n", NS, "--type=merge", "-p", json.dumps({"spec": {"expectedLoad": {"requestsPerSecond": 0}}}), check=False)
+    assert bad.returncode != 0 and "spec.expectedLoad.requestsPerSecond" in bad.stderr, bad.stderr
+    assert op.get_json("llmd", "-n", NS, "sized")["spec"]["expectedLoad"]["requestsPerSecond"] == 3
+    op.kubectl("delete", "llmd", "sized", "-n", NS)

@@ -27,6 +27,9 @@ public struct DeploymentPlan: Sendable {
     public var load: LoadProfile
     public var designLoad: LoadProfile
 
+    /// How a design load reads in status and in `llmops plan`: "2.5 req/s of 1024 in / 256 out tokens".
+    public static func describe(_ load: LoadProfile) -> String { ServingDecision.describe(load) }
+
     /// Plans `spec` at `load`, with the replica bounds of its ScalingPolicy when given.
     public static func make(
         _ spec: LLMDeploymentSpec, load: LoadProfile, bounds: ClosedRange<Int>? = nil, catalog: GPUCatalog = .standard
@@ -37,9 +40,9 @@ public struct DeploymentPlan: Sendable {
         case .failure(let e): return .failure(e)
         }
         guard let group = decision.groups.first else { return .failure(.infeasible(reason: "the core proposed no replica group")) }
-        let slo = LatencySLO(ttftSeconds: Double(spec.slo.ttftP95Ms) / 1000, itlSeconds: Double(spec.slo.itlP95Ms) / 1000, attainment: spec.slo.attainment)
+        let slo = ServingDecision.latencySLO(spec.slo)
         func fleet(_ gpu: String, _ tp: Int) -> Result<Fleet, CoreError> {
-            let request = OptimizerRequest(model: decision.model, load: load, slo: slo, allowedGPUs: [gpu], tensorParallel: tp, headroom: 0.1, minReplicas: 1)
+            let request = OptimizerRequest(model: decision.model, load: load, slo: slo, allowedGPUs: [gpu], tensorParallel: tp, headroom: ServingDecision.headroom, minReplicas: 1)
             return ConfigurationOptimizer.optimize(request, catalog: catalog).map { plan in
                 let g = plan.groups[0]
                 return Fleet(gpuType: g.gpuType, tensorParallel: g.tensorParallel, replicas: g.replicas, ratePerReplica: g.ratePerReplica, costPerHour: plan.costPerHour)
@@ -59,7 +62,7 @@ public struct DeploymentPlan: Sendable {
         }
         var plan = DeploymentPlan(
             chosen: chosen, unboundedReplicas: unbounded, candidates: decision.explanation.candidates,
-            reasons: [decision.explanation.summary] + decision.explanation.reasons, load: load, designLoad: ServingDecision.designLoad)
+            reasons: [decision.explanation.summary] + decision.explanation.reasons, load: load, designLoad: decision.design)
         // The usual pick: the allowed GPU with the most memory (then the dearest), at the
         // smallest TP that holds the weights and a full-context KV cache.
         let allowed = spec.gpu.allowedTypes.map(\.rawValue).compactMap { catalog[$0] }

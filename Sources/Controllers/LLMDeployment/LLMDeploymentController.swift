@@ -172,11 +172,12 @@ final class LLMDeploymentController: Sendable {
             return ReplicaPlacement(replica: p.metadata.name ?? "", node: node, gpuType: p.metadata.labels?[ServingWorkload.gpuLabel] ?? "", gpus: [])
         }.sorted { $0.replica < $1.replica }
         let action = "Serve \(decision.summary) ×\(decision.replicas)"
-        let design = "at the design load of \(Int(decision.design.requestsPerSecond)) req/s the core would " + decision.explanation.summary
+        let source = llmd.spec.expectedLoad == nil ? "the default design load" : "spec.expectedLoad"
+        let design = "at \(source) of \(ServingDecision.describe(decision.design)) the core would " + decision.explanation.summary
         let reason = Conditions.clip(("\(decision.summary) per replica is the cheapest SLO-compliant capacity; \(llmd.spec.replicas) replicas from spec.replicas" + "; " + ([design] + decision.explanation.reasons).joined(separator: "; "))
             + (decision.cappedAt.map { "; capped at \($0) replicas by maxCostPerHour \(llmd.spec.gpu.maxCostPerHour ?? 0)" } ?? ""), 4096)
         var inputs = decision.explanation.inputMap.mapValues { Conditions.clip($0, 1024) }
-        inputs["designLoad"] = "\(Int(decision.design.requestsPerSecond)) req/s of \(Int(decision.design.meanInputTokens)) in / \(Int(decision.design.meanOutputTokens)) out tokens"
+        inputs["designLoad"] = ServingDecision.describe(decision.design)
         inputs["replicas"] = String(llmd.spec.replicas)
         let previousAction = llmd.status?.lastDecision?.action
         let decisionInputs = inputs

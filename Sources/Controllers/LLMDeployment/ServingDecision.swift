@@ -1,3 +1,4 @@
+import Foundation
 import KubeModel
 import LLMOpsAPI
 import LLMOpsCore
@@ -27,10 +28,23 @@ struct ServingDecision: Sendable, Equatable {
     var replicas: Int { groups.reduce(0) { $0 + $1.replicas } }
     var capacity: Double { groups.reduce(0) { $0 + Double($1.replicas) * $1.ratePerReplica } }
 
-    /// The load the GPU choice is sized for: enough requests that whole-replica rounding does
-    /// not decide the type (the choice then reflects cost per unit of SLO-compliant capacity),
-    /// of a typical chat shape. The replica count comes from the spec (or its ScalingPolicy).
-    static let designLoad = LoadProfile(requestsPerSecond: 20, meanInputTokens: 1024, meanOutputTokens: 256)
+    /// The load the GPU choice is sized for when the spec names none (`spec.expectedLoad`):
+    /// enough requests that whole-replica rounding does not decide the type (the choice then
+    /// reflects cost per unit of SLO-compliant capacity), of a typical chat shape. The replica
+    /// count comes from the spec (or its ScalingPolicy) either way.
+    static let defaultDesignLoad = LoadProfile(requestsPerSecond: 20, meanInputTokens: 1024, meanOutputTokens: 256)
+
+    /// "2.5 req/s of 1024 in / 256 out tokens".
+    static func describe(_ load: LoadProfile) -> String {
+        let rate = load.requestsPerSecond.rounded() == load.requestsPerSecond ? String(Int(load.requestsPerSecond)) : String(format: "%.3g", load.requestsPerSecond)
+        return "\(rate) req/s of \(Int(load.meanInputTokens)) in / \(Int(load.meanOutputTokens)) out tokens"
+    }
+
+    /// The spec's expected load, or the default one.
+    static func designLoad(_ spec: LLMDeploymentSpec) -> LoadProfile {
+        guard let e = spec.expectedLoad else { return defaultDesignLoad }
+        return LoadProfile(requestsPerSecond: e.requestsPerSecond, meanInputTokens: Double(e.meanInputTokens), meanOutputTokens: Double(e.meanOutputTokens))
+    }
 
     static func modelProfile(_ spec: ModelSpec) -> ModelProfile? {
         guard let parameters = spec.parameters else { return nil }
@@ -55,12 +69,13 @@ struct ServingDecision: Sendable, Equatable {
             return .failure(.invalidInput(field: "spec.model.parameterCount", reason: "\"\(spec.model.parameterCount)\" is not a number with an M, B or T suffix"))
         }
         let slo = latencySLO(spec.slo)
+        let design = designLoad(spec)
         var tp: Int?
         if case .degree(let n) = spec.gpu.tensorParallel { tp = Int(n) }
         // The ceiling bounds what runs (checked against the spec's replicas below), not the
         // design load, which is only a yardstick.
         let request = OptimizerRequest(
-            model: model, load: designLoad, slo: slo, allowedGPUs: spec.gpu.allowedTypes.map(\.rawValue), tensorParallel: tp,
+            model: model, load: design, slo: slo, allowedGPUs: spec.gpu.allowedTypes.map(\.rawValue), tensorParallel: tp,
             allowMixed: spec.gpu.allowMixed, headroom: headroom, minReplicas: 1)
         let plan: ServingPlan
         switch ConfigurationOptimizer.optimize(request, catalog: catalog) {
@@ -93,7 +108,7 @@ struct ServingDecision: Sendable, Equatable {
                 capped = groups.reduce(0) { $0 + $1.replicas }
             }
         }
-        return .success(ServingDecision(groups: groups, explanation: plan.explanation, model: model, design: designLoad, cappedAt: capped))
+        return .success(ServingDecision(groups: groups, explanation: plan.explanation, model: model, design: design, cappedAt: capped))
     }
 
     /// "L40S x1" or "2×H100 x2 + 3×L40S x1".

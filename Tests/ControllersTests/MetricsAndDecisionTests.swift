@@ -114,6 +114,23 @@ import Testing
         #expect(capped.costPerHour <= perReplica * 4.5)
     }
 
+    /// The capacity the ScalingPolicy controller sizes with follows the measured request mix:
+    /// long prompts carry fewer requests per replica than the design's chat shape.
+    @Test func measuredMixSetsTheSizingLoad() throws {
+        let d = try ServingDecision.decide(spec(allowed: [.l40s]), catalog: .standard).get()
+        #expect(ScalingPolicyController.sizingLoad(design: d.design, input: nil, output: nil, context: 8192) == d.design)
+        #expect(ScalingPolicyController.sizingLoad(design: d.design, input: 1024.2, output: 255.9, context: 8192) == d.design)
+        let long = ScalingPolicyController.sizingLoad(design: d.design, input: 6000, output: 100, context: 8192)
+        #expect(long.meanInputTokens == 6000 && long.inputTailTokens == 8192)
+        let r = ReplicaModel(model: d.model, gpu: GPUCatalog.standard["L40S"]!, tensorParallel: d.groups[0].tensorParallel)
+        let slo = ServingDecision.latencySLO(SLOSpec(ttftP95Ms: 800, itlP95Ms: 60))
+        #expect(r.maxRate(for: long, slo: slo) < r.maxRate(for: d.design, slo: slo) / 2)
+        // One period of unusual requests moves the running mean a fifth of the way.
+        #expect(ScalingPolicyController.smooth(1000, 2000) == 1200)
+        #expect(ScalingPolicyController.smooth(nil, 700) == 700)
+        #expect(ScalingPolicyController.smooth(1000, .nan) == 1000)
+    }
+
     @Test func anImpossibleModelIsAnErrorNotACrash() {
         guard case .failure(let e) = ServingDecision.decide(spec(allowed: [.l4], parameters: "405B"), catalog: .standard) else {
             Issue.record("405B on one L4 type must be infeasible")

@@ -5,6 +5,7 @@ Events say what was decided and why, ScalingPolicies scale from measured vLLM me
 Modelled time runs 20x faster: an 8B model starts in about 2 s.
 """
 import json
+import re
 import subprocess
 import tempfile
 import time
@@ -168,6 +169,9 @@ def test_scaling_policy_scales_up_under_load_and_reports_why(op):
     sp = wait_for("a scale-up", lambda: (lambda s: s if s["status"].get("history") else None)(op.get_json("sp", "-n", NS, "scaled")), timeout=30)
     h = sp["status"]["history"][0]
     assert h["fromReplicas"] == 1 and h["toReplicas"] > 1 and "scale up" in h["reason"]
+    # Capacity per replica is computed at the request mix the engines report, not the design's.
+    mix = re.search(r"at the measured mix of (\d+) prompt / (\d+) output tokens", h["reason"])
+    assert mix and 900 <= int(mix.group(1)) <= 1100 and 50 <= int(mix.group(2)) <= 150, json.dumps(sp["status"])
     assert op.get_json("llmd", "-n", NS, "scaled")["spec"]["replicas"] > 1
     assert sp["status"]["recommendedReplicas"] >= 1
     events = op.kubectl("get", "events", "-n", NS, "--field-selector", "involvedObject.name=scaled,reason=ScaledUp").stdout

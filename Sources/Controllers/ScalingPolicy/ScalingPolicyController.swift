@@ -33,6 +33,10 @@ final class ScalingPolicyController: Sendable {
         /// The online correction of the capacity model from measured TTFT and queues (what
         /// the simulator's llmops policy does); it restarts at 1 after an operator restart.
         var efficiency = EfficiencyEstimator()
+        /// Mean prompt and output tokens per request as measured (smoothed over periods): the
+        /// request mix the capacity per replica is computed for, once traffic has been seen.
+        var meanInputTokens: Double?
+        var meanOutputTokens: Double?
     }
 
     let client: KubeClient
@@ -79,6 +83,25 @@ final class ScalingPolicyController: Sendable {
         // The neural forecaster runs beside Holt (see `Memory.neural`), which covers its warm-up.
         case .holt, .neural: return (HoltForecaster(), "holt")
         }
+    }
+
+    /// A per-request mean folded into its running value: a fifth of each period's measurement,
+    /// so one period of unusual requests moves capacity little.
+    static func smooth(_ previous: Double?, _ sample: Double) -> Double {
+        guard sample.isFinite, sample > 0 else { return previous ?? 0 }
+        return previous.map { 0.8 * $0 + 0.2 * sample } ?? sample
+    }
+
+    /// The load capacity is computed for: the design load's shape, with the measured token
+    /// lengths once there are any (whole tokens, so a steady mix gives a steady answer).
+    /// The prompt tail is assumed exponential-like, as for the design load, within the context.
+    static func sizingLoad(design: LoadProfile, input: Double?, output: Double?, context: Double) -> LoadProfile {
+        guard let input, let output, input >= 1, output >= 1 else { return design }
+        let meanIn = input.rounded(), meanOut = output.rounded()
+        if meanIn == design.meanInputTokens && meanOut == design.meanOutputTokens { return design }
+        return LoadProfile(
+            requestsPerSecond: design.requestsPerSecond, meanInputTokens: meanIn, meanOutputTokens: meanOut,
+            inputTailTokens: max(meanIn, min(meanIn * 4.6, context)))
     }
 
     static func policy(_ s: ScalingPolicySpec, slo: SLOSpec?) -> ScalerPolicy {
@@ -134,7 +157,7 @@ final class ScalingPolicyController: Sendable {
             ])
             return .requeueAfter(clock.real(max(period, 30)))
         }
-        let capacity = serving.replicas > 0 ? serving.capacity / Double(serving.replicas) : first.ratePerReplica
+        let designCapacity = serving.replicas > 0 ? serving.capacity / Double(serving.replicas) : first.ratePerReplica
         let coldStart = serving.model.weightBytes / 2e9 + 30
         let servingPods = pods.list(namespace: key.namespace).filter { $0.metadata.labels?[ServingWorkload.nameLabel] == target }
         var measured = await metrics.snapshot(namespace: key.namespace ?? "", deployment: target, pods: servingPods, now: now)
@@ -156,6 +179,25 @@ final class ScalingPolicyController: Sendable {
                 m.neural = NeuralLoadForecaster(horizon: max(1, Int((Double(sp.spec.forecast.horizonSeconds) / max(period, 1)).rounded(.up))), seed: 1)
             }
             return m
+        }
+        // Once per period, like every other observation; the first traffic seen is taken at once.
+        if let s = snapshot, mem.meanInputTokens == nil || now - (mem.lastObserved ?? -.infinity) >= period * 0.9, s.requestsPerSecond > 0,
+            s.inputTokensPerSecond > 0, s.outputTokensPerSecond > 0
+        {
+            mem.meanInputTokens = Self.smooth(mem.meanInputTokens, s.inputTokensPerSecond / s.requestsPerSecond)
+            mem.meanOutputTokens = Self.smooth(mem.meanOutputTokens, s.outputTokensPerSecond / s.requestsPerSecond)
+        }
+        // Capacity per replica at the request mix the engines report (prompt and output tokens
+        // per request), not at the design load: long prompts carry fewer requests per replica
+        // than the design's chat shape, short ones more. A mix of GPU types keeps the design's.
+        let sizing = Self.sizingLoad(
+            design: serving.design, input: mem.meanInputTokens, output: mem.meanOutputTokens, context: Double(serving.model.contextLength))
+        let slo = ServingDecision.latencySLO(llmd.spec.slo)
+        let replicaModel = catalog[first.gpuType].map { ReplicaModel(model: serving.model, gpu: $0, tensorParallel: first.tensorParallel) }
+        var capacity = designCapacity
+        if serving.groups.count == 1, sizing != serving.design, let r = replicaModel {
+            let measured = r.maxRate(for: sizing, slo: slo) * (1 - ServingDecision.headroom)
+            if measured > 0 { capacity = measured }
         }
         if let s = snapshot, now - (mem.lastObserved ?? -.infinity) >= period * 0.9 {
             mem.forecaster.observe(s.requestsPerSecond)
@@ -195,10 +237,7 @@ final class ScalingPolicyController: Sendable {
         let recent = mem.rates.suffix(max(1, Int((300 / max(period, 1)).rounded())))
         input.recentRequestsPerSecond = recent.isEmpty ? nil : recent.reduce(0, +) / Double(recent.count)
         input.burstPeakRequestsPerSecond = mem.rates.max()
-        if let gpu = catalog[first.gpuType] {
-            input.burstCapacityPerReplica = ReplicaModel(model: serving.model, gpu: gpu, tensorParallel: first.tensorParallel).burstRate(
-                for: serving.design, slo: ServingDecision.latencySLO(llmd.spec.slo))
-        }
+        if let r = replicaModel { input.burstCapacityPerReplica = max(r.burstRate(for: sizing, slo: slo), capacity) }
         let decision: ScalingDecision
         switch DynamicScaler.decide(input) {
         case .success(let d): decision = d
@@ -212,6 +251,10 @@ final class ScalingPolicyController: Sendable {
 
         let desired = decision.desiredReplicas
         var reasons = [decision.explanation.summary] + decision.explanation.reasons
+        if sizing != serving.design {
+            reasons.append(
+                "capacity per replica \(String(format: "%.2f", capacity)) req/s at the measured mix of \(Int(sizing.meanInputTokens)) prompt / \(Int(sizing.meanOutputTokens)) output tokens")
+        }
         if abs(mem.efficiency.factor - 1) > 1e-3 {
             reasons.append("capacity per replica corrected ×\(String(format: "%.2f", mem.efficiency.factor)) from measured TTFT and queues")
         }

@@ -76,7 +76,7 @@ struct PlanCommand: ParsableCommand {
         let catalog = try gpuPrices.map { try OperatorSettings.loadPrices($0) } ?? .standard
         // Without --rps or --trace, the load the spec expects (as the operator designs for it).
         let expected = llmd.spec.expectedLoad
-        let load = try trace.map(Self.load(trace:))
+        let load = try trace.map { try Self.load(trace: $0, slo: llmd.spec.slo) }
             ?? LoadProfile(
                 requestsPerSecond: rps ?? expected?.requestsPerSecond ?? 20, meanInputTokens: inputTokens ?? expected.map { Double($0.meanInputTokens) } ?? 1024,
                 meanOutputTokens: outputTokens ?? expected.map { Double($0.meanOutputTokens) } ?? 256)
@@ -96,7 +96,7 @@ struct PlanCommand: ParsableCommand {
 
     /// The trace's mean rate over its span, its length distributions (long-prompt tails and
     /// short answers cost more than their means say), how its rate moves, and its bursts.
-    static func load(trace path: String) throws -> LoadProfile {
+    static func load(trace path: String, slo: SLOSpec) throws -> LoadProfile {
         let requests: [TraceRequest]
         do {
             requests = try TraceReader.read(path: path)
@@ -110,8 +110,9 @@ struct PlanCommand: ParsableCommand {
         }
         // The same statistics `llmops simulate` gives the core, so plan and simulate agree:
         // length strata, per-minute rate strata, and the burst reserve over a cold start plus
-        // a scaling period (about a minute for models that load in under 30 s).
-        return Evaluation.loadProfile(requests, attainment: 0.99, lead: 60)
+        // a scaling period (about a minute for models that load in under 30 s), for the spec's
+        // attainment and with its TTFT objective as the time a request may queue.
+        return Evaluation.loadProfile(requests, attainment: slo.attainment, lead: 60, wait: Double(slo.ttftP95Ms) / 1000)
     }
 
     private func fail(_ message: String) -> ExitCode {

@@ -104,7 +104,7 @@ public struct LLMOpsPolicy: SimulatedPolicy {
     public var policy: ScalerPolicy
     private var state = ScalerState()
     private var forecaster = HoltForecaster()
-    private var efficiency = EfficiencyEstimator()
+    private var efficiency = EfficiencyEstimator(bounds: EfficiencyEstimator.bounds(headroom: Evaluation.headroom))
 
     public var itlTargetSeconds: Double
     /// The burst reserve measured on the traffic's history (`LoadProfile.burstFactor`), and
@@ -156,7 +156,7 @@ public struct LLMOpsPolicy: SimulatedPolicy {
         input.burstFactor = burstFactor
         input.burstCapacityPerReplica = burstCapacityPerReplica
         input.burstPeakRequestsPerSecond = burstPeak
-        input.recentRequestsPerSecond = recentRates.reduce(0, +) / Double(recentRates.count)
+        input.recentRequestsPerSecond = BurstReserve.base(recent: recentRates.reduce(0, +) / Double(recentRates.count), lastMinute: o.rateLastMinute)
         switch DynamicScaler.decide(input) {
         case .success(let d):
             state = d.state

@@ -46,6 +46,23 @@ import Testing
         #expect(BurstReserve.estimate(rates: spiky, intervalSeconds: 1, lead: 50, waitSeconds: 0, floor: 1.1, missShare: 0.005) > 1.3)
     }
 
+    /// A rise that has lasted a minute is the new level: the reserve is a multiple of it, not
+    /// of the five-minute mean that trails a ramp, so a level shift needs a smaller multiple.
+    @Test func aRiseThatLastsIsTheNewLevel() {
+        // Five quiet minutes at 5 req/s, a five-minute ramp to 15, five minutes there, back down.
+        var ramps: [Double] = []
+        while ramps.count < 1440 {
+            ramps += Array(repeating: 5, count: 30) + (0..<30).map { 5 + 10 * Double($0) / 30 } + Array(repeating: 15, count: 30)
+                + (0..<30).map { 15 - 10 * Double($0) / 30 }
+        }
+        let level = BurstReserve.estimate(rates: ramps, intervalSeconds: 10, lead: 50, waitSeconds: 2, floor: 1.1, missShare: 0.005)
+        let trailing = BurstReserve.estimate(
+            rates: ramps, intervalSeconds: 10, lead: 50, levelWindowSeconds: 300, waitSeconds: 2, floor: 1.1, missShare: 0.005)
+        #expect(level > 1.3 && level < 1.55 && trailing > 1.75, "\(level) vs \(trailing)")
+        #expect(BurstReserve.base(recent: 5, lastMinute: 10) == 10 && BurstReserve.base(recent: 5, lastMinute: 2) == 5)
+        #expect(BurstReserve.base(recent: 5, lastMinute: nil) == 5)
+    }
+
     /// The scaler keeps the reserve, counted at the replicas' burst rate, and says so.
     @Test func scalerHoldsTheReserve() throws {
         let policy = ScalerPolicy(minReplicas: 1, maxReplicas: 20)

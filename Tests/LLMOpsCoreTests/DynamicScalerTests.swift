@@ -205,4 +205,15 @@ struct ScalerHarness {
         for _ in 0..<3 { stressed(&legacy, nil) }
         #expect(abs(legacy.factor - 0.85 * 0.85 * 0.85) < 1e-9)
     }
+
+    /// Latency that looks fine may spend the headroom the sizing keeps, not more: the factor
+    /// times (1 − headroom) never passes the model's capacity.
+    @Test func efficiencyGrowsAtMostIntoTheHeadroom() {
+        var e = EfficiencyEstimator(bounds: EfficiencyEstimator.bounds(headroom: 0.1))
+        for t in 0..<200 {
+            e.observe(ratePerReplica: 5 * e.factor, modelCapacity: 5, ttftP95: 0.2, ttftTarget: 2, queuePerReplica: 0, now: Double(t) * 15)
+        }
+        #expect(e.factor > 1.1 && e.factor * 0.9 <= 1 + 1e-9, "\(e.factor)")
+        #expect(EfficiencyEstimator.bounds(headroom: 0).upperBound == 1)
+    }
 }

@@ -32,7 +32,7 @@ final class ScalingPolicyController: Sendable {
         var neural: NeuralLoadForecaster?
         /// The online correction of the capacity model from measured TTFT and queues (what
         /// the simulator's llmops policy does); it restarts at 1 after an operator restart.
-        var efficiency = EfficiencyEstimator()
+        var efficiency = EfficiencyEstimator(bounds: EfficiencyEstimator.bounds(headroom: ServingDecision.headroom))
         /// Mean prompt and output tokens per request as measured (smoothed over periods): the
         /// request mix the capacity per replica is computed for, once traffic has been seen.
         var meanInputTokens: Double?
@@ -235,7 +235,9 @@ final class ScalingPolicyController: Sendable {
             rates: mem.rates, intervalSeconds: period, lead: coldStart + period, waitSeconds: Double(llmd.spec.slo.ttftP95Ms) / 1000,
             floor: 1 / (1 - ServingDecision.headroom), missShare: (1 - llmd.spec.slo.attainment) / 2)
         let recent = mem.rates.suffix(max(1, Int((300 / max(period, 1)).rounded())))
-        input.recentRequestsPerSecond = recent.isEmpty ? nil : recent.reduce(0, +) / Double(recent.count)
+        let lastMinute = mem.rates.suffix(max(1, Int((60 / max(period, 1)).rounded())))
+        input.recentRequestsPerSecond = recent.isEmpty
+            ? nil : BurstReserve.base(recent: recent.reduce(0, +) / Double(recent.count), lastMinute: lastMinute.reduce(0, +) / Double(lastMinute.count))
         input.burstPeakRequestsPerSecond = mem.rates.max()
         if let r = replicaModel { input.burstCapacityPerReplica = max(r.burstRate(for: sizing, slo: slo), capacity) }
         let decision: ScalingDecision

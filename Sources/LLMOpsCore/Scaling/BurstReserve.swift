@@ -1,9 +1,12 @@
 /// How much capacity a fleet must hold above its recent load because bursts arrive faster than
 /// replicas start: the `LoadProfile.burstFactor` / `ScalerInput.burstFactor` of a rate history.
 ///
-/// For every interval t, the fleet is assumed sized on the mean rate of the `baseWindow`
-/// seconds that ended `lead` seconds earlier (what a scaler could have had serving by t, given
-/// a cold start), and to serve R × that base. Arrivals beyond it wait in one FIFO queue (a
+/// For every interval t, the fleet is assumed sized on a base rate measured `lead` seconds
+/// earlier (what a scaler could have had serving by t, given a cold start), and to serve R ×
+/// that base. The base is the higher of the mean rate of the last `baseWindow` seconds and of
+/// the last `levelWindow` seconds (`base(recent:lastMinute:)`): a rise that has lasted a minute
+/// is the new level, not a burst, and the reserve is held above it; with the five-minute mean
+/// alone the reserve trailed a ramp of several minutes and the fleet ran into it. Arrivals beyond it wait in one FIFO queue (a
 /// fluid model, rates constant within an interval); a request misses when the work ahead of it
 /// exceeds `waitSeconds` of the fleet's service. The reserve R is the smallest multiple such
 /// that the missing requests are at most `missShare` of all requests.
@@ -20,6 +23,12 @@ public enum BurstReserve {
         min(recent * factor, peak ?? .infinity)
     }
 
+    /// The rate the reserve is a multiple of: the higher of the recent (five-minute) mean and
+    /// the last minute's rate, when known.
+    public static func base(recent: Double, lastMinute: Double?) -> Double {
+        max(recent, lastMinute ?? 0)
+    }
+
     /// - Parameters:
     ///   - rates: arrival rates (requests per second) of consecutive intervals, oldest first.
     ///   - intervalSeconds: the length of one interval.
@@ -31,7 +40,8 @@ public enum BurstReserve {
     ///   - missShare: the share of requests that may miss (e.g. half the SLO's miss budget).
     /// - Returns: R ≥ 1; 1 while the history is shorter than the base window plus the lead.
     public static func estimate(
-        rates: [Double], intervalSeconds: Double, lead: Double, baseWindowSeconds: Double = 300, waitSeconds: Double = 0, floor: Double = 1,
+        rates: [Double], intervalSeconds: Double, lead: Double, baseWindowSeconds: Double = 300, levelWindowSeconds: Double = 60, waitSeconds: Double = 0,
+        floor: Double = 1,
         missShare: Double
     ) -> Double {
         guard intervalSeconds > 0, missShare > 0, lead >= 0 else { return 1 }
@@ -42,9 +52,11 @@ public enum BurstReserve {
         prefix.reserveCapacity(rates.count + 1)
         for r in rates { prefix.append(prefix.last! + max(0, r)) }
         var samples: [(rate: Double, base: Double)] = []
+        let level = max(1, Int((levelWindowSeconds / intervalSeconds).rounded()))
         for t in (window + lag)..<rates.count {
             let to = t - lag, from = to - window
-            samples.append((max(0, rates[t]), (prefix[to] - prefix[from]) / Double(window)))
+            let base = max((prefix[to] - prefix[from]) / Double(window), (prefix[to] - prefix[to - min(level, window)]) / Double(min(level, window)))
+            samples.append((max(0, rates[t]), base))
         }
         let total = samples.reduce(0) { $0 + $1.rate } * intervalSeconds
         guard total > 0 else { return 1 }

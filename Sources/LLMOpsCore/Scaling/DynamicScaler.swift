@@ -124,8 +124,9 @@ public struct ScalerInput: Sendable, Hashable {
     public var coldStartSeconds: Double
     public var policy: ScalerPolicy
     public var state: ScalerState
-    /// The burst reserve (`LoadProfile.burstFactor`) and the rate it applies to (the mean of
-    /// the last few minutes): enough replicas to absorb `burstFactor × recentRequestsPerSecond`
+    /// The burst reserve (`LoadProfile.burstFactor`) and the rate it applies to
+    /// (`BurstReserve.base`: the higher of the five-minute mean and the last minute's rate):
+    /// enough replicas to absorb `burstFactor × recentRequestsPerSecond`
     /// are kept, since a burst arrives faster than any replica can start. During a burst a
     /// replica may run up to `burstCapacityPerReplica` (`ReplicaModel.burstRate`: the median
     /// request still meets the objectives), not just its steady SLO capacity.

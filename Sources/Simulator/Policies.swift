@@ -1,4 +1,3 @@
-import Foundation
 import LLMOpsCore
 
 /// A fixed number of replicas for the whole trace (sized for its peak by the evaluation).
@@ -154,7 +153,9 @@ public struct LLMOpsPolicy: SimulatedPolicy {
                 ttftP95Seconds: o.ttftP95LastMinute, observedAt: o.time),
             forecast: forecast, capacityPerReplica: capacityPerReplica * factor, coldStartSeconds: coldStartSeconds, policy: policy, state: state)
         input.burstFactor = burstFactor
-        input.burstCapacityPerReplica = burstCapacityPerReplica
+        // The burst rate comes from the same model the factor corrects: down, not up (growth is
+        // evidence of spare steady capacity below the knee, not of more room in a burst).
+        input.burstCapacityPerReplica = burstCapacityPerReplica.map { $0 * min(factor, 1) }
         input.burstPeakRequestsPerSecond = burstPeak
         input.recentRequestsPerSecond = BurstReserve.base(recent: recentRates.reduce(0, +) / Double(recentRates.count), lastMinute: o.rateLastMinute)
         switch DynamicScaler.decide(input) {

@@ -239,7 +239,13 @@ final class ScalingPolicyController: Sendable {
         input.recentRequestsPerSecond = recent.isEmpty
             ? nil : BurstReserve.base(recent: recent.reduce(0, +) / Double(recent.count), lastMinute: lastMinute.reduce(0, +) / Double(lastMinute.count))
         input.burstPeakRequestsPerSecond = mem.rates.max()
-        if let r = replicaModel { input.burstCapacityPerReplica = max(r.burstRate(for: sizing, slo: slo), capacity) }
+        // The burst rate comes from the same model the efficiency factor corrects.
+        // Headroom for the model's error applies to bursts as to the steady rate, and the
+        // efficiency factor corrects the same model: down, not up (growth is evidence of
+        // spare steady capacity below the knee, not of more room in a burst).
+        if let r = replicaModel {
+            input.burstCapacityPerReplica = max(r.burstRate(for: sizing, slo: slo) * (1 - ServingDecision.headroom), capacity) * min(mem.efficiency.factor, 1)
+        }
         let decision: ScalingDecision
         switch DynamicScaler.decide(input) {
         case .success(let d): decision = d

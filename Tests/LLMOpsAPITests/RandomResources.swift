@@ -75,7 +75,10 @@ struct RandomResources {
             allowedTypes: types, tensorParallel: pick([.auto, .degree(1), .degree(2), .degree(4), .degree(8)]),
             maxCostPerHour: maybe { r in r.double(0...500) }, allowMixed: Bool.random(using: &rng))
         let spec = LLMDeploymentSpec(
-            model: model, engine: engine, slo: slo, gpu: gpu, replicas: int32(0...1000), scalingPolicyRef: maybe { r in LocalObjectReference(name: r.name()) })
+            model: model, engine: engine, slo: slo, gpu: gpu, replicas: int32(0...1000), scalingPolicyRef: maybe { r in LocalObjectReference(name: r.name()) },
+            expectedLoad: maybe { r in
+                ExpectedLoadSpec(requestsPerSecond: r.double(0.001...10_000), meanInputTokens: r.int32(1...200_000), meanOutputTokens: r.int32(1...32_000))
+            })
         let status: LLMDeploymentStatus? = maybe { r in
             var s = LLMDeploymentStatus()
             s.observedGeneration = r.maybe { r in Int64(r.int32(0...1000)) }

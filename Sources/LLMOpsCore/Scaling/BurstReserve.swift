@@ -6,9 +6,9 @@
 /// that base. The base is the higher of the mean rate of the last `baseWindow` seconds and of
 /// the last `levelWindow` seconds (`base(recent:lastMinute:)`): a rise that has lasted a minute
 /// is the new level, not a burst, and the reserve is held above it; with the five-minute mean
-/// alone the reserve trailed a ramp of several minutes and the fleet ran into it. Arrivals beyond it wait in one FIFO queue (a
-/// fluid model, rates constant within an interval); a request misses when the work ahead of it
-/// exceeds `waitSeconds` of the fleet's service. The reserve R is the smallest multiple such
+/// alone the reserve trailed a ramp of several minutes and the fleet ran into it. Arrivals
+/// beyond the fleet's rate wait in one FIFO queue (a fluid model, rates constant within an
+/// interval); a request misses when the work ahead of it exceeds `waitSeconds` of service. The reserve R is the smallest multiple such
 /// that the missing requests are at most `missShare` of all requests.
 ///
 /// Counting requests, not time, matches how SLO attainment is counted: a rare burst that
@@ -33,6 +33,9 @@ public enum BurstReserve {
     ///   - rates: arrival rates (requests per second) of consecutive intervals, oldest first.
     ///   - intervalSeconds: the length of one interval.
     ///   - lead: cold start plus one scaling period, seconds.
+    ///   - baseWindowSeconds: the recent mean's window (five minutes).
+    ///   - levelWindowSeconds: the level's window (one minute); equal to the base window, the
+    ///     base is the recent mean alone.
     ///   - waitSeconds: how long a request may queue and still meet its TTFT objective.
     ///   - floor: the multiple of the base the fleet serves whatever R is: a scaler that sizes
     ///     for the base at SLO capacity with headroom h serves at least base / (1 − h). Without
@@ -41,8 +44,7 @@ public enum BurstReserve {
     /// - Returns: R ≥ 1; 1 while the history is shorter than the base window plus the lead.
     public static func estimate(
         rates: [Double], intervalSeconds: Double, lead: Double, baseWindowSeconds: Double = 300, levelWindowSeconds: Double = 60, waitSeconds: Double = 0,
-        floor: Double = 1,
-        missShare: Double
+        floor: Double = 1, missShare: Double
     ) -> Double {
         guard intervalSeconds > 0, missShare > 0, lead >= 0 else { return 1 }
         let window = max(1, Int((baseWindowSeconds / intervalSeconds).rounded()))
@@ -55,7 +57,8 @@ public enum BurstReserve {
         let level = max(1, Int((levelWindowSeconds / intervalSeconds).rounded()))
         for t in (window + lag)..<rates.count {
             let to = t - lag, from = to - window
-            let base = max((prefix[to] - prefix[from]) / Double(window), (prefix[to] - prefix[to - min(level, window)]) / Double(min(level, window)))
+            let last = min(level, window)
+            let base = Self.base(recent: (prefix[to] - prefix[from]) / Double(window), lastMinute: (prefix[to] - prefix[to - last]) / Double(last))
             samples.append((max(0, rates[t]), base))
         }
         let total = samples.reduce(0) { $0 + $1.rate } * intervalSeconds

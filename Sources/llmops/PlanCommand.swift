@@ -137,6 +137,12 @@ struct PlanCommand: ParsableCommand {
             ("requestsPerSecond", .double(plan.load.requestsPerSecond)), ("meanInputTokens", .double(plan.load.meanInputTokens)),
             ("meanOutputTokens", .double(plan.load.meanOutputTokens)),
         ]))
+        // The load the GPU type was chosen for, and where it came from.
+        o["designLoad"] = .object(JSONObject([
+            ("requestsPerSecond", .double(plan.designLoad.requestsPerSecond)), ("meanInputTokens", .double(plan.designLoad.meanInputTokens)),
+            ("meanOutputTokens", .double(plan.designLoad.meanOutputTokens)),
+            ("source", .string(llmd.spec.expectedLoad == nil ? "default" : "spec.expectedLoad")),
+        ]))
         o["llmops"] = fleetJSON(plan.chosen)
         if let u = plan.unboundedReplicas { o["replicasBeforeScalingPolicyBounds"] = .int(Int64(u)) }
         if let b = plan.baseline {

@@ -131,6 +131,23 @@ import Testing
         #expect(ScalingPolicyController.smooth(1000, .nan) == 1000)
     }
 
+    /// Traffic unlike the design load is flagged with the configuration it would choose, the
+    /// saving, and the spec.expectedLoad that adopts it; traffic like it is not.
+    @Test func observedTrafficReviewsTheGPUChoice() throws {
+        var s = spec(allowed: [.l4, .l40s, .h100])
+        s.slo = SLOSpec(ttftP95Ms: 2000, itlP95Ms: 100)
+        let design = try ServingDecision.decide(s, catalog: .standard).get()
+        #expect(ConfigurationReview.review(s, observed: design.design, catalog: .standard) == nil)
+        let long = LoadProfile(requestsPerSecond: 3, meanInputTokens: 6000, meanOutputTokens: 200)
+        let r = try #require(ConfigurationReview.review(s, observed: long, catalog: .standard))
+        #expect(r.currentName.hasPrefix(design.groups[0].gpuType) && r.better.gpuType == "H100", "\(r)")
+        #expect(r.saving >= ConfigurationReview.threshold && r.better.costPerHour < (r.current?.costPerHour ?? .infinity))
+        #expect(r.message.contains("set spec.expectedLoad to {requestsPerSecond: 3, meanInputTokens: 6000, meanOutputTokens: 200}"), "\(r.message)")
+        // Adopting it settles the review.
+        s.expectedLoad = ConfigurationReview.expectedLoad(long)
+        #expect(ConfigurationReview.review(s, observed: long, catalog: .standard) == nil)
+    }
+
     @Test func anImpossibleModelIsAnErrorNotACrash() {
         guard case .failure(let e) = ServingDecision.decide(spec(allowed: [.l4], parameters: "405B"), catalog: .standard) else {
             Issue.record("405B on one L4 type must be infeasible")

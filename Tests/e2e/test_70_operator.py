@@ -342,3 +342,31 @@ def test_expected_load_chooses_the_gpu_type_and_bad_values_are_refused(op):
     assert bad.returncode != 0 and "spec.expectedLoad.requestsPerSecond" in bad.stderr, bad.stderr
     assert op.get_json("llmd", "-n", NS, "sized")["spec"]["expectedLoad"]["requestsPerSecond"] == 3
     op.kubectl("delete", "llmd", "sized", "-n", NS)
+
+
+def test_traffic_unlike_the_design_load_is_reported_with_the_configuration_it_needs(op):
+    # Designed for the default chat load (H100x1), serving 6,000-token prompts it cannot meet
+    # the SLO on: after ten minutes of traffic the ScalingPolicy says which configuration the
+    # observed load needs and the spec.expectedLoad that adopts it, without changing anything.
+    apply(op, llmd("review", replicas=1, allowedTypes=["H100"]))
+    ready_llmd(op, "review", 1)
+    apply(op, {"apiVersion": "llmops.io/v1alpha1", "kind": "ScalingPolicy", "metadata": {"name": "review", "namespace": NS},
+               "spec": {"targetRef": {"name": "review"}, "minReplicas": 1, "maxReplicas": 1}})
+    trace = Path(tempfile.mkdtemp()) / "long.jsonl"
+    trace.write_text("".join(json.dumps({"timestamp": i * 1000, "input_length": 6000, "output_length": 200}) + "\n" for i in range(660)))
+    out = subprocess.run([str(BIN), "load", "--trace", str(trace), "--service", f"{NS}/review", "--speed", str(SPEED), "--time-scale", str(SPEED)],
+                         capture_output=True, text=True, timeout=180, env=op.env())
+    assert out.returncode == 0, out.stdout + out.stderr
+    def flagged():
+        c = condition(op.get_json("sp", "-n", NS, "review"), "ConfigurationFitsLoad")
+        return c if c and c["status"] == "False" else None
+    c = wait_for("a configuration review", flagged, timeout=60)
+    assert c["reason"] == "CheaperConfigurationForObservedLoad", c
+    assert "H100×1 cannot meet the SLO" in c["message"] and "H100×4 would cost" in c["message"], c["message"]
+    assert "meanInputTokens: 6000" in c["message"], c["message"]
+    events = op.kubectl("get", "events", "-n", NS, "--field-selector", "involvedObject.name=review,reason=CheaperConfiguration").stdout
+    assert "CheaperConfiguration" in events
+    # Nothing was changed: the spec and the running configuration stay as written.
+    o = op.get_json("llmd", "-n", NS, "review")
+    assert "expectedLoad" not in o["spec"] and o["status"]["gpuType"] == "H100" and o["status"]["tensorParallel"] == 1
+    op.kubectl("delete", "sp,llmd", "review", "-n", NS)

@@ -37,6 +37,9 @@ final class ScalingPolicyController: Sendable {
         /// request mix the capacity per replica is computed for, once traffic has been seen.
         var meanInputTokens: Double?
         var meanOutputTokens: Double?
+        /// The last review of the GPU choice against the observed traffic, and when it ran.
+        var review: ConfigurationReview?
+        var reviewedAt: Double?
     }
 
     let client: KubeClient
@@ -84,6 +87,9 @@ final class ScalingPolicyController: Sendable {
         case .holt, .neural: return (HoltForecaster(), "holt")
         }
     }
+
+    /// How much traffic history the GPU choice is reviewed on.
+    static let reviewAfterSeconds = 600.0
 
     /// A per-request mean folded into its running value: a fifth of each period's measurement,
     /// so one period of unusual requests moves capacity little.
@@ -254,6 +260,19 @@ final class ScalingPolicyController: Sendable {
             return .done
         }
         mem.state = decision.state
+        // Once ten minutes of traffic are known, and at most once a minute: would the observed
+        // load choose another GPU configuration than the spec's design load?
+        let seen = Double(mem.rates.count) * period
+        var reviewed = false
+        if seen >= Self.reviewAfterSeconds, now - (mem.reviewedAt ?? -.infinity) >= 60, let input = mem.meanInputTokens, let output = mem.meanOutputTokens {
+            let observed = LoadProfile(
+                requestsPerSecond: mem.rates.reduce(0, +) / Double(mem.rates.count), meanInputTokens: input.rounded(), meanOutputTokens: output.rounded())
+            mem.review = ConfigurationReview.review(llmd.spec, observed: observed, catalog: catalog)
+            mem.reviewedAt = now
+            reviewed = true
+        }
+        let review = mem.review
+        let reviewKnown = mem.reviewedAt != nil
         let memoryCopy = mem
         memory.withLock { $0[uid] = memoryCopy }
 
@@ -272,6 +291,10 @@ final class ScalingPolicyController: Sendable {
         if desired != current {
             _ = try await client.updateScale(LLMDeployment.self, name: target, namespace: key.namespace, replicas: Int32(desired))
             await events.record(sp, reason: desired > current ? "ScaledUp" : "ScaledDown", message: Conditions.clip("LLMDeployment \(target) \(current) -> \(desired): \(reason)\(coldStartNote)", 1024))
+        }
+        let flagged = sp.status?.conditions?.first { $0.type == "ConfigurationFitsLoad" }?.status == .false
+        if reviewed, let review, !flagged {
+            await events.record(sp, reason: "CheaperConfiguration", message: Conditions.clip("LLMDeployment \(target): \(review.message)", 1024))
         }
         let stamp = Timestamp.now()
         let refreshAfter = max(60 / clock.speedup, 1)
@@ -305,6 +328,13 @@ final class ScalingPolicyController: Sendable {
                 s.history = Array(history.suffix(ScalingPolicyStatus.historyLimit))
             }
             var c = s.conditions ?? []
+            if reviewKnown {
+                if let review {
+                    Conditions.set(&c, "ConfigurationFitsLoad", .false, reason: "CheaperConfigurationForObservedLoad", message: Conditions.clip(review.message, 1024), generation: generation, now: stamp)
+                } else {
+                    Conditions.set(&c, "ConfigurationFitsLoad", .true, reason: "ChoiceFitsObservedLoad", message: "the observed traffic chooses the same GPU configuration, or saves less than 10 % with another", generation: generation, now: stamp)
+                }
+            }
             Conditions.set(&c, "AbleToScale", .true, reason: desired != current ? "SucceededRescale" : "ReadyForNewScale", message: "the scale subresource of \(target) is writable", generation: generation, now: stamp)
             if decision.metricsStale {
                 Conditions.set(&c, "MetricsUnavailable", .true, reason: "NoFreshMetrics", message: "no serving Pod answered on /metrics with a rate yet; holding \(desired) replicas", generation: generation, now: stamp)

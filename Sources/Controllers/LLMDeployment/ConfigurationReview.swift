@@ -1,0 +1,65 @@
+import Foundation
+import LLMOpsAPI
+import LLMOpsCore
+
+/// Whether the traffic a deployment actually serves would choose another GPU configuration
+/// than the load its spec designs for (`spec.expectedLoad`, or the default), and what that
+/// would save. The operator reports it (a ScalingPolicy condition and an Event) rather than
+/// acting on it: a GPU type change is a rollout, and the spec, often kept in Git, stays the
+/// source of truth. Pure.
+struct ConfigurationReview: Sendable, Equatable {
+    var observed: LoadProfile
+    /// The spec's configuration ("L40S×1"), and its fleet for the observed load; nil with
+    /// `currentProblem` when it cannot meet the SLO at that load at all.
+    var currentName: String
+    var current: DeploymentPlan.Fleet?
+    var currentProblem: String?
+    /// The configuration the observed load would choose, sized for it.
+    var better: DeploymentPlan.Fleet
+
+    /// The least saving worth a rollout and a spec change.
+    static let threshold = 0.1
+
+    /// The share of the current configuration's cost the better one saves (1 when the current
+    /// one cannot serve the load).
+    var saving: Double {
+        guard let c = current, c.costPerHour > 0 else { return 1 }
+        return (c.costPerHour - better.costPerHour) / c.costPerHour
+    }
+
+    /// nil when the observed load would choose the same configuration, or saves less than
+    /// `threshold` with another.
+    static func review(_ spec: LLMDeploymentSpec, observed: LoadProfile, catalog: GPUCatalog) -> ConfigurationReview? {
+        guard observed.requestsPerSecond > 0, case .success(let decision) = ServingDecision.decide(spec, catalog: catalog), let group = decision.groups.first
+        else { return nil }
+        var alternative = spec
+        alternative.expectedLoad = expectedLoad(observed)
+        guard case .success(let other) = DeploymentPlan.make(alternative, load: observed, catalog: catalog) else { return nil }
+        let b = other.chosen
+        guard b.gpuType != group.gpuType || b.tensorParallel != group.tensorParallel else { return nil }
+        var review = ConfigurationReview(observed: observed, currentName: "\(group.gpuType)×\(group.tensorParallel)", better: b)
+        switch DeploymentPlan.make(spec, load: observed, catalog: catalog) {
+        case .success(let now): review.current = now.chosen
+        case .failure(let e): review.currentProblem = "\(e)"
+        }
+        return review.saving >= threshold ? review : nil
+    }
+
+    /// The observed load as a spec would state it.
+    static func expectedLoad(_ load: LoadProfile) -> ExpectedLoadSpec {
+        func tokens(_ x: Double) -> Int32 { Int32(min(max(x.rounded(), 1), 10_000_000)) }
+        let rate = (load.requestsPerSecond * 1000).rounded() / 1000
+        return ExpectedLoadSpec(requestsPerSecond: max(rate, 0.001), meanInputTokens: tokens(load.meanInputTokens), meanOutputTokens: tokens(load.meanOutputTokens))
+    }
+
+    var message: String {
+        let e = Self.expectedLoad(observed)
+        let against =
+            current.map { String(format: "against $%.2f/h for the current %@ (%.0f %% less)", $0.costPerHour, currentName, saving * 100) }
+            ?? "where the current \(currentName) cannot meet the SLO (\(currentProblem ?? "infeasible"))"
+        return String(
+            format: "at the observed %@, %@×%d would cost $%.2f/h %@; to adopt it, set spec.expectedLoad to {requestsPerSecond: %@, meanInputTokens: %d, meanOutputTokens: %d}",
+            DeploymentPlan.describe(observed), better.gpuType, better.tensorParallel, better.costPerHour, against, String(format: "%g", e.requestsPerSecond),
+            e.meanInputTokens, e.meanOutputTokens)
+    }
+}

@@ -68,7 +68,7 @@ public struct Evaluation: Sendable {
 
     /// The share of SLO capacity the core keeps spare (`OptimizerRequest.headroom`), as the
     /// operator does.
-    public static let headroom = 0.1
+    public static let headroom = OptimizerRequest.defaultHeadroom
 
     /// Configurations the capacity model rates above this multiple of the best are not simulated.
     public static let screening = 2.5
@@ -84,8 +84,12 @@ public struct Evaluation: Sendable {
     /// The burst reserve of a trace (see `BurstReserve`), over 10-second arrival rates.
     public static func burstFactor(_ requests: [TraceRequest], lead: Double, wait: Double = 0, missShare: Double) -> Double {
         guard let end = requests.last?.arrival, end > 600 else { return 1 }
-        return BurstReserve.estimate(
-            rates: tenSecondRates(requests), intervalSeconds: 10, lead: lead, waitSeconds: wait, floor: 1 / (1 - headroom), missShare: missShare)
+        return burstFactor(tenSecondRates: tenSecondRates(requests), lead: lead, wait: wait, missShare: missShare)
+    }
+
+    /// The same over rates already counted; the fleet serves at least its headroom's worth.
+    static func burstFactor(tenSecondRates rates: [Double], lead: Double, wait: Double, missShare: Double) -> Double {
+        BurstReserve.estimate(rates: rates, intervalSeconds: 10, lead: lead, waitSeconds: wait, floor: 1 / (1 - headroom), missShare: missShare)
     }
 
     /// Arrival rates over consecutive 10-second intervals.
@@ -119,10 +123,7 @@ public struct Evaluation: Sendable {
         // counted once for the reserve and its ceiling: a trace at scale holds millions).
         if lead > 0 {
             let rates = tenSecondRates(requests)
-            if duration > 600 {
-                profile.burstFactor = BurstReserve.estimate(
-                    rates: rates, intervalSeconds: 10, lead: lead, waitSeconds: wait, floor: 1 / (1 - headroom), missShare: (1 - attainment) / 2)
-            }
+            if duration > 600 { profile.burstFactor = burstFactor(tenSecondRates: rates, lead: lead, wait: wait, missShare: (1 - attainment) / 2) }
             profile.burstPeakRequestsPerSecond = rates.max()
         }
         return profile

@@ -137,15 +137,16 @@ import Testing
         var s = spec(allowed: [.l4, .l40s, .h100])
         s.slo = SLOSpec(ttftP95Ms: 2000, itlP95Ms: 100)
         let design = try ServingDecision.decide(s, catalog: .standard).get()
-        #expect(ConfigurationReview.review(s, observed: design.design, catalog: .standard) == nil)
+        #expect(ConfigurationReview.review(s, current: design, observed: design.design, catalog: .standard) == nil)
         let long = LoadProfile(requestsPerSecond: 3, meanInputTokens: 6000, meanOutputTokens: 200)
-        let r = try #require(ConfigurationReview.review(s, observed: long, catalog: .standard))
+        let r = try #require(ConfigurationReview.review(s, current: design, observed: long, catalog: .standard))
         #expect(r.currentName.hasPrefix(design.groups[0].gpuType) && r.better.gpuType == "H100", "\(r)")
         #expect(r.saving >= ConfigurationReview.threshold && r.better.costPerHour < (r.current?.costPerHour ?? .infinity))
         #expect(r.message.contains("set spec.expectedLoad to {requestsPerSecond: 3, meanInputTokens: 6000, meanOutputTokens: 200}"), "\(r.message)")
         // Adopting it settles the review.
         s.expectedLoad = ConfigurationReview.expectedLoad(long)
-        #expect(ConfigurationReview.review(s, observed: long, catalog: .standard) == nil)
+        let adopted = try ServingDecision.decide(s, catalog: .standard).get()
+        #expect(ConfigurationReview.review(s, current: adopted, observed: long, catalog: .standard) == nil)
     }
 
     @Test func anImpossibleModelIsAnErrorNotACrash() {

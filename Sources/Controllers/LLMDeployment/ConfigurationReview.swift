@@ -28,18 +28,22 @@ struct ConfigurationReview: Sendable, Equatable {
     }
 
     /// nil when the observed load would choose the same configuration, or saves less than
-    /// `threshold` with another.
-    static func review(_ spec: LLMDeploymentSpec, observed: LoadProfile, catalog: GPUCatalog) -> ConfigurationReview? {
-        guard observed.requestsPerSecond > 0, case .success(let decision) = ServingDecision.decide(spec, catalog: catalog), let group = decision.groups.first
-        else { return nil }
+    /// `threshold` with another. `current` is the spec's own decision (`ServingDecision.decide`).
+    static func review(_ spec: LLMDeploymentSpec, current: ServingDecision, observed: LoadProfile, catalog: GPUCatalog) -> ConfigurationReview? {
+        guard observed.requestsPerSecond > 0, let group = current.groups.first else { return nil }
         var alternative = spec
         alternative.expectedLoad = expectedLoad(observed)
-        guard case .success(let other) = DeploymentPlan.make(alternative, load: observed, catalog: catalog) else { return nil }
-        let b = other.chosen
-        guard b.gpuType != group.gpuType || b.tensorParallel != group.tensorParallel else { return nil }
-        var review = ConfigurationReview(observed: observed, currentName: "\(group.gpuType)×\(group.tensorParallel)", better: b)
-        switch DeploymentPlan.make(spec, load: observed, catalog: catalog) {
-        case .success(let now): review.current = now.chosen
+        guard case .success(let decision) = ServingDecision.decide(alternative, catalog: catalog), let choice = decision.groups.first,
+            choice.gpuType != group.gpuType || choice.tensorParallel != group.tensorParallel
+        else { return nil }
+        let slo = ServingDecision.latencySLO(spec.slo)
+        func fleet(_ g: ServingDecision.Group) -> Result<DeploymentPlan.Fleet, CoreError> {
+            DeploymentPlan.fleet(g.gpuType, g.tensorParallel, model: current.model, slo: slo, load: observed, catalog: catalog)
+        }
+        guard case .success(let better) = fleet(choice) else { return nil }
+        var review = ConfigurationReview(observed: observed, currentName: "\(group.gpuType)×\(group.tensorParallel)", better: better)
+        switch fleet(group) {
+        case .success(let now): review.current = now
         case .failure(let e): review.currentProblem = "\(e)"
         }
         return review.saving >= threshold ? review : nil

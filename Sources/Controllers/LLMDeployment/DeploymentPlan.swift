@@ -30,6 +30,16 @@ public struct DeploymentPlan: Sendable {
     /// How a design load reads in status and in `llmops plan`: "2.5 req/s of 1024 in / 256 out tokens".
     public static func describe(_ load: LoadProfile) -> String { ServingDecision.describe(load) }
 
+    /// One configuration sized for `load`: the replicas that meet the SLO with headroom, and
+    /// what they cost.
+    static func fleet(_ gpu: String, _ tp: Int, model: ModelProfile, slo: LatencySLO, load: LoadProfile, catalog: GPUCatalog) -> Result<Fleet, CoreError> {
+        let request = OptimizerRequest(model: model, load: load, slo: slo, allowedGPUs: [gpu], tensorParallel: tp, headroom: ServingDecision.headroom, minReplicas: 1)
+        return ConfigurationOptimizer.optimize(request, catalog: catalog).map { plan in
+            let g = plan.groups[0]
+            return Fleet(gpuType: g.gpuType, tensorParallel: g.tensorParallel, replicas: g.replicas, ratePerReplica: g.ratePerReplica, costPerHour: plan.costPerHour)
+        }
+    }
+
     /// Plans `spec` at `load`, with the replica bounds of its ScalingPolicy when given.
     public static func make(
         _ spec: LLMDeploymentSpec, load: LoadProfile, bounds: ClosedRange<Int>? = nil, catalog: GPUCatalog = .standard
@@ -42,11 +52,7 @@ public struct DeploymentPlan: Sendable {
         guard let group = decision.groups.first else { return .failure(.infeasible(reason: "the core proposed no replica group")) }
         let slo = ServingDecision.latencySLO(spec.slo)
         func fleet(_ gpu: String, _ tp: Int) -> Result<Fleet, CoreError> {
-            let request = OptimizerRequest(model: decision.model, load: load, slo: slo, allowedGPUs: [gpu], tensorParallel: tp, headroom: ServingDecision.headroom, minReplicas: 1)
-            return ConfigurationOptimizer.optimize(request, catalog: catalog).map { plan in
-                let g = plan.groups[0]
-                return Fleet(gpuType: g.gpuType, tensorParallel: g.tensorParallel, replicas: g.replicas, ratePerReplica: g.ratePerReplica, costPerHour: plan.costPerHour)
-            }
+            Self.fleet(gpu, tp, model: decision.model, slo: slo, load: load, catalog: catalog)
         }
         var chosen: Fleet
         switch fleet(group.gpuType, group.tensorParallel) {

@@ -57,7 +57,7 @@ struct ServingDecision: Sendable, Equatable {
     }
 
     /// The share of SLO capacity kept spare.
-    static let headroom = 0.1
+    static let headroom = OptimizerRequest.defaultHeadroom
 
     static func latencySLO(_ slo: SLOSpec) -> LatencySLO {
         LatencySLO(ttftSeconds: Double(slo.ttftP95Ms) / 1000, itlSeconds: Double(slo.itlP95Ms) / 1000, attainment: slo.attainment)

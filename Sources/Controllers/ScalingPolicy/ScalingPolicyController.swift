@@ -105,9 +105,9 @@ final class ScalingPolicyController: Sendable {
         guard let input, let output, input >= 1, output >= 1 else { return design }
         let meanIn = input.rounded(), meanOut = output.rounded()
         if meanIn == design.meanInputTokens && meanOut == design.meanOutputTokens { return design }
-        return LoadProfile(
-            requestsPerSecond: design.requestsPerSecond, meanInputTokens: meanIn, meanOutputTokens: meanOut,
-            inputTailTokens: max(meanIn, min(meanIn * 4.6, context)))
+        var load = LoadProfile(requestsPerSecond: design.requestsPerSecond, meanInputTokens: meanIn, meanOutputTokens: meanOut)
+        load.inputTailTokens = max(meanIn, min(load.inputTailTokens, context))
+        return load
     }
 
     static func policy(_ s: ScalingPolicySpec, slo: SLOSpec?) -> ScalerPolicy {
@@ -186,10 +186,9 @@ final class ScalingPolicyController: Sendable {
             }
             return m
         }
-        // Once per period, like every other observation; the first traffic seen is taken at once.
-        if let s = snapshot, mem.meanInputTokens == nil || now - (mem.lastObserved ?? -.infinity) >= period * 0.9, s.requestsPerSecond > 0,
-            s.inputTokensPerSecond > 0, s.outputTokensPerSecond > 0
-        {
+        // Observations count once per period; the first traffic's request mix is taken at once.
+        let due = now - (mem.lastObserved ?? -.infinity) >= period * 0.9
+        if let s = snapshot, mem.meanInputTokens == nil || due, s.requestsPerSecond > 0, s.inputTokensPerSecond > 0, s.outputTokensPerSecond > 0 {
             mem.meanInputTokens = Self.smooth(mem.meanInputTokens, s.inputTokensPerSecond / s.requestsPerSecond)
             mem.meanOutputTokens = Self.smooth(mem.meanOutputTokens, s.outputTokensPerSecond / s.requestsPerSecond)
         }
@@ -205,7 +204,7 @@ final class ScalingPolicyController: Sendable {
             let measured = r.maxRate(for: sizing, slo: slo) * (1 - ServingDecision.headroom)
             if measured > 0 { capacity = measured }
         }
-        if let s = snapshot, now - (mem.lastObserved ?? -.infinity) >= period * 0.9 {
+        if let s = snapshot, due {
             mem.forecaster.observe(s.requestsPerSecond)
             mem.neural?.observe(
                 MetricsSample(
@@ -245,7 +244,6 @@ final class ScalingPolicyController: Sendable {
         input.recentRequestsPerSecond = recent.isEmpty
             ? nil : BurstReserve.base(recent: recent.reduce(0, +) / Double(recent.count), lastMinute: lastMinute.reduce(0, +) / Double(lastMinute.count))
         input.burstPeakRequestsPerSecond = mem.rates.max()
-        // The burst rate comes from the same model the efficiency factor corrects.
         // Headroom for the model's error applies to bursts as to the steady rate, and the
         // efficiency factor corrects the same model: down, not up (growth is evidence of
         // spare steady capacity below the knee, not of more room in a burst).
@@ -267,7 +265,7 @@ final class ScalingPolicyController: Sendable {
         if seen >= Self.reviewAfterSeconds, now - (mem.reviewedAt ?? -.infinity) >= 60, let input = mem.meanInputTokens, let output = mem.meanOutputTokens {
             let observed = LoadProfile(
                 requestsPerSecond: mem.rates.reduce(0, +) / Double(mem.rates.count), meanInputTokens: input.rounded(), meanOutputTokens: output.rounded())
-            mem.review = ConfigurationReview.review(llmd.spec, observed: observed, catalog: catalog)
+            mem.review = ConfigurationReview.review(llmd.spec, current: serving, observed: observed, catalog: catalog)
             mem.reviewedAt = now
             reviewed = true
         }

@@ -13,6 +13,8 @@ public struct OptimizerRequest: Sendable, Hashable {
     public var allowMixed: Bool
     /// Share of each replica's SLO-compliant capacity kept free for bursts and forecast error.
     public var headroom: Double
+    /// The headroom the operator and the simulated llmops policy keep.
+    public static let defaultHeadroom = 0.1
     public var minReplicas: Int
     /// Request-size classes (each with its own rate) for heterogeneous placement; when given
     /// with `allowMixed`, each class may go to the GPU type that serves it most cheaply.
@@ -21,7 +23,7 @@ public struct OptimizerRequest: Sendable, Hashable {
 
     public init(
         model: ModelProfile, load: LoadProfile, slo: LatencySLO, allowedGPUs: [String], tensorParallel: Int? = nil,
-        maxCostPerHour: Double? = nil, allowMixed: Bool = false, headroom: Double = 0.1, minReplicas: Int = 1,
+        maxCostPerHour: Double? = nil, allowMixed: Bool = false, headroom: Double = defaultHeadroom, minReplicas: Int = 1,
         sizeClasses: [LoadProfile] = [], gpusPerNode: Int = 8
     ) {
         self.model = model

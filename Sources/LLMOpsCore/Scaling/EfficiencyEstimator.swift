@@ -27,7 +27,7 @@ public struct EfficiencyEstimator: Sendable, Hashable {
     /// times (1 − headroom) stays at most 1.
     public static func bounds(headroom: Double) -> ClosedRange<Double> { 0.5...(1 / (1 - min(max(headroom, 0), 0.5))) }
 
-    public init(factor: Double = 1, bounds: ClosedRange<Double> = EfficiencyEstimator.bounds(headroom: 0.1), growth: Double = 1.03, shrink: Double = 0.85, informativeLoad: Double = 0.7) {
+    public init(factor: Double = 1, bounds: ClosedRange<Double> = EfficiencyEstimator.bounds(headroom: OptimizerRequest.defaultHeadroom), growth: Double = 1.03, shrink: Double = 0.85, informativeLoad: Double = 0.7) {
         self.factor = min(max(factor, bounds.lowerBound), bounds.upperBound)
         self.bounds = bounds
         self.growth = growth

@@ -18,7 +18,18 @@ public struct Evaluation: Sendable {
         public var policies: [String]
         public var maxReplicas: Int
         public var catalog: GPUCatalog
-        public init(model: ModelProfile, slo: LatencySLO, gpuTypes: [String], policies: [String], maxReplicas: Int = 64, catalog: GPUCatalog = .standard) {
+        /// Seconds at the start of the trace every policy runs but none is judged on
+        /// (`SimulationSetup.warmupSeconds`); at most half the trace.
+        public var warmupSeconds: Double
+        /// Whether llmops measures its burst reserve online over what it has seen (as the
+        /// operator does) instead of being given the one measured on the design traffic.
+        public var onlineReserve: Bool
+        public init(
+            model: ModelProfile, slo: LatencySLO, gpuTypes: [String], policies: [String], maxReplicas: Int = 64, catalog: GPUCatalog = .standard,
+            warmupSeconds: Double = 0, onlineReserve: Bool = false
+        ) {
+            self.warmupSeconds = warmupSeconds
+            self.onlineReserve = onlineReserve
             self.model = model
             self.slo = slo
             self.gpuTypes = gpuTypes
@@ -156,7 +167,15 @@ public struct Evaluation: Sendable {
         }
         // The reserve for bursts is measured over the time a scale-up takes to serve.
         let load = loadProfile(requests, attainment: o.slo.attainment, lead: coldStart(o.model, tp: 1) + 15, wait: o.slo.ttftSeconds)
-        let request = OptimizerRequest(model: o.model, load: load, slo: o.slo, allowedGPUs: o.gpuTypes, headroom: headroom)
+        // llmops designs from the traffic before the judged window when there are at least ten
+        // minutes of it, as an operator designs from yesterday's; the baselines' configurations
+        // are chosen in hindsight over the whole trace (their definition).
+        let warmup = min(max(0, o.warmupSeconds), (requests.last!.arrival - requests[0].arrival) / 2)
+        let history = requests.prefix { $0.arrival < warmup }
+        let design =
+            warmup >= 600 && history.count > 1
+            ? loadProfile(Array(history), attainment: o.slo.attainment, lead: coldStart(o.model, tp: 1) + 15, wait: o.slo.ttftSeconds) : load
+        let request = OptimizerRequest(model: o.model, load: design, slo: o.slo, allowedGPUs: o.gpuTypes, headroom: headroom)
         let plan: ServingPlan
         switch ConfigurationOptimizer.optimize(request, catalog: o.catalog) {
         case .success(let p): plan = p
@@ -174,7 +193,8 @@ public struct Evaluation: Sendable {
         func setup(_ r: ReplicaModel) -> SimulationSetup {
             let rate = r.maxRate(for: load, slo: o.slo)
             let warm = rate > 0 ? Int((opening / rate - 1e-9).rounded(.up)) : 1
-            return SimulationSetup(requests: requests, replica: r, slo: o.slo, maxReplicas: o.maxReplicas, initialReplicas: max(1, min(o.maxReplicas, warm)))
+            return SimulationSetup(
+                requests: requests, replica: r, slo: o.slo, maxReplicas: o.maxReplicas, initialReplicas: max(1, min(o.maxReplicas, warm)), warmupSeconds: warmup)
         }
         func config(_ r: ReplicaModel) -> Configuration { Configuration(gpuType: r.gpu.name, tensorParallel: r.tensorParallel) }
 
@@ -206,7 +226,7 @@ public struct Evaluation: Sendable {
             estimates[r] = ConfigurationOptimizer.expectedCostPerHour([group], load: load, minReplicas: 0)
         }
         let bestEstimate = estimates.values.min() ?? .infinity
-        candidates.sort { (estimates[$0] ?? .infinity, lowerBound($0, requests, duration)) < (estimates[$1] ?? .infinity, lowerBound($1, requests, duration)) }
+        candidates.sort { (estimates[$0] ?? .infinity, lowerBound($0, requests, duration, warmup: warmup)) < (estimates[$1] ?? .infinity, lowerBound($1, requests, duration, warmup: warmup)) }
         let bests = BestSoFar()
         var outcomes: [Configuration: (hpa: (Double, SimulationResult)?, oracle: (String, SimulationResult)?, skipped: String?)] = [:]
         await withTaskGroup(of: (Configuration, (Double, SimulationResult)?, (String, SimulationResult)?, String?).self) { tasks in
@@ -220,7 +240,7 @@ public struct Evaluation: Sendable {
                             : "not simulated: the capacity model says it cannot meet the SLO"
                         return (config(r), nil, nil, why)
                     }
-                    let bound = lowerBound(r, requests, duration)
+                    let bound = lowerBound(r, requests, duration, warmup: warmup)
                     let s = setup(r)
                     var hpa: (Double, SimulationResult)?
                     if isDefault || bound <= bests.hpa {
@@ -285,20 +305,21 @@ public struct Evaluation: Sendable {
                 // At run time the reserve keeps the same headroom for the model's error as the
                 // steady capacity: without it, replicas the model rated at 14 req/s for a burst
                 // queued at 13, and two of eleven development traces at ×30 missed the SLO.
-                let burstRate = chosen.burstRate(for: load, slo: o.slo) * (1 - headroom)
+                let burstRate = chosen.burstRate(for: design, slo: o.slo) * (1 - headroom)
                 tasks.addTask {
                     let r = simulate(
                         setup(chosen),
                         policy: LLMOpsPolicy(
                             capacityPerReplica: group.ratePerReplica, maxReplicas: o.maxReplicas, coldStartSeconds: coldStart(o.model, tp: chosen.tensorParallel),
-                            ttftTargetSeconds: o.slo.ttftSeconds, itlTargetSeconds: o.slo.itlSeconds, burstFactor: load.burstFactor,
-                            burstCapacityPerReplica: burstRate, burstPeak: load.burstPeakRequestsPerSecond))
+                            ttftTargetSeconds: o.slo.ttftSeconds, itlTargetSeconds: o.slo.itlSeconds,
+                            burstFactor: o.onlineReserve ? nil : design.burstFactor, burstCapacityPerReplica: burstRate,
+                            burstPeak: o.onlineReserve ? nil : design.burstPeakRequestsPerSecond, attainment: o.slo.attainment))
                     counter.tick()
                     return (
                         "llmops", r,
                         String(
-                            format: "capacityPerReplica=%.2f, burst reserve %.2f× at up to %.1f req/s per replica on \(config(chosen)) (the core's choice, untuned)",
-                            group.ratePerReplica, load.burstFactor, burstRate)
+                            format: "capacityPerReplica=%.2f, burst reserve %@ at up to %.1f req/s per replica on \(config(chosen)) (the core's choice, untuned)",
+                            group.ratePerReplica, o.onlineReserve ? "measured online" : String(format: "%.2f×", design.burstFactor), burstRate)
                     )
                 }
             }
@@ -334,10 +355,13 @@ public struct Evaluation: Sendable {
 
     /// A cheap lower bound on any policy's cost on a configuration: at least one replica for the
     /// whole trace, and at least the compute every request needs at the replica's peak rate.
-    static func lowerBound(_ r: ReplicaModel, _ requests: [TraceRequest], _ duration: Double) -> Double {
+    /// A lower bound on any run's cost on a configuration: at least one replica for the judged
+    /// span, and the judged requests' tokens at the GPU's peak compute.
+    static func lowerBound(_ r: ReplicaModel, _ requests: [TraceRequest], _ duration: Double, warmup: Double) -> Double {
         let peak = max(r.gpu.bf16TFLOPS, r.gpu.fp8TFLOPS ?? 0) * 1e12  // the fastest the GPU can go, so the bound holds
         let perToken = 2 * r.model.parameters / (Double(r.tensorParallel) * peak)
-        let work = requests.reduce(0.0) { $0 + Double($1.inputTokens + $1.outputTokens) } * perToken
+        let work = requests.reduce(0.0) { $0 + ($1.arrival >= warmup ? Double($1.inputTokens + $1.outputTokens) : 0) } * perToken
+        let duration = max(0, duration - warmup)
         let price = r.gpu.pricePerHour * Double(r.tensorParallel)
         return max(duration, work) / 3600 * price
     }
@@ -362,7 +386,7 @@ public struct Evaluation: Sendable {
             simulate(s, policy: OraclePolicy(requests: requests, capacityPerReplica: c, maxReplicas: s.maxReplicas, coldStartSeconds: coldStart))
         }
         let dynamic = (String(format: "capacityPerReplica=%.2f", capacity), scaled)
-        let duration = max(1, (requests.last?.arrival ?? 0) - (requests.first?.arrival ?? 0))
+        let duration = max(1, (requests.last?.arrival ?? 0) - max(requests.first?.arrival ?? 0, s.warmupSeconds))
         let ceiling = min(s.maxReplicas, Int(scaled.replicaSeconds / duration))
         guard scaled.sloAttainment >= target, ceiling >= 1 else { return dynamic }
         let (n, fixed) = smallest(1...ceiling, target: target, counter: counter) { n in simulate(s, policy: StaticPolicy(replicas: n)) }

@@ -106,18 +106,23 @@ public struct LLMOpsPolicy: SimulatedPolicy {
     private var efficiency = EfficiencyEstimator(bounds: EfficiencyEstimator.bounds(headroom: Evaluation.headroom))
 
     public var itlTargetSeconds: Double
-    /// The burst reserve measured on the traffic's history (`LoadProfile.burstFactor`), and
-    /// the rate one replica carries through a burst (`ReplicaModel.burstRate`).
-    public var burstFactor: Double
+    /// The rate one replica carries through a burst (`ReplicaModel.burstRate`).
     public var burstCapacityPerReplica: Double?
-    /// The highest 10-second rate of that history: the reserve's ceiling.
+    /// The share of requests that must meet the SLO: half of the rest may fall on bursts.
+    public var attainment: Double
+    /// Where the burst reserve comes from: given (`LoadProfile.burstFactor` and the peak of
+    /// the history it was measured on), or, when `burstFactor` is nil, measured online over
+    /// the last hour of 1-minute rates, one per tick, exactly as the operator measures it.
+    public var burstFactor: Double?
     public var burstPeak: Double?
-    /// Arrival rates of the last five minutes, one per tick, for the reserve's base rate.
+    private var history: BurstHistory
+    /// Arrival rates of the last five minutes, one per tick, for the reserve's base rate when
+    /// the reserve is given.
     private var recentRates: [Double] = []
 
     public init(
         capacityPerReplica: Double, maxReplicas: Int, coldStartSeconds: Double, ttftTargetSeconds: Double, itlTargetSeconds: Double = .infinity,
-        burstFactor: Double = 1, burstCapacityPerReplica: Double? = nil, burstPeak: Double? = nil
+        burstFactor: Double? = 1, burstCapacityPerReplica: Double? = nil, burstPeak: Double? = nil, attainment: Double = 0.99
     ) {
         self.burstFactor = burstFactor
         self.burstPeak = burstPeak
@@ -125,12 +130,15 @@ public struct LLMOpsPolicy: SimulatedPolicy {
         self.capacityPerReplica = capacityPerReplica
         self.itlTargetSeconds = itlTargetSeconds
         self.coldStartSeconds = coldStartSeconds
+        self.attainment = attainment
+        history = BurstHistory(periodSeconds: tickSeconds)
         policy = ScalerPolicy(
             minReplicas: 1, maxReplicas: maxReplicas, mode: .hybrid, queueDepthPerReplica: 8, ttftTargetSeconds: ttftTargetSeconds)
     }
 
     public mutating func desiredReplicas(_ o: Observation) -> Int {
         forecaster.observe(o.rateLastTick)
+        history.observe(o.rateLastMinute)
         recentRates.append(o.rateLastTick)
         if recentRates.count > Int(300 / tickSeconds) { recentRates.removeFirst() }
         let ready = Double(max(o.readyReplicas, 1))
@@ -152,12 +160,15 @@ public struct LLMOpsPolicy: SimulatedPolicy {
                 requestsPerSecond: o.rateLastMinute, queueDepth: Double(o.queueDepth), kvCacheUtilization: o.kvUtilization,
                 ttftP95Seconds: o.ttftP95LastMinute, observedAt: o.time),
             forecast: forecast, capacityPerReplica: capacityPerReplica * factor, coldStartSeconds: coldStartSeconds, policy: policy, state: state)
-        input.burstFactor = burstFactor
+        input.burstFactor =
+            burstFactor ?? history.factor(lead: lead, waitSeconds: policy.ttftTargetSeconds ?? 0, headroom: Evaluation.headroom, attainment: attainment)
         // The burst rate comes from the same model the factor corrects: down, not up (growth is
         // evidence of spare steady capacity below the knee, not of more room in a burst).
         input.burstCapacityPerReplica = burstCapacityPerReplica.map { $0 * min(factor, 1) }
-        input.burstPeakRequestsPerSecond = burstPeak
-        input.recentRequestsPerSecond = BurstReserve.base(recent: recentRates.reduce(0, +) / Double(recentRates.count), lastMinute: o.rateLastMinute)
+        input.burstPeakRequestsPerSecond = burstFactor == nil ? history.peak : burstPeak
+        input.recentRequestsPerSecond =
+            burstFactor == nil
+            ? history.base : BurstReserve.base(recent: recentRates.reduce(0, +) / Double(recentRates.count), lastMinute: o.rateLastMinute)
         switch DynamicScaler.decide(input) {
         case .success(let d):
             state = d.state

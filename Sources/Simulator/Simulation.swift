@@ -38,13 +38,20 @@ public struct SimulationSetup: Sendable {
     public var slo: LatencySLO
     public var maxReplicas: Int
     public var initialReplicas: Int
+    /// Seconds at the start that every policy runs but nothing is counted for: requests that
+    /// arrive before it are served but not judged, and replicas are billed from it on. A
+    /// running operator has seen the traffic before the window it is judged on (its burst
+    /// history, its forecaster's level); without a warm-up, a one-hour trace judges a freshly
+    /// started one on its first minutes.
+    public var warmupSeconds: Double
 
-    public init(requests: [TraceRequest], replica: ReplicaModel, slo: LatencySLO, maxReplicas: Int = 64, initialReplicas: Int = 1) {
+    public init(requests: [TraceRequest], replica: ReplicaModel, slo: LatencySLO, maxReplicas: Int = 64, initialReplicas: Int = 1, warmupSeconds: Double = 0) {
         self.requests = requests
         self.replica = replica
         self.slo = slo
         self.maxReplicas = maxReplicas
         self.initialReplicas = initialReplicas
+        self.warmupSeconds = max(0, warmupSeconds)
     }
 }
 
@@ -174,8 +181,10 @@ public func simulate<P: SimulatedPolicy>(_ setup: SimulationSetup, updating poli
         }
     }
 
+    var busyAtWarmup: Double?
     func tick(_ t: Double) {
         advanceAll(to: t)
+        if busyAtWarmup == nil, t >= setup.warmupSeconds { busyAtWarmup = replicas.reduce(0.0) { $0 + $1.busySeconds } }
         dispatchPending()
         let act = active()
         let ready = act.filter(\.isReady)
@@ -268,8 +277,10 @@ public func simulate<P: SimulatedPolicy>(_ setup: SimulationSetup, updating poli
 
     // Outcome statistics.
     var ttfts: [Double] = [], itls: [Double] = []
-    var met = 0, rejected = 0
-    for (i, rec) in records.enumerated() {
+    var met = 0, rejected = 0, judged = 0
+    let warmup = setup.warmupSeconds
+    for (i, rec) in records.enumerated() where requests[i].arrival >= warmup {
+        judged += 1
         if rec.rejected || rec.finish.isNaN || rec.firstToken.isNaN {
             rejected += 1
             continue
@@ -283,15 +294,15 @@ public func simulate<P: SimulatedPolicy>(_ setup: SimulationSetup, updating poli
     ttfts.sort()
     itls.sort()
     func q(_ xs: [Double], _ p: Double) -> Double { xs.isEmpty ? .nan : xs[min(xs.count - 1, Int(Double(xs.count) * p))] * 1000 }
-    let billedSeconds = replicas.reduce(0.0) { acc, r in acc + max(0, (r.terminatedAt ?? finishTime) - max(r.createdAt, 0)) }
+    let billedSeconds = replicas.reduce(0.0) { acc, r in acc + max(0, (r.terminatedAt ?? finishTime) - max(r.createdAt, warmup)) }
     let gpuSeconds = billedSeconds * Double(setup.replica.tensorParallel)
-    let busySeconds = replicas.reduce(0.0) { $0 + $1.busySeconds }
+    let busySeconds = replicas.reduce(0.0) { $0 + $1.busySeconds } - (busyAtWarmup ?? 0)
     return SimulationResult(
         policy: policy.name, gpuType: setup.replica.gpu.name, tensorParallel: setup.replica.tensorParallel, gpuHours: gpuSeconds / 3600, costDollars: gpuSeconds / 3600 * setup.replica.gpu.pricePerHour,
-        sloAttainment: requests.isEmpty ? 1 : Double(met) / Double(requests.count), ttftP50Ms: q(ttfts, 0.5), ttftP95Ms: q(ttfts, 0.95),
+        sloAttainment: judged == 0 ? 1 : Double(met) / Double(judged), ttftP50Ms: q(ttfts, 0.5), ttftP95Ms: q(ttfts, 0.95),
         ttftP99Ms: q(ttfts, 0.99), itlP95Ms: q(itls, 0.95),
         engineBusyShare: billedSeconds > 0 ? min(1, busySeconds / billedSeconds) : 0, replicaSeconds: billedSeconds,
-        servedRequests: requests.count - rejected, scaleEvents: scaleEvents, rejected: rejected,
+        servedRequests: judged - rejected, scaleEvents: scaleEvents, rejected: rejected,
         timeline: timeline, observations: observations)
 }
 

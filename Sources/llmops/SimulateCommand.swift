@@ -54,6 +54,12 @@ struct SimulateCommand: AsyncParsableCommand {
     @Option(name: .customLong("max-replicas"), help: "Upper bound on replicas for every policy.")
     var maxReplicas = 64
 
+    @Option(help: "Seconds at the start of the trace that every policy runs but none is judged on (cost and SLO count from then on; at most half the trace). With ten minutes or more, llmops designs from the warm-up's traffic only, as an operator designs from yesterday's.")
+    var warmup = 0.0
+
+    @Flag(name: .customLong("online-reserve"), help: "llmops measures its burst reserve online over the last hour it has seen, as the operator does, instead of being given the one measured on the design traffic.")
+    var onlineReserve = false
+
     @Flag(help: "Also compare the capacity model's SLO capacity per replica with the simulator's, for every allowed configuration.")
     var calibrate = false
 
@@ -68,6 +74,7 @@ struct SimulateCommand: AsyncParsableCommand {
         guard attainment > 0, attainment < 1 else { throw ValidationError("--attainment must be between 0 and 1, e.g. 0.99") }
         guard parameters != nil else { throw ValidationError("--model must be a number with an M, B or T suffix, e.g. 8B") }
         guard [0.5, 1, 2, 4].contains(bytesPerParameter) else { throw ValidationError("--bytes-per-parameter must be 0.5, 1, 2 or 4") }
+        guard warmup.isFinite, warmup >= 0 else { throw ValidationError("--warmup must be a non-negative number of seconds, e.g. 600") }
         guard maxReplicas >= 1 else { throw ValidationError("--max-replicas must be at least 1") }
         guard rateScale.isFinite, rateScale > 0, rateScale <= 1000 else { throw ValidationError("--rate-scale must be a number in (0, 1000], e.g. 20") }
         if let maxModelLen, !(256...1_048_576).contains(maxModelLen) { throw ValidationError("--max-model-len must be between 256 and 1048576 tokens") }
@@ -96,7 +103,8 @@ struct SimulateCommand: AsyncParsableCommand {
         let options = Evaluation.Options(
             model: ModelProfile.estimated(parameters: parameters!, bytesPerParameter: bytesPerParameter, contextLength: context),
             slo: LatencySLO(ttftSeconds: ttftMs / 1000, itlSeconds: itlMs / 1000, attainment: attainment), gpuTypes: gpuTypeList,
-            policies: policies.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }, maxReplicas: maxReplicas)
+            policies: policies.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }, maxReplicas: maxReplicas,
+            warmupSeconds: warmup, onlineReserve: onlineReserve)
         let progress = Progress()
         let report: Evaluation.Report
         do {

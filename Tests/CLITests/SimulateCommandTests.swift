@@ -110,4 +110,29 @@ import Testing
         let profile = try CLIRunner.run(["trace", "generate", "--profile", "spiky"])
         #expect(profile.status != 0 && profile.stderr.contains("--profile must be one of bursty, long-context, steady"))
     }
+
+    /// `--warmup` judges only what follows it (fewer GPU-hours billed for the same fleet), and
+    /// `--online-reserve` makes llmops say its reserve is measured online; bad values are refused.
+    @Test func warmupAndOnlineReserve() throws {
+        let trace = try generated("bursty", rps: 2, seconds: 1800, seed: 33)
+        let dir = trace.deletingLastPathComponent()
+        func llmops(_ extra: [String]) throws -> [String: [String: Any]] {
+            let json = dir.appendingPathComponent("warm-\(extra.count).json")
+            let r = try CLIRunner.run(["simulate", "--trace", trace.path, "--policies", "static-peak,llmops", "--gpu-types", "L40S", "--json", json.path] + extra)
+            #expect(r.status == 0, "\(r.output)")
+            let doc = try JSONSerialization.jsonObject(with: Data(contentsOf: json)) as! [String: Any]
+            return Dictionary(uniqueKeysWithValues: (doc["policies"] as! [[String: Any]]).map { ($0["policy"] as! String, $0) })
+        }
+        let whole = try llmops([])
+        let judged = try llmops(["--warmup", "900", "--online-reserve"])
+        let hoursWhole = whole["static-peak"]!["gpuHours"] as! Double, hoursJudged = judged["static-peak"]!["gpuHours"] as! Double
+        // static-peak holds a fixed fleet: half the trace judged, about half the hours billed
+        // (its size may differ: it is tuned on the judged half).
+        #expect(hoursJudged < hoursWhole * 0.75, "\(hoursJudged) vs \(hoursWhole)")
+        let given = whole["llmops"]!["setting"] as! String, online = judged["llmops"]!["setting"] as! String
+        #expect(given.contains("burst reserve ") && !given.contains("measured online"), "\(given)")
+        #expect(online.contains("burst reserve measured online"), "\(online)")
+        let bad = try CLIRunner.run(["simulate", "--trace", trace.path, "--warmup", "-5"])
+        #expect(bad.status != 0 && bad.stderr.contains("--warmup"))
+    }
 }

@@ -105,3 +105,32 @@ import Testing
         #expect(ConfigurationOptimizer.expectedCostPerHour([g], load: load, minReplicas: 1) == 10)
     }
 }
+
+@Suite struct BurstHistoryTests {
+    /// The history holds what a running scaler has seen, no more: no reserve until it covers
+    /// the base window and the lead, then the same estimate as over the whole series, an
+    /// hour's window, and the peak and base of what was observed.
+    @Test func reserveIsMeasuredOnWhatWasSeen() {
+        var h = BurstHistory(periodSeconds: 10)
+        #expect(h.base == nil && h.peak == nil && h.mean == nil)
+        var series: [Double] = []
+        for t in 0..<720 { series.append(t % 30 < 6 ? 20 : 5) }
+        for r in series.prefix(30) { h.observe(r) }
+        #expect(h.factor(lead: 50, waitSeconds: 2, headroom: 0.1, attainment: 0.99) == 1)
+        for r in series.dropFirst(30) { h.observe(r) }
+        // An hour of 10-second periods is kept: the oldest half is gone.
+        #expect(h.rates.count == 360 && h.seconds == 3600)
+        let whole = BurstReserve.estimate(
+            rates: Array(series.suffix(360)), intervalSeconds: 10, lead: 50, waitSeconds: 2, floor: 1 / 0.9, missShare: 0.005)
+        #expect(h.factor(lead: 50, waitSeconds: 2, headroom: 0.1, attainment: 0.99) == whole)
+        #expect(whole > 2)
+        #expect(h.peak == 20)
+        // The last minute (six periods, the last one of them a burst start) against five minutes' mean.
+        let lastMinute = series.suffix(6).reduce(0, +) / 6, fiveMinutes = series.suffix(30).reduce(0, +) / 30
+        #expect(h.base == max(lastMinute, fiveMinutes))
+        // Readings a broken scrape produces do not enter the history.
+        h.observe(.nan)
+        h.observe(-1)
+        #expect(h.rates.count == 360 && h.peak == 20)
+    }
+}

@@ -74,6 +74,19 @@ func poissonTrace(seconds: Double, seed: UInt64, input: Int = 1000, output: Int 
         #expect(a.gpuHours == b.gpuHours && a.ttftP95Ms == b.ttftP95Ms && a.timeline == b.timeline)
     }
 
+    /// Requests before the warm-up are served but not judged, and replicas are billed from
+    /// it on: a burst the fleet took minutes to drain in the first half does not count
+    /// against the second.
+    @Test func warmupIsRunButNotCounted() {
+        let trace = poissonTrace(seconds: 1200, seed: 4, rate: { t in t < 30 ? 40 : 1 })
+        let all = simulate(SimulationSetup(requests: trace, replica: l40s, slo: slo), policy: StaticPolicy(replicas: 1))
+        let judged = simulate(SimulationSetup(requests: trace, replica: l40s, slo: slo, warmupSeconds: 600), policy: StaticPolicy(replicas: 1))
+        #expect(all.sloAttainment < 0.6, "\(all.sloAttainment)")
+        #expect(judged.sloAttainment > 0.99, "\(judged.sloAttainment)")
+        #expect(judged.servedRequests == trace.filter { $0.arrival >= 600 }.count)
+        #expect(abs(judged.replicaSeconds - (all.replicaSeconds - 600)) < 1, "\(judged.replicaSeconds) vs \(all.replicaSeconds)")
+    }
+
     @Test func requestsLargerThanTheKVCacheAreRejectedNotLost() {
         let trace = [TraceRequest(arrival: 0, inputTokens: 5_000_000, outputTokens: 10), TraceRequest(arrival: 1, inputTokens: 100, outputTokens: 10)]
         let r = simulate(SimulationSetup(requests: trace, replica: l40s, slo: slo), policy: StaticPolicy(replicas: 1))
@@ -105,6 +118,20 @@ func poissonTrace(seconds: Double, seed: UInt64, input: Int = 1000, output: Int 
             #expect(during > before, "\(r.policy) did not scale up: \(before) → \(during)")
             #expect(after < during, "\(r.policy) did not scale down: \(during) → \(after)")
         }
+    }
+
+    /// The llmops policy measures its burst reserve online: with bursts in its history it
+    /// holds more replicas between bursts than with none, and it holds none before it has
+    /// seen any (the same trace, bursts only in the second half, leaves the first half alone).
+    @Test func llmopsHoldsAReserveOnlyForBurstsItHasSeen() {
+        let bursty = poissonTrace(seconds: 3600, seed: 12, rate: { t in t > 1800 && Int(t) % 300 < 30 ? 12 : 2 })
+        let r = run(bursty, LLMOpsPolicy(capacityPerReplica: 3, maxReplicas: 20, coldStartSeconds: 38, ttftTargetSeconds: 2, burstFactor: nil, burstCapacityPerReplica: 4))
+        func quietMax(_ range: ClosedRange<Double>) -> Int {
+            r.timeline.filter { range.contains($0.time) && Int($0.time) % 300 > 120 && Int($0.time) % 300 < 280 }.map(\.replicas).max() ?? 0
+        }
+        let before = quietMax(900...1790), after = quietMax(2700...3590)
+        #expect(before <= 1, "held \(before) before any burst")
+        #expect(after >= 3, "held \(after) between bursts it has seen")
     }
 
     @Test func oracleIsCheaperThanStaticPeakAtTheSameAttainment() {

@@ -25,8 +25,9 @@ final class ScalingPolicyController: Sendable {
         var forecasterName: String
         var lastObserved: Double?
         /// Observed rates, one per period, for the burst reserve (the last hour; rebuilt after
-        /// a restart, during which the reserve is 1).
-        var rates: [Double] = []
+        /// a restart, during which the reserve is 1). Created at the first evaluation, with
+        /// the policy's period.
+        var rates: BurstHistory?
         /// `forecaster: neural`: the multi-stream network, trained online on every observed
         /// period; Holt forecasts until it has a full window.
         var neural: NeuralLoadForecaster?
@@ -215,9 +216,8 @@ final class ScalingPolicyController: Sendable {
             mem.efficiency.observe(
                 ratePerReplica: s.requestsPerSecond / ready, modelCapacity: capacity, ttftP95: s.ttftP95Seconds,
                 ttftTarget: Double(llmd.spec.slo.ttftP95Ms) / 1000, queuePerReplica: s.queueDepth / ready, now: now)
-            mem.rates.append(s.requestsPerSecond)
-            let keep = max(1, Int((3600 / max(period, 1)).rounded()))
-            if mem.rates.count > keep { mem.rates.removeFirst(mem.rates.count - keep) }
+            if mem.rates?.periodSeconds != max(period, 1) { mem.rates = BurstHistory(periodSeconds: max(period, 1)) }
+            mem.rates?.observe(s.requestsPerSecond)
         }
         let horizonSteps = max(1, Int((Double(sp.spec.forecast.horizonSeconds) / max(period, 1)).rounded(.up)))
         var forecast = sp.spec.mode == .reactive ? [] : (1...horizonSteps).compactMap { step in
@@ -236,14 +236,13 @@ final class ScalingPolicyController: Sendable {
             state: mem.state)
         // Bursts the history shows within a cold start are held in reserve, at the replicas'
         // burst rate (what the simulator's llmops policy does).
-        input.burstFactor = BurstReserve.estimate(
-            rates: mem.rates, intervalSeconds: period, lead: coldStart + period, waitSeconds: Double(llmd.spec.slo.ttftP95Ms) / 1000,
-            floor: 1 / (1 - ServingDecision.headroom), missShare: (1 - llmd.spec.slo.attainment) / 2)
-        let recent = mem.rates.suffix(max(1, Int((300 / max(period, 1)).rounded())))
-        let lastMinute = mem.rates.suffix(max(1, Int((60 / max(period, 1)).rounded())))
-        input.recentRequestsPerSecond = recent.isEmpty
-            ? nil : BurstReserve.base(recent: recent.reduce(0, +) / Double(recent.count), lastMinute: lastMinute.reduce(0, +) / Double(lastMinute.count))
-        input.burstPeakRequestsPerSecond = mem.rates.max()
+        if let history = mem.rates {
+            input.burstFactor = history.factor(
+                lead: coldStart + period, waitSeconds: Double(llmd.spec.slo.ttftP95Ms) / 1000, headroom: ServingDecision.headroom,
+                attainment: llmd.spec.slo.attainment)
+            input.recentRequestsPerSecond = history.base
+            input.burstPeakRequestsPerSecond = history.peak
+        }
         // Headroom for the model's error applies to bursts as to the steady rate, and the
         // efficiency factor corrects the same model: down, not up (growth is evidence of
         // spare steady capacity below the knee, not of more room in a burst).
@@ -260,11 +259,11 @@ final class ScalingPolicyController: Sendable {
         mem.state = decision.state
         // Once ten minutes of traffic are known, and at most once a minute: would the observed
         // load choose another GPU configuration than the spec's design load?
-        let seen = Double(mem.rates.count) * period
+        let seen = mem.rates?.seconds ?? 0
         var reviewed = false
         if seen >= Self.reviewAfterSeconds, now - (mem.reviewedAt ?? -.infinity) >= 60, let input = mem.meanInputTokens, let output = mem.meanOutputTokens {
             let observed = LoadProfile(
-                requestsPerSecond: mem.rates.reduce(0, +) / Double(mem.rates.count), meanInputTokens: input.rounded(), meanOutputTokens: output.rounded())
+                requestsPerSecond: mem.rates?.mean ?? 0, meanInputTokens: input.rounded(), meanOutputTokens: output.rounded())
             mem.review = ConfigurationReview.review(llmd.spec, current: serving, observed: observed, catalog: catalog)
             mem.reviewedAt = now
             reviewed = true

@@ -1,0 +1,60 @@
+/// The burst reserve as a running scaler can know it: one measured arrival rate per
+/// observation period, the last hour kept, nothing about the future. The operator's
+/// ScalingPolicy controller and the simulator's llmops policy both keep one, so the policy the
+/// benchmark prices holds exactly the information the operator has: a reserve measured on the
+/// whole trace would include the very bursts it is then judged on.
+///
+/// Until the history covers the base window plus the lead, the factor is 1 (no reserve): a
+/// fresh scaler, or one restarted, sizes on the rate alone and its queue and latency signals.
+public struct BurstHistory: Sendable, Hashable {
+    /// Seconds between observations.
+    public let periodSeconds: Double
+    /// Seconds of history kept (an hour: long enough to have seen the traffic's usual bursts,
+    /// short enough to forget yesterday's).
+    public let keepSeconds: Double
+    public private(set) var rates: [Double] = []
+
+    public init(periodSeconds: Double, keepSeconds: Double = 3600) {
+        self.periodSeconds = max(periodSeconds, 1e-3)
+        self.keepSeconds = max(keepSeconds, self.periodSeconds)
+    }
+
+    /// Records one period's arrival rate (requests per second); negative or non-finite
+    /// readings are dropped rather than poisoning the hour.
+    public mutating func observe(_ rate: Double) {
+        guard rate.isFinite, rate >= 0 else { return }
+        rates.append(rate)
+        let keep = max(1, Int((keepSeconds / periodSeconds).rounded()))
+        if rates.count > keep { rates.removeFirst(rates.count - keep) }
+    }
+
+    /// Seconds of history held.
+    public var seconds: Double { Double(rates.count) * periodSeconds }
+
+    /// The mean rate over the history; nil before the first observation.
+    public var mean: Double? { rates.isEmpty ? nil : rates.reduce(0, +) / Double(rates.count) }
+
+    /// The highest rate observed in the history: the reserve's ceiling.
+    public var peak: Double? { rates.max() }
+
+    /// The rate the reserve is a multiple of (`BurstReserve.base`): the higher of the last five
+    /// minutes' mean and the last minute's; nil before the first observation.
+    public var base: Double? {
+        guard !rates.isEmpty else { return nil }
+        func mean(_ seconds: Double) -> Double {
+            let recent = rates.suffix(max(1, Int((seconds / periodSeconds).rounded())))
+            return recent.reduce(0, +) / Double(recent.count)
+        }
+        return BurstReserve.base(recent: mean(300), lastMinute: mean(60))
+    }
+
+    /// The reserve factor (`BurstReserve.estimate`) over the history, for a fleet whose
+    /// replicas take `lead` seconds to add, whose requests may wait `waitSeconds` (the TTFT
+    /// objective), that keeps `headroom` above its load, and that may let half of the SLO's
+    /// miss budget (`1 − attainment`) fall on bursts.
+    public func factor(lead: Double, waitSeconds: Double, headroom: Double, attainment: Double) -> Double {
+        BurstReserve.estimate(
+            rates: rates, intervalSeconds: periodSeconds, lead: lead, waitSeconds: waitSeconds, floor: 1 / (1 - min(max(headroom, 0), 0.5)),
+            missShare: max(1 - attainment, 1e-6) / 2)
+    }
+}

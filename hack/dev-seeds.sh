@@ -4,6 +4,9 @@
 # at a production scale, and prints its cost and SLO attainment per seed. A policy change that
 # passes hack/bench-decisions.sh on a few traces should pass here on all seeds first.
 # Usage: hack/dev-seeds.sh [SCALE] [SEEDS...]   (default: 30 and seeds 101 103 105-113)
+# SIMULATE_ARGS adds options to every simulate run; with --warmup the traces run twice as long
+# (one hour of run-in, one judged), e.g. SIMULATE_ARGS="--warmup 3600 --online-reserve" to
+# judge llmops without hindsight.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scale=${1:-30}
@@ -14,14 +17,17 @@ build=(swift build -c release --product llmops)
 [ -n "${BUILD_PATH:-}" ] && build+=(--build-path "$BUILD_PATH")
 if ! out=$("${build[@]}" 2>&1); then echo "$out" >&2; exit 1; fi
 bin="$("${build[@]}" --show-bin-path)/llmops"
+read -r -a extra <<<"${SIMULATE_ARGS:-}"
+duration=3600
+[[ " ${SIMULATE_ARGS:-} " == *" --warmup "* ]] && duration=7200
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 below=0
 for seed in "${seeds[@]}"; do
   # Seeds 103 and 106 are the 12 req/s profile, as bursty-203 is in the benchmark.
   rps=4; case $seed in 103|106) rps=12 ;; esac
-  "$bin" trace generate --profile bursty --rps "$rps" --seed "$seed" -o "$work/t.jsonl" 2>/dev/null
-  "$bin" simulate --trace "$work/t.jsonl" --rate-scale "$scale" --policies llmops --json "$work/r.json" >/dev/null 2>&1
+  "$bin" trace generate --profile bursty --rps "$rps" --duration "$duration" --seed "$seed" -o "$work/t.jsonl" 2>/dev/null
+  "$bin" simulate --trace "$work/t.jsonl" --rate-scale "$scale" --policies llmops --max-replicas 512 --json "$work/r.json" "${extra[@]}" >/dev/null 2>&1
   line=$(python3 -c "
 import json; p = json.load(open('$work/r.json'))['policies'][0]
 print('%s %.2f %.2f' % (p['gpuType'] + 'x' + str(p['tensorParallel']), p['costDollars'], p['sloAttainment'] * 100))")

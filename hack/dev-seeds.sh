@@ -19,7 +19,7 @@ if ! out=$("${build[@]}" 2>&1); then echo "$out" >&2; exit 1; fi
 bin="$("${build[@]}" --show-bin-path)/llmops"
 read -r -a extra <<<"${SIMULATE_ARGS:-}"
 duration=3600
-[[ " ${SIMULATE_ARGS:-} " == *" --warmup "* ]] && duration=7200
+[[ " ${SIMULATE_ARGS:-} " == *" --warmup"* ]] && duration=7200
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 below=0

@@ -166,15 +166,17 @@ public struct Evaluation: Sendable {
             throw SimulationError(message: "unknown policy \(p); choose from \(allPolicies.joined(separator: ", "))")
         }
         // The reserve for bursts is measured over the time a scale-up takes to serve.
-        let load = loadProfile(requests, attainment: o.slo.attainment, lead: coldStart(o.model, tp: 1) + 15, wait: o.slo.ttftSeconds)
+        func profile(_ r: [TraceRequest]) -> LoadProfile {
+            loadProfile(r, attainment: o.slo.attainment, lead: coldStart(o.model, tp: 1) + 15, wait: o.slo.ttftSeconds)
+        }
+        let load = profile(requests)
+        let duration = requests.last!.arrival - requests[0].arrival
         // llmops designs from the traffic before the judged window when there are at least ten
         // minutes of it, as an operator designs from yesterday's; the baselines' configurations
         // are chosen in hindsight over the whole trace (their definition).
-        let warmup = min(max(0, o.warmupSeconds), (requests.last!.arrival - requests[0].arrival) / 2)
+        let warmup = min(max(0, o.warmupSeconds), duration / 2)
         let history = requests.prefix { $0.arrival < warmup }
-        let design =
-            warmup >= 600 && history.count > 1
-            ? loadProfile(Array(history), attainment: o.slo.attainment, lead: coldStart(o.model, tp: 1) + 15, wait: o.slo.ttftSeconds) : load
+        let design = warmup >= 600 && history.count > 1 ? profile(Array(history)) : load
         let request = OptimizerRequest(model: o.model, load: design, slo: o.slo, allowedGPUs: o.gpuTypes, headroom: headroom)
         let plan: ServingPlan
         switch ConfigurationOptimizer.optimize(request, catalog: o.catalog) {
@@ -203,7 +205,6 @@ public struct Evaluation: Sendable {
         let baselinesWanted = !Set(o.policies).isDisjoint(with: ["static-peak", "hpa", "kpa", "oracle"])
         var candidates = baselinesWanted ? configurations(o) : []
         if o.policies.contains("hpa-default"), !candidates.contains(defaultReplica) { candidates.append(defaultReplica) }
-        let duration = requests.last!.arrival - requests[0].arrival
         // Screening: a configuration the capacity model rates at more than `screening` × the
         // best one's cost is not simulated. The model is within about 35 % of the simulator
         // (`--calibrate`), so a factor of 2.5 only drops configurations that cannot win; without
@@ -354,9 +355,8 @@ public struct Evaluation: Sendable {
     }
 
     /// A cheap lower bound on any policy's cost on a configuration: at least one replica for the
-    /// whole trace, and at least the compute every request needs at the replica's peak rate.
-    /// A lower bound on any run's cost on a configuration: at least one replica for the judged
-    /// span, and the judged requests' tokens at the GPU's peak compute.
+    /// judged span (after `warmup`), and at least the compute the judged requests need at the
+    /// GPU's peak rate.
     static func lowerBound(_ r: ReplicaModel, _ requests: [TraceRequest], _ duration: Double, warmup: Double) -> Double {
         let peak = max(r.gpu.bf16TFLOPS, r.gpu.fp8TFLOPS ?? 0) * 1e12  // the fastest the GPU can go, so the bound holds
         let perToken = 2 * r.model.parameters / (Double(r.tensorParallel) * peak)

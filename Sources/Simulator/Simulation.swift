@@ -181,7 +181,8 @@ public func simulate<P: SimulatedPolicy>(_ setup: SimulationSetup, updating poli
         }
     }
 
-    var busyAtWarmup: Double?
+    // Engine time spent before the judged window (none without a warm-up).
+    var busyAtWarmup: Double? = setup.warmupSeconds > 0 ? nil : 0
     func tick(_ t: Double) {
         advanceAll(to: t)
         if busyAtWarmup == nil, t >= setup.warmupSeconds { busyAtWarmup = replicas.reduce(0.0) { $0 + $1.busySeconds } }

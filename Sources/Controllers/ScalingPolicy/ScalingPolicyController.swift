@@ -27,7 +27,7 @@ final class ScalingPolicyController: Sendable {
         /// Observed rates, one per period, for the burst reserve (the last hour; rebuilt after
         /// a restart, during which the reserve is 1). Created at the first evaluation, with
         /// the policy's period.
-        var rates: BurstHistory?
+        var burstHistory: BurstHistory?
         /// `forecaster: neural`: the multi-stream network, trained online on every observed
         /// period; Holt forecasts until it has a full window.
         var neural: NeuralLoadForecaster?
@@ -216,8 +216,8 @@ final class ScalingPolicyController: Sendable {
             mem.efficiency.observe(
                 ratePerReplica: s.requestsPerSecond / ready, modelCapacity: capacity, ttftP95: s.ttftP95Seconds,
                 ttftTarget: Double(llmd.spec.slo.ttftP95Ms) / 1000, queuePerReplica: s.queueDepth / ready, now: now)
-            if mem.rates?.periodSeconds != max(period, 1) { mem.rates = BurstHistory(periodSeconds: max(period, 1)) }
-            mem.rates?.observe(s.requestsPerSecond)
+            if mem.burstHistory?.periodSeconds != max(period, 1) { mem.burstHistory = BurstHistory(periodSeconds: max(period, 1)) }
+            mem.burstHistory?.observe(s.requestsPerSecond)
         }
         let horizonSteps = max(1, Int((Double(sp.spec.forecast.horizonSeconds) / max(period, 1)).rounded(.up)))
         var forecast = sp.spec.mode == .reactive ? [] : (1...horizonSteps).compactMap { step in
@@ -236,7 +236,7 @@ final class ScalingPolicyController: Sendable {
             state: mem.state)
         // Bursts the history shows within a cold start are held in reserve, at the replicas'
         // burst rate (what the simulator's llmops policy does).
-        if let history = mem.rates {
+        if let history = mem.burstHistory {
             input.burstFactor = history.factor(
                 lead: coldStart + period, waitSeconds: Double(llmd.spec.slo.ttftP95Ms) / 1000, headroom: ServingDecision.headroom,
                 attainment: llmd.spec.slo.attainment)
@@ -259,11 +259,11 @@ final class ScalingPolicyController: Sendable {
         mem.state = decision.state
         // Once ten minutes of traffic are known, and at most once a minute: would the observed
         // load choose another GPU configuration than the spec's design load?
-        let seen = mem.rates?.seconds ?? 0
+        let seen = mem.burstHistory?.seconds ?? 0
         var reviewed = false
         if seen >= Self.reviewAfterSeconds, now - (mem.reviewedAt ?? -.infinity) >= 60, let input = mem.meanInputTokens, let output = mem.meanOutputTokens {
             let observed = LoadProfile(
-                requestsPerSecond: mem.rates?.mean ?? 0, meanInputTokens: input.rounded(), meanOutputTokens: output.rounded())
+                requestsPerSecond: mem.burstHistory?.mean ?? 0, meanInputTokens: input.rounded(), meanOutputTokens: output.rounded())
             mem.review = ConfigurationReview.review(llmd.spec, current: serving, observed: observed, catalog: catalog)
             mem.reviewedAt = now
             reviewed = true

@@ -53,6 +53,6 @@ public final class PrometheusMetricsSource: ServingMetricsSource {
         return ServingSnapshot(
             requestsPerSecond: r / speedup, inputTokensPerSecond: (await input ?? 0) / speedup, outputTokensPerSecond: (await output ?? 0) / speedup,
             queueDepth: await waiting ?? 0, running: await running ?? 0, kvCacheUtilization: min(1, await kv ?? 0), ttftP95Seconds: await ttft,
-            podsScraped: scrapedCount, podsAsked: pods.count, observedAt: now)
+            podsScraped: scrapedCount, podsAsked: pods.count, observedAt: now, rateWindowSeconds: 60 * speedup)
     }
 }

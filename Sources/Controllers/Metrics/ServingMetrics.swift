@@ -16,6 +16,10 @@ public struct ServingSnapshot: Sendable, Equatable {
     public var podsScraped: Int
     public var podsAsked: Int
     public var observedAt: Double
+    /// The (modelled) seconds the rates were counted over: the time since the previous scrape,
+    /// or the query's window. Counts over a short window are noisy, and the burst reserve takes
+    /// that noise out before reading the rates as bursts (`BurstHistory.countSeconds`).
+    public var rateWindowSeconds: Double? = nil
 }
 
 /// Where serving metrics come from: the Pods' own `/metrics` or Prometheus.
@@ -92,6 +96,7 @@ public actor PodMetricsScraper: ServingMetricsSource {
         var rps = 0.0, inTok = 0.0, outTok = 0.0, waiting = 0.0, running = 0.0, kv = 0.0
         var answered = 0
         var rated = 0
+        var window = 0.0
         var ttft: CumulativeHistogram?
         for (uid, text) in texts {
             let samples = PrometheusText.parse(text)
@@ -110,6 +115,7 @@ public actor PodMetricsScraper: ServingMetricsSource {
                 outTok += max(0, current.generation - before.generation) / dt
                 if let a = current.ttft, let b = before.ttft, let d = a.minus(b) { ttft = ttft.map { $0.plus(d) } ?? d }
                 rated += 1
+                window = max(window, dt)
             }
             previous[uid] = current
         }
@@ -121,7 +127,7 @@ public actor PodMetricsScraper: ServingMetricsSource {
         return ServingSnapshot(
             requestsPerSecond: rps, inputTokensPerSecond: inTok, outputTokensPerSecond: outTok, queueDepth: waiting, running: running,
             kvCacheUtilization: answered > 0 ? min(1, kv / Double(answered)) : 0, ttftP95Seconds: ttft?.quantile(0.95), podsScraped: answered,
-            podsAsked: asked.count, observedAt: now)
+            podsAsked: asked.count, observedAt: now, rateWindowSeconds: rated > 0 ? window : nil)
     }
 
     static func port(_ pod: Pod) -> Int {

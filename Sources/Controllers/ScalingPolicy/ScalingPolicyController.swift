@@ -174,7 +174,7 @@ final class ScalingPolicyController: Sendable {
             held = demand
             measured = ServingSnapshot(
                 requestsPerSecond: demand.requestsPerSecond, inputTokensPerSecond: 0, outputTokensPerSecond: 0, queueDepth: Double(demand.pending), running: 0,
-                kvCacheUtilization: 0, ttftP95Seconds: nil, podsScraped: 0, podsAsked: 0, observedAt: now)
+                kvCacheUtilization: 0, ttftP95Seconds: nil, podsScraped: 0, podsAsked: 0, observedAt: now, rateWindowSeconds: max(period, 60))
         }
         let snapshot = measured
 
@@ -216,7 +216,11 @@ final class ScalingPolicyController: Sendable {
             mem.efficiency.observe(
                 ratePerReplica: s.requestsPerSecond / ready, modelCapacity: capacity, ttftP95: s.ttftP95Seconds,
                 ttftTarget: Double(llmd.spec.slo.ttftP95Ms) / 1000, queuePerReplica: s.queueDepth / ready, now: now)
-            if mem.burstHistory?.periodSeconds != max(period, 1) { mem.burstHistory = BurstHistory(periodSeconds: max(period, 1)) }
+            // The counting window is taken from the first reading: the scrape cadence or the
+            // query's window, which stay as they are while the period does.
+            if mem.burstHistory?.periodSeconds != max(period, 1) {
+                mem.burstHistory = BurstHistory(periodSeconds: max(period, 1), countSeconds: s.rateWindowSeconds)
+            }
             mem.burstHistory?.observe(s.requestsPerSecond)
         }
         let horizonSteps = max(1, Int((Double(sp.spec.forecast.horizonSeconds) / max(period, 1)).rounded(.up)))
@@ -241,7 +245,7 @@ final class ScalingPolicyController: Sendable {
                 lead: coldStart + period, waitSeconds: Double(llmd.spec.slo.ttftP95Ms) / 1000, headroom: ServingDecision.headroom,
                 attainment: llmd.spec.slo.attainment)
             input.recentRequestsPerSecond = history.base
-            input.burstPeakRequestsPerSecond = history.peak
+            input.burstPeakRequestsPerSecond = history.ceiling(factor: input.burstFactor)
         }
         // Headroom for the model's error applies to bursts as to the steady rate, and the
         // efficiency factor corrects the same model: down, not up (growth is evidence of

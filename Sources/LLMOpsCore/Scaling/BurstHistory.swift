@@ -12,11 +12,16 @@ public struct BurstHistory: Sendable, Hashable {
     /// Seconds of history kept (an hour: long enough to have seen the traffic's usual bursts,
     /// short enough to forget yesterday's).
     public let keepSeconds: Double
+    /// The window each observed rate was counted over (a period's arrivals, or the minute of a
+    /// `rate(...[1m])`), for taking counting noise out (`BurstReserve.withoutCountingNoise`);
+    /// nil when the rates are not counts.
+    public let countSeconds: Double?
     public private(set) var rates: [Double] = []
 
-    public init(periodSeconds: Double, keepSeconds: Double = 3600) {
+    public init(periodSeconds: Double, keepSeconds: Double = 3600, countSeconds: Double? = nil) {
         self.periodSeconds = max(periodSeconds, 1e-3)
         self.keepSeconds = max(keepSeconds, self.periodSeconds)
+        self.countSeconds = countSeconds.map { max($0, 1e-3) }
     }
 
     /// Records one period's arrival rate (requests per second); negative or non-finite
@@ -34,18 +39,35 @@ public struct BurstHistory: Sendable, Hashable {
     /// The mean rate over the history; nil before the first observation.
     public var mean: Double? { rates.isEmpty ? nil : rates.reduce(0, +) / Double(rates.count) }
 
-    /// The highest rate observed in the history: the reserve's ceiling.
+    /// The highest rate observed in the history.
     public var peak: Double? { rates.max() }
 
     /// The rate the reserve is a multiple of (`BurstReserve.base`): the higher of the last five
     /// minutes' mean and the last minute's; nil before the first observation.
     public var base: Double? {
         guard !rates.isEmpty else { return nil }
-        func mean(_ seconds: Double) -> Double {
-            let recent = rates.suffix(max(1, Int((seconds / periodSeconds).rounded())))
-            return recent.reduce(0, +) / Double(recent.count)
-        }
-        return BurstReserve.base(recent: mean(300), lastMinute: mean(60))
+        return BurstReserve.base(recent: recentMean(300), lastMinute: recentMean(60))
+    }
+
+    /// The highest rate the reserve holds capacity for (`ScalerInput.burstPeakRequestsPerSecond`)
+    /// with a reserve `factor`: the history's peak, or `factor` × the last five minutes' mean
+    /// where that is higher. The ceiling stops a reserve for a burst on top of a burst just
+    /// after one, when the last minute holds the burst and the factor would multiply it. But
+    /// traffic whose bursts outgrow the hour the peak was measured on needs more than that
+    /// peak, and the peak alone held the reserve below them: a development trace whose second
+    /// hour was 60 % busier, with bursts twice the first hour's, missed the SLO at ×30
+    /// (97.8 %). The five-minute mean rises within a burst by a fraction of it, so the
+    /// ceiling follows a level that has risen without multiplying one burst; a fifteen- or
+    /// ten-minute mean followed too slowly and missed on that trace as the peak did.
+    /// nil before the first observation.
+    public func ceiling(factor: Double) -> Double? {
+        guard let peak else { return nil }
+        return max(peak, factor * recentMean(300))
+    }
+
+    private func recentMean(_ seconds: Double) -> Double {
+        let recent = rates.suffix(max(1, Int((seconds / periodSeconds).rounded())))
+        return recent.reduce(0, +) / Double(recent.count)
     }
 
     /// The reserve factor (`BurstReserve.estimate`) over the history, for a fleet whose
@@ -55,6 +77,6 @@ public struct BurstHistory: Sendable, Hashable {
     public func factor(lead: Double, waitSeconds: Double, headroom: Double, attainment: Double) -> Double {
         BurstReserve.estimate(
             rates: rates, intervalSeconds: periodSeconds, lead: lead, waitSeconds: waitSeconds, floor: 1 / (1 - min(max(headroom, 0), 0.5)),
-            missShare: max(1 - attainment, 1e-6) / 2)
+            missShare: max(1 - attainment, 1e-6) / 2, countSeconds: countSeconds)
     }
 }

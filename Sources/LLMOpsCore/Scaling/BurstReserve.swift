@@ -41,12 +41,15 @@ public enum BurstReserve {
     ///     for the base at SLO capacity with headroom h serves at least base / (1 − h). Without
     ///     it, a fleet at exactly its load never drains the backlog of even a small blip.
     ///   - missShare: the share of requests that may miss (e.g. half the SLO's miss budget).
+    ///   - countSeconds: the window each rate was counted over, when the rates are counts of
+    ///     arrivals (see `withoutCountingNoise`); nil takes them as they are.
     /// - Returns: R ≥ 1; 1 while the history is shorter than the base window plus the lead.
     public static func estimate(
         rates: [Double], intervalSeconds: Double, lead: Double, baseWindowSeconds: Double = 300, levelWindowSeconds: Double = 60, waitSeconds: Double = 0,
-        floor: Double = 1, missShare: Double
+        floor: Double = 1, missShare: Double, countSeconds: Double? = nil
     ) -> Double {
         guard intervalSeconds > 0, missShare > 0, lead >= 0 else { return 1 }
+        let rates = countSeconds.map { withoutCountingNoise(rates, intervalSeconds: intervalSeconds, countSeconds: $0, windowSeconds: baseWindowSeconds) } ?? rates
         let window = max(1, Int((baseWindowSeconds / intervalSeconds).rounded()))
         let lag = Int((lead / intervalSeconds).rounded(.up))
         guard rates.count > window + lag else { return 1 }
@@ -95,5 +98,33 @@ public enum BurstReserve {
             if missShareAt(mid) > missShare { lo = mid } else { hi = mid }
         }
         return hi
+    }
+
+    /// How many standard deviations of counting noise a rate must stray from its surroundings
+    /// before the excess counts as a burst.
+    public static let noiseDeviations = 2.0
+
+    /// Rates counted from arrivals carry Poisson counting noise: n arrivals over T seconds at an
+    /// intensity λ vary by √(λT), so a rate varies by √(λ/T) around the intensity even when the
+    /// traffic is perfectly steady. A replica's SLO capacity is measured at steady Poisson load,
+    /// so that noise is already paid for; counted again as bursts, at a few requests per second
+    /// over 15 seconds, it asked for a reserve of 1.4–1.6× on traffic that needed none. Each
+    /// rate is moved toward the mean of the `windowSeconds` around it by up to
+    /// `noiseDeviations` × √(mean / countSeconds) (a soft threshold): what noise alone explains
+    /// goes, a burst keeps all but that margin. At hundreds of requests per second the margin
+    /// is a few per cent and the rates are nearly unchanged.
+    public static func withoutCountingNoise(_ rates: [Double], intervalSeconds: Double, countSeconds: Double, windowSeconds: Double) -> [Double] {
+        guard intervalSeconds > 0, countSeconds > 0, rates.count > 1 else { return rates }
+        var prefix = [0.0]
+        prefix.reserveCapacity(rates.count + 1)
+        for r in rates { prefix.append(prefix.last! + max(0, r)) }
+        let half = max(1, Int((windowSeconds / intervalSeconds / 2).rounded()))
+        return rates.indices.map { t in
+            let from = max(0, t - half), to = min(rates.count, t + half + 1)
+            let mean = (prefix[to] - prefix[from]) / Double(to - from)
+            let margin = noiseDeviations * (mean / countSeconds).squareRoot()
+            let deviation = max(0, rates[t]) - mean
+            return mean + (deviation > 0 ? max(0, deviation - margin) : min(0, deviation + margin))
+        }
     }
 }

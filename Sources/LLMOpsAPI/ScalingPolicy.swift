@@ -218,6 +218,7 @@ public struct ScalingPolicyStatus: Codable, Sendable, Hashable, SchemaDescribed 
     public var recommendedReplicas: Int32?
     public var lastScaleTime: Timestamp?
     public var history: [ScalingEvent]?
+    public var burstReserve: BurstReserveStatus?
 
     public init() {}
 
@@ -235,6 +236,38 @@ public struct ScalingPolicyStatus: Codable, Sendable, Hashable, SchemaDescribed 
                 Field("recommendedReplicas", \.recommendedReplicas, "Replicas the policy recommends now.").minimum(0),
                 Field("lastScaleTime", \.lastScaleTime, "When replicas last changed."),
                 Field("history", \.history, "Recent scaling decisions with their reasons, newest last.").maxItems(historyLimit),
+                Field("burstReserve", \.burstReserve, "Capacity held above the recent load for bursts that outrun cold starts, and the rate history it was measured on."),
+            ])
+    }
+}
+
+/// The burst reserve as the scaler measured it at the last evaluation.
+public struct BurstReserveStatus: Codable, Sendable, Hashable, SchemaDescribed {
+    /// Multiple of the recent rate the fleet can serve (1: no reserve).
+    public var factor: Double
+    /// The highest rate the reserve covers.
+    public var ceilingRequestsPerSecond: Double?
+    /// Seconds of rate history behind the factor (at most an hour).
+    public var historySeconds: Int64
+    /// Where the history came from: `observed` since the operator started, or `prometheus`
+    /// when it was rebuilt from Prometheus after a start.
+    public var source: String
+
+    public init(factor: Double, ceilingRequestsPerSecond: Double?, historySeconds: Int64, source: String) {
+        self.factor = factor
+        self.ceilingRequestsPerSecond = ceilingRequestsPerSecond
+        self.historySeconds = historySeconds
+        self.source = source
+    }
+
+    public static var openAPISchema: JSONSchemaProps {
+        .object(
+            Self.self, "The burst reserve and what it rests on.",
+            [
+                Field("factor", \.factor, "Multiple of the recent request rate the fleet keeps capacity for; 1 means no reserve.").minimum(1),
+                Field("ceilingRequestsPerSecond", \.ceilingRequestsPerSecond, "The highest request rate the reserve covers.").minimum(0),
+                Field("historySeconds", \.historySeconds, "Seconds of request-rate history the factor was measured on (at most 3600; no reserve before about six minutes).").minimum(0),
+                Field("source", \.source, "observed: rates seen since the operator started; prometheus: the last hour rebuilt from Prometheus at start.").pattern("^(observed|prometheus)$"),
             ])
     }
 }

@@ -1,3 +1,4 @@
+import Foundation
 import KubeModel
 import LLMOpsAPI
 import LLMOpsCore
@@ -75,6 +76,9 @@ import Testing
         #expect(a?.requestsPerSecond == 2)
         #expect(b?.requestsPerSecond == 2)
         #expect(a?.queueDepth == 2 && a?.podsScraped == 1 && a?.podsAsked == 1)
+        // The rate was counted over the ten seconds between the scrapes: the burst reserve
+        // takes that window's counting noise out.
+        #expect(a?.rateWindowSeconds == 10)
         await scraper.shutdown()
     }
 
@@ -89,6 +93,24 @@ import Testing
         let again = await scraper.record("ns/a", texts: [("p1", text(500))], asked: ["p1"], now: 30)
         #expect(again == nil)
         await scraper.shutdown()
+    }
+}
+
+@Suite struct PrometheusHistoryTests {
+    /// The rebuilt history covers every Pod the LLMDeployment has had, gone ones included,
+    /// and no Pod of another LLMDeployment whose name extends this one's.
+    @Test func podPatternTakesInPastPodsAndNoOtherDeployment() throws {
+        let pattern = PrometheusMetricsSource.podPattern(deployment: "chat.v1", gpuTypes: ["H100", "A100-80GB"])
+        // As Prometheus reads it: the string's escapes undone, the regex anchored.
+        let regex = try NSRegularExpression(pattern: "^(?:" + pattern.replacingOccurrences(of: "\\\\", with: "\\") + ")$")
+        func matches(_ name: String) -> Bool { regex.firstMatch(in: name, range: NSRange(name.startIndex..., in: name)) != nil }
+        #expect(matches("chat.v1-h100-7d9f8c6b5-x2k4q"))
+        #expect(matches("chat.v1-a100-80gb-5c4b7d-9zzpt"))
+        #expect(!matches("chat.v1-v2-h100-7d9f8c6b5-x2k4q"))
+        #expect(!matches("chatxv1-h100-7d9f8c6b5-x2k4q"), "the dot is a literal")
+        #expect(!matches("chat.v1-l40s-7d9f8c6b5-x2k4q"), "only the GPU types asked for")
+        // Inside a PromQL double-quoted string the regex escape is itself escaped.
+        #expect(pattern.hasPrefix("chat\\\\.v1-"))
     }
 }
 

@@ -11,6 +11,7 @@ import socket
 import subprocess
 import tempfile
 import time
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -140,6 +141,37 @@ def test_prometheus_scrapes_the_pods_and_feeds_the_scaler(cluster, prometheus):
         # 4 req/s in the trace; Prometheus' rate over a minute lags and smooths it.
         assert 0.5 < s["currentLoad"]["requestsPerSecond"] < 8, s["currentLoad"]
         assert condition({"status": s}, "MetricsUnavailable")["status"] == "False"
+    finally:
+        op.stop()
+
+
+def test_a_restarted_operator_rebuilds_the_burst_history_from_prometheus(cluster, prometheus):
+    """The burst reserve rests on the last hour of request rates; a restart used to forget
+    it. Reading Prometheus, a fresh operator starts from the hour Prometheus kept (the Pods
+    of the previous test have been scraped since), and the status says so."""
+    def scraped():
+        _, text = get(prometheus + "/api/v1/query?query=" + urllib.parse.quote('count(vllm:request_success_total{namespace="%s"})' % NS))
+        return json.loads(text)["data"]["result"] or None
+    wait_for("request counters in Prometheus", scraped, timeout=60)
+    time.sleep(20)  # at least 400 modelled seconds of points behind the first evaluation
+    op = OperatorProcess(cluster, "--prometheus-url", prometheus)
+    try:
+        def reserve():
+            r = cluster.get_json("sp", "-n", NS, "waiting").get("status", {}).get("burstReserve")
+            return r if r and r["source"] == "prometheus" else None
+        r = wait_for("a burst history rebuilt from Prometheus", reserve, timeout=60)
+        assert r["historySeconds"] >= 300, r
+        assert r["factor"] >= 1, r
+    finally:
+        op.stop()
+    # Without Prometheus there is nothing to rebuild from: the history starts empty.
+    op = OperatorProcess(cluster)
+    try:
+        def observed():
+            r = cluster.get_json("sp", "-n", NS, "waiting").get("status", {}).get("burstReserve")
+            return r if r and r["source"] == "observed" else None
+        r = wait_for("a burst history from observation only", observed, timeout=60)
+        assert r["historySeconds"] < 300, r
     finally:
         op.stop()
 

@@ -21,24 +21,75 @@ public final class PrometheusMetricsSource: ServingMetricsSource {
 
     public func shutdown() async { try? await http.shutdown() }
 
-    func query(_ promql: String) async -> Double? {
-        var components = URLComponents(string: baseURL + "/api/v1/query")
-        components?.queryItems = [URLQueryItem(name: "query", value: promql)]
+    func get(_ path: String, _ items: [URLQueryItem]) async -> JSONValue? {
+        var components = URLComponents(string: baseURL + path)
+        components?.queryItems = items
+        // URLComponents leaves '+' as it is, and Prometheus (like every form decoder) reads it
+        // as a space: a regex's `[a-z0-9]+` then matched nothing.
+        let query = components?.percentEncodedQuery?.replacingOccurrences(of: "+", with: "%2B")
+        components?.percentEncodedQuery = query
         guard let url = components?.url?.absoluteString else { return nil }
         var request = HTTPClientRequest(url: url)
         request.method = .GET
         guard let response = try? await http.execute(request, timeout: .seconds(5)), response.status == .ok,
-            let body = try? await response.body.collect(upTo: 4 << 20), let doc = try? JSONText.parse(Array(buffer: body))
+            let body = try? await response.body.collect(upTo: 4 << 20), let doc = try? JSONText.parse(Array(buffer: body)),
+            doc["status"]?.stringValue == "success"
         else { return nil }
+        return doc["data"]
+    }
+
+    func query(_ promql: String) async -> Double? {
         // {"status":"success","data":{"resultType":"vector","result":[{"value":[ts,"1.5"]}]}}
-        guard doc["status"]?.stringValue == "success", let first = doc["data"]?["result"]?.arrayValue?.first,
+        guard let first = await get("/api/v1/query", [URLQueryItem(name: "query", value: promql)])?["result"]?.arrayValue?.first,
             let text = first["value"]?.arrayValue?.last?.stringValue, let v = Double(text), v.isFinite
         else { return nil }
         return v
     }
 
+    /// A literal inside a PromQL regex in a double-quoted string: regex metacharacters
+    /// escaped, and the escaping backslash doubled for the string.
+    static func literal(_ text: String) -> String {
+        NSRegularExpression.escapedPattern(for: text).replacingOccurrences(of: "\\", with: "\\\\")
+    }
+
+    /// Every Pod the LLMDeployment has had, gone ones included: its Deployments are named
+    /// `<name>-<gpu type>` and their Pods `<deployment>-<template hash>-<suffix>`, so the
+    /// pattern does not take in another LLMDeployment whose name extends this one's.
+    static func podPattern(deployment: String, gpuTypes: [String]) -> String {
+        let types = gpuTypes.map { literal($0.lowercased()) }.joined(separator: "|")
+        return "\(literal(deployment))-(\(types))-[a-z0-9]+-[a-z0-9]+"
+    }
+
+    /// The last hour's request rate from `query_range`, as the live snapshot reads it
+    /// (`rate(...[1m])`), one point per step; steps with no series (no Pods) count as 0.
+    public func rateHistory(namespace: String, deployment: String, gpuTypes: [String], seconds: Double, stepSeconds: Double) async -> RateHistory? {
+        guard !gpuTypes.isEmpty, seconds > 0, stepSeconds > 0 else { return nil }
+        let selector = "namespace=\"\(namespace)\",pod=~\"\(Self.podPattern(deployment: deployment, gpuTypes: gpuTypes))\""
+        // Prometheus runs on real time; the operator's seconds are modelled ones.
+        let step = max(stepSeconds / speedup, 0.001)
+        let end = (Date().timeIntervalSince1970 - step).rounded(.down)
+        let start = end - seconds / speedup
+        guard let data = await get("/api/v1/query_range", [
+            URLQueryItem(name: "query", value: "sum(rate(vllm:request_success_total{\(selector)}[1m]))"),
+            URLQueryItem(name: "start", value: String(format: "%.3f", start)), URLQueryItem(name: "end", value: String(format: "%.3f", end)),
+            URLQueryItem(name: "step", value: String(format: "%.3f", step)),
+        ]) else { return nil }
+        // {"resultType":"matrix","result":[{"metric":{},"values":[[ts,"1.5"],...]}]}
+        var points: [Int: Double] = [:]
+        for pair in data["result"]?.arrayValue?.first?["values"]?.arrayValue ?? [] {
+            guard let values = pair.arrayValue, values.count == 2, let ts = values[0].numberValue, let text = values[1].stringValue,
+                let v = Double(text), v.isFinite, v >= 0
+            else { continue }
+            points[Int(((ts - start) / step).rounded())] = v / speedup
+        }
+        // The history starts where the deployment first served; gaps after that (scaled to
+        // zero, or a scrape outage) are no traffic.
+        guard let first = points.keys.min(), let last = points.keys.max() else { return RateHistory(rates: [], stepSeconds: step * speedup, countSeconds: 60 * speedup) }
+        return RateHistory(rates: (first...last).map { points[$0] ?? 0 }, stepSeconds: step * speedup, countSeconds: 60 * speedup)
+    }
+
     public func snapshot(namespace: String, deployment: String, pods: [Pod], now: Double) async -> ServingSnapshot? {
-        let names = pods.compactMap(\.metadata.name).map { NSRegularExpression.escapedPattern(for: $0) }
+        let names = pods.compactMap(\.metadata.name).map(Self.literal)
         guard !names.isEmpty else { return nil }
         let selector = "namespace=\"\(namespace)\",pod=~\"\(names.joined(separator: "|"))\""
         async let rps = query("sum(rate(vllm:request_success_total{\(selector)}[1m]))")

@@ -22,13 +22,31 @@ public struct ServingSnapshot: Sendable, Equatable {
     public var rateWindowSeconds: Double? = nil
 }
 
+/// Request rates of the past, one per step, for a burst history that survives a restart.
+public struct RateHistory: Sendable, Equatable {
+    /// Requests per (modelled) second, oldest first, one per `stepSeconds`.
+    public var rates: [Double]
+    public var stepSeconds: Double
+    /// The window each rate was counted over (`ServingSnapshot.rateWindowSeconds`).
+    public var countSeconds: Double
+}
+
 /// Where serving metrics come from: the Pods' own `/metrics` or Prometheus.
 public protocol ServingMetricsSource: Sendable {
     /// nil when nothing could be measured (no Pod answered, or no earlier sample to take a
     /// rate against yet).
     func snapshot(namespace: String, deployment: String, pods: [Pod], now: Double) async -> ServingSnapshot?
+    /// The deployment's request rate over the last `seconds`, one per `stepSeconds` (modelled
+    /// seconds), over every Pod it has had on any of `gpuTypes`, gone ones included; nil
+    /// where the source keeps no history (a Pod's counters say nothing about the hour before
+    /// the operator started) or the history could not be read.
+    func rateHistory(namespace: String, deployment: String, gpuTypes: [String], seconds: Double, stepSeconds: Double) async -> RateHistory?
     /// Releases connections; called once when the operator stops.
     func shutdown() async
+}
+
+extension ServingMetricsSource {
+    public func rateHistory(namespace: String, deployment: String, gpuTypes: [String], seconds: Double, stepSeconds: Double) async -> RateHistory? { nil }
 }
 
 /// Scrapes every ready serving Pod's `/metrics` (vLLM's names) and turns counters into rates

@@ -24,10 +24,13 @@ final class ScalingPolicyController: Sendable {
         var forecaster: any Forecaster
         var forecasterName: String
         var lastObserved: Double?
-        /// Observed rates, one per period, for the burst reserve (the last hour; rebuilt after
-        /// a restart, during which the reserve is 1). Created at the first evaluation, with
-        /// the policy's period.
+        /// Observed rates, one per period, for the burst reserve (the last hour). Created at
+        /// the first evaluation, with the policy's period, from Prometheus' last hour where
+        /// the operator reads Prometheus; otherwise empty, and the reserve is 1 until it has
+        /// seen about six minutes.
         var burstHistory: BurstHistory?
+        /// `observed`, or `prometheus` when the history was rebuilt from Prometheus at start.
+        var burstHistorySource = "observed"
         /// `forecaster: neural`: the multi-stream network, trained online on every observed
         /// period; Holt forecasts until it has a full window.
         var neural: NeuralLoadForecaster?
@@ -217,9 +220,21 @@ final class ScalingPolicyController: Sendable {
                 ratePerReplica: s.requestsPerSecond / ready, modelCapacity: capacity, ttftP95: s.ttftP95Seconds,
                 ttftTarget: Double(llmd.spec.slo.ttftP95Ms) / 1000, queuePerReplica: s.queueDepth / ready, now: now)
             // The counting window is taken from the first reading: the scrape cadence or the
-            // query's window, which stay as they are while the period does.
+            // query's window, which stay as they are while the period does. A new history
+            // starts from the last hour Prometheus kept, where it keeps one: without it, a
+            // restart leaves a bursty deployment without a reserve for most of an hour.
             if mem.burstHistory?.periodSeconds != max(period, 1) {
-                mem.burstHistory = BurstHistory(periodSeconds: max(period, 1), countSeconds: s.rateWindowSeconds)
+                var history = BurstHistory(periodSeconds: max(period, 1), countSeconds: s.rateWindowSeconds)
+                mem.burstHistorySource = "observed"
+                if let past = await metrics.rateHistory(
+                    namespace: key.namespace ?? "", deployment: target, gpuTypes: catalog.names, seconds: history.keepSeconds, stepSeconds: history.periodSeconds),
+                    !past.rates.isEmpty, abs(past.stepSeconds - history.periodSeconds) < 0.5
+                {
+                    history = BurstHistory(periodSeconds: max(period, 1), countSeconds: past.countSeconds)
+                    for r in past.rates { history.observe(r) }
+                    mem.burstHistorySource = "prometheus"
+                }
+                mem.burstHistory = history
             }
             mem.burstHistory?.observe(s.requestsPerSecond)
         }
@@ -304,6 +319,13 @@ final class ScalingPolicyController: Sendable {
             sp.spec.forecast.forecaster != .neural ? mem.forecasterName
             : neuralRate != nil ? "neural (opt-in: it does not beat holt on held-out traces)"
             : "holt (neural warming up: \(mem.neural?.observed ?? 0) of \(mem.neural?.window ?? 0) periods seen)"
+        // Whole minutes of history and two decimals of the factor: written when they move,
+        // not every period.
+        let burstReserve = mem.burstHistory.map { history in
+            BurstReserveStatus(
+                factor: (input.burstFactor * 100).rounded() / 100, ceilingRequestsPerSecond: input.burstPeakRequestsPerSecond.map { ($0 * 100).rounded() / 100 },
+                historySeconds: Int64((history.seconds / 60).rounded(.down)) * 60, source: mem.burstHistorySource)
+        }
         let limited = decision.recommendedReplicas != desired || decision.recommendedReplicas >= Int(sp.spec.maxReplicas) || decision.recommendedReplicas <= Int(sp.spec.minReplicas)
         _ = try await client.updateStatus(from: sp) { p in
             var s = p.status ?? ScalingPolicyStatus()
@@ -322,6 +344,7 @@ final class ScalingPolicyController: Sendable {
             }
             s.forecastLoad = forecastPeak.map { LoadForecast(requestsPerSecond: Self.round($0), horizonSeconds: sp.spec.forecast.horizonSeconds, forecaster: forecasterName) }
             s.recommendedReplicas = Int32(decision.recommendedReplicas)
+            if let burstReserve { s.burstReserve = burstReserve }
             if desired != current {
                 s.lastScaleTime = stamp
                 var history = s.history ?? []

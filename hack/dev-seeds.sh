@@ -5,8 +5,9 @@
 # passes hack/bench-decisions.sh on a few traces should pass here on all seeds first.
 # Usage: hack/dev-seeds.sh [SCALE] [SEEDS...]   (default: 30 and seeds 101 103 105-113)
 # SIMULATE_ARGS adds options to every simulate run; with --warmup the traces run twice as long
-# (one hour of run-in, one judged), e.g. SIMULATE_ARGS="--warmup 3600 --online-reserve" to
-# judge llmops without hindsight.
+# (one hour of run-in, one judged). Unset, it is "--warmup 3600 --online-reserve": llmops judged
+# without hindsight, as hack/bench-decisions.sh judges it; SIMULATE_ARGS= (empty) runs the
+# earlier one-hour check with the reserve given.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scale=${1:-30}
@@ -17,9 +18,10 @@ build=(swift build -c release --product llmops)
 [ -n "${BUILD_PATH:-}" ] && build+=(--build-path "$BUILD_PATH")
 if ! out=$("${build[@]}" 2>&1); then echo "$out" >&2; exit 1; fi
 bin="$("${build[@]}" --show-bin-path)/llmops"
-read -r -a extra <<<"${SIMULATE_ARGS:-}"
+args=${SIMULATE_ARGS---warmup 3600 --online-reserve}
+read -r -a extra <<<"$args"
 duration=3600
-[[ " ${SIMULATE_ARGS:-} " == *" --warmup"* ]] && duration=7200
+[[ " $args " == *" --warmup"* ]] && duration=7200
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 below=0

@@ -134,6 +134,11 @@ struct RandomResources {
                     ScalingEvent(time: r.time(), fromReplicas: r.int32(0...9), toReplicas: r.int32(0...9), reason: r.text())
                 }
             }
+            s.burstReserve = r.maybe { r in
+                BurstReserveStatus(
+                    factor: r.double(1...10), ceilingRequestsPerSecond: r.maybe { r in r.double(0...500) }, historySeconds: Int64(r.int32(0...3600)),
+                    source: Bool.random(using: &r.rng) ? "observed" : "prometheus")
+            }
             return s
         }
         return ScalingPolicy(metadata: metadata(), spec: spec, status: status)

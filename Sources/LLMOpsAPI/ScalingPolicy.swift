@@ -16,6 +16,9 @@ public struct ScalingPolicy: CustomResource {
         .init(name: "Recommended", type: "integer", jsonPath: ".status.recommendedReplicas", description: "Replicas the policy asks for now."),
         .init(name: "Load", type: "number", jsonPath: ".status.currentLoad.requestsPerSecond", description: "Current requests per second.", priority: 1),
         .init(name: "Forecast", type: "number", jsonPath: ".status.forecastLoad.requestsPerSecond", description: "Forecast requests per second.", priority: 1),
+        .init(
+            name: "Reserve", type: "number", jsonPath: ".status.burstReserve.factor", description: "Multiple of the recent load held for bursts (1: none).",
+            priority: 1),
         .init(name: "Age", type: "date", jsonPath: ".metadata.creationTimestamp", description: "Time since creation."),
     ]
 

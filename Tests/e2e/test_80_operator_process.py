@@ -162,6 +162,10 @@ def test_a_restarted_operator_rebuilds_the_burst_history_from_prometheus(cluster
         r = wait_for("a burst history rebuilt from Prometheus", reserve, timeout=60)
         assert r["historySeconds"] >= 300, r
         assert r["factor"] >= 1, r
+        # `kubectl get sp -o wide` shows the reserve beside the load and the forecast.
+        header, row = cluster.kubectl("get", "sp", "waiting", "-n", NS, "-o", "wide").stdout.splitlines()[:2]
+        start = header.index("RESERVE")  # columns are aligned; an empty cell is blanks
+        assert float(row[start:].split()[0]) >= 1, (header, row)
     finally:
         op.stop()
     # Without Prometheus there is nothing to rebuild from: the history starts empty.

@@ -102,4 +102,48 @@ let chatSLO = LatencySLO(ttftSeconds: 1.0, itlSeconds: 0.06, attainment: 0.99)
         #expect(r.performance(at: short, quantile: 0.99, itlTarget: 0.1).itlMissShare > r.performance(at: long, quantile: 0.99, itlTarget: 0.1).itlMissShare)
         #expect(LoadProfile(requestsPerSecond: 1, meanInputTokens: 10, meanOutputTokens: 10, outputStrata: [0.5]).validate() != nil)
     }
+
+    /// A request's steps each carry at most one chunk of prompt tokens, so where a full mixed
+    /// step still meets the ITL target no request can miss it, however long the prompts it
+    /// meets: on an H100 a 2,048-token chunk takes about 60 ms, under a 100 ms target; on an
+    /// L40S about 180 ms, so short answers beside long prompts do miss there.
+    @Test func aStepCarriesOneChunkSoFastGPUsCannotMissITL() {
+        let prompts = (0..<20).map { 500 + 400 * Double($0) }  // up to 8,100 tokens: four chunks
+        let load = LoadProfile(
+            requestsPerSecond: 4, meanInputTokens: prompts.reduce(0, +) / 20, meanOutputTokens: 8, inputStrata: prompts,
+            outputStrata: (0..<20).map { 2 + Double($0 % 10) })
+        let h100 = ReplicaModel(model: llama8B, gpu: GPUCatalog.standard["H100"]!, tensorParallel: 1)
+        let l40s = ReplicaModel(model: llama8B, gpu: GPUCatalog.standard["L40S"]!, tensorParallel: 1)
+        #expect(h100.prefillSeconds(tokens: 2048) < 0.09 && l40s.prefillSeconds(tokens: 2048) > 0.11)
+        #expect(h100.performance(at: load, quantile: 0.99, itlTarget: 0.1).itlMissShare == 0)
+        var light = load
+        light.requestsPerSecond = 0.5
+        #expect(l40s.performance(at: light, quantile: 0.99, itlTarget: 0.1).itlMissShare > 0.01)
+    }
+
+    /// The cache a running sequence holds is weighted by how long it runs (long answers stay
+    /// longest), and the cache in use fluctuates with how many run and how long their prompts
+    /// are: a replica is rated only where the cache holds at the attainment quantile, and the
+    /// batch cap bounds how many run whatever the cache.
+    @Test func admissionHoldsAtTheQuantileNotOnlyOnAverage() {
+        let r = ReplicaModel(model: llama8B, gpu: GPUCatalog.standard["H100"]!, tensorParallel: 1)
+        let chat = LoadProfile(requestsPerSecond: 5, meanInputTokens: 2000, meanOutputTokens: 300)
+        // Exponential outputs: E[O²]/E[O] = 2 × 300, so each running sequence holds about
+        // 2,600 tokens, not the 2,300 of a mean request.
+        let perSequence = 2000.0 + 600
+        let n = (r.kvCacheTokens / perSequence * 0.95).rounded(.down)
+        #expect(r.admits(running: n, load: chat, quantile: 0.5))
+        #expect(!r.admits(running: n, load: chat, quantile: 0.99))
+        #expect(!r.admits(running: r.kvCacheTokens / perSequence * 1.05, load: chat, quantile: 0.5))
+        // Tiny requests: the cache never binds, the batch cap does.
+        let tiny = LoadProfile(requestsPerSecond: 5, meanInputTokens: 20, meanOutputTokens: 5)
+        #expect(r.admits(running: 200, load: tiny, quantile: 0.99))
+        #expect(!r.admits(running: 250, load: tiny, quantile: 0.99))
+        #expect(r.admits(running: 250, load: tiny, quantile: 0.5))
+        // maxRate stops where the cache would stall admission.
+        let rate = r.maxRate(for: chat, slo: LatencySLO(ttftSeconds: 10, itlSeconds: 1))
+        var at = chat
+        at.requestsPerSecond = rate
+        #expect(r.admits(running: r.performance(at: at, quantile: 0.99).concurrency, load: at, quantile: 0.99))
+    }
 }

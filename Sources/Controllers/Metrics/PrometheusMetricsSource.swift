@@ -60,8 +60,15 @@ public final class PrometheusMetricsSource: ServingMetricsSource {
         return "\(literal(deployment))-(\(types))-[a-z0-9]+-[a-z0-9]+"
     }
 
+    /// The request rate over the Pods `selector` names, as the snapshot and the rebuilt
+    /// history both read it: one query, so the history holds what the snapshots would have.
+    static func requestRate(_ selector: String) -> String { "sum(rate(vllm:request_success_total{\(selector)}[1m]))" }
+
+    /// The (modelled) seconds `requestRate` counts over: its one-minute window of real time.
+    var rateWindowSeconds: Double { 60 * speedup }
+
     /// The last hour's request rate from `query_range`, as the live snapshot reads it
-    /// (`rate(...[1m])`), one point per step; steps with no series (no Pods) count as 0.
+    /// (`requestRate`), one point per step; steps with no series (no Pods) count as 0.
     public func rateHistory(namespace: String, deployment: String, gpuTypes: [String], seconds: Double, stepSeconds: Double) async -> RateHistory? {
         guard !gpuTypes.isEmpty, seconds > 0, stepSeconds > 0 else { return nil }
         let selector = "namespace=\"\(namespace)\",pod=~\"\(Self.podPattern(deployment: deployment, gpuTypes: gpuTypes))\""
@@ -70,7 +77,7 @@ public final class PrometheusMetricsSource: ServingMetricsSource {
         let end = (Date().timeIntervalSince1970 - step).rounded(.down)
         let start = end - seconds / speedup
         guard let data = await get("/api/v1/query_range", [
-            URLQueryItem(name: "query", value: "sum(rate(vllm:request_success_total{\(selector)}[1m]))"),
+            URLQueryItem(name: "query", value: Self.requestRate(selector)),
             URLQueryItem(name: "start", value: String(format: "%.3f", start)), URLQueryItem(name: "end", value: String(format: "%.3f", end)),
             URLQueryItem(name: "step", value: String(format: "%.3f", step)),
         ]) else { return nil }
@@ -84,15 +91,16 @@ public final class PrometheusMetricsSource: ServingMetricsSource {
         }
         // The history starts where the deployment first served; gaps after that (scaled to
         // zero, or a scrape outage) are no traffic.
-        guard let first = points.keys.min(), let last = points.keys.max() else { return RateHistory(rates: [], stepSeconds: step * speedup, countSeconds: 60 * speedup) }
-        return RateHistory(rates: (first...last).map { points[$0] ?? 0 }, stepSeconds: step * speedup, countSeconds: 60 * speedup)
+        var rates: [Double] = []
+        if let first = points.keys.min(), let last = points.keys.max() { rates = (first...last).map { points[$0] ?? 0 } }
+        return RateHistory(rates: rates, stepSeconds: step * speedup, countSeconds: rateWindowSeconds)
     }
 
     public func snapshot(namespace: String, deployment: String, pods: [Pod], now: Double) async -> ServingSnapshot? {
         let names = pods.compactMap(\.metadata.name).map(Self.literal)
         guard !names.isEmpty else { return nil }
         let selector = "namespace=\"\(namespace)\",pod=~\"\(names.joined(separator: "|"))\""
-        async let rps = query("sum(rate(vllm:request_success_total{\(selector)}[1m]))")
+        async let rps = query(Self.requestRate(selector))
         async let input = query("sum(rate(vllm:prompt_tokens_total{\(selector)}[1m]))")
         async let output = query("sum(rate(vllm:generation_tokens_total{\(selector)}[1m]))")
         async let waiting = query("sum(vllm:num_requests_waiting{\(selector)})")
@@ -104,6 +112,6 @@ public final class PrometheusMetricsSource: ServingMetricsSource {
         return ServingSnapshot(
             requestsPerSecond: r / speedup, inputTokensPerSecond: (await input ?? 0) / speedup, outputTokensPerSecond: (await output ?? 0) / speedup,
             queueDepth: await waiting ?? 0, running: await running ?? 0, kvCacheUtilization: min(1, await kv ?? 0), ttftP95Seconds: await ttft,
-            podsScraped: scrapedCount, podsAsked: pods.count, observedAt: now, rateWindowSeconds: 60 * speedup)
+            podsScraped: scrapedCount, podsAsked: pods.count, observedAt: now, rateWindowSeconds: rateWindowSeconds)
     }
 }

@@ -223,18 +223,15 @@ final class ScalingPolicyController: Sendable {
             // query's window, which stay as they are while the period does. A new history
             // starts from the last hour Prometheus kept, where it keeps one: without it, a
             // restart leaves a bursty deployment without a reserve for most of an hour.
-            if mem.burstHistory?.periodSeconds != max(period, 1) {
-                var history = BurstHistory(periodSeconds: max(period, 1), countSeconds: s.rateWindowSeconds)
-                mem.burstHistorySource = "observed"
-                if let past = await metrics.rateHistory(
-                    namespace: key.namespace ?? "", deployment: target, gpuTypes: catalog.names, seconds: history.keepSeconds, stepSeconds: history.periodSeconds),
-                    !past.rates.isEmpty, abs(past.stepSeconds - history.periodSeconds) < 0.5
-                {
-                    history = BurstHistory(periodSeconds: max(period, 1), countSeconds: past.countSeconds)
-                    for r in past.rates { history.observe(r) }
-                    mem.burstHistorySource = "prometheus"
-                }
+            let step = max(period, 1)
+            if mem.burstHistory?.periodSeconds != step {
+                let past = await metrics.rateHistory(
+                    namespace: key.namespace ?? "", deployment: target, gpuTypes: catalog.names, seconds: BurstHistory.defaultKeepSeconds, stepSeconds: step)
+                let seed = past.flatMap { !$0.rates.isEmpty && abs($0.stepSeconds - step) < 0.5 ? $0 : nil }
+                var history = BurstHistory(periodSeconds: step, countSeconds: seed?.countSeconds ?? s.rateWindowSeconds)
+                for r in seed?.rates ?? [] { history.observe(r) }
                 mem.burstHistory = history
+                mem.burstHistorySource = seed == nil ? "observed" : "prometheus"
             }
             mem.burstHistory?.observe(s.requestsPerSecond)
         }

@@ -18,7 +18,10 @@ public struct BurstHistory: Sendable, Hashable {
     public let countSeconds: Double?
     public private(set) var rates: [Double] = []
 
-    public init(periodSeconds: Double, keepSeconds: Double = 3600, countSeconds: Double? = nil) {
+    /// An hour.
+    public static let defaultKeepSeconds = 3600.0
+
+    public init(periodSeconds: Double, keepSeconds: Double = defaultKeepSeconds, countSeconds: Double? = nil) {
         self.periodSeconds = max(periodSeconds, 1e-3)
         self.keepSeconds = max(keepSeconds, self.periodSeconds)
         self.countSeconds = countSeconds.map { max($0, 1e-3) }

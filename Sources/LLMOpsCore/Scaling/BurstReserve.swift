@@ -53,9 +53,7 @@ public enum BurstReserve {
         let window = max(1, Int((baseWindowSeconds / intervalSeconds).rounded()))
         let lag = Int((lead / intervalSeconds).rounded(.up))
         guard rates.count > window + lag else { return 1 }
-        var prefix = [0.0]
-        prefix.reserveCapacity(rates.count + 1)
-        for r in rates { prefix.append(prefix.last! + max(0, r)) }
+        let prefix = prefixSums(rates)
         var samples: [(rate: Double, base: Double)] = []
         let level = max(1, Int((levelWindowSeconds / intervalSeconds).rounded()))
         for t in (window + lag)..<rates.count {
@@ -115,9 +113,7 @@ public enum BurstReserve {
     /// is a few per cent and the rates are nearly unchanged.
     public static func withoutCountingNoise(_ rates: [Double], intervalSeconds: Double, countSeconds: Double, windowSeconds: Double) -> [Double] {
         guard intervalSeconds > 0, countSeconds > 0, rates.count > 1 else { return rates }
-        var prefix = [0.0]
-        prefix.reserveCapacity(rates.count + 1)
-        for r in rates { prefix.append(prefix.last! + max(0, r)) }
+        let prefix = prefixSums(rates)
         let half = max(1, Int((windowSeconds / intervalSeconds / 2).rounded()))
         return rates.indices.map { t in
             let from = max(0, t - half), to = min(rates.count, t + half + 1)
@@ -126,5 +122,14 @@ public enum BurstReserve {
             let deviation = max(0, rates[t]) - mean
             return mean + (deviation > 0 ? max(0, deviation - margin) : min(0, deviation + margin))
         }
+    }
+
+    /// Running totals of the rates (negative ones as 0), with a leading 0: the mean of
+    /// rates[a..<b] is (p[b] − p[a]) / (b − a).
+    private static func prefixSums(_ rates: [Double]) -> [Double] {
+        var prefix = [0.0]
+        prefix.reserveCapacity(rates.count + 1)
+        for r in rates { prefix.append(prefix.last! + max(0, r)) }
+        return prefix
     }
 }

@@ -10,6 +10,8 @@ public enum Calibration {
         public var configuration: Evaluation.Configuration
         public var modelRate: Double
         public var simulatedRate: Double
+        /// Replicas behind the router: both rates are per replica of a fleet this size.
+        public var fleet: Int = 1
         /// model / simulator − 1: positive means the model promises more than a replica delivers.
         public var error: Double { simulatedRate > 0 ? modelRate / simulatedRate - 1 : (modelRate > 0 ? .infinity : 0) }
     }
@@ -28,20 +30,23 @@ public enum Calibration {
         return out
     }
 
-    /// The simulator's steady-state SLO capacity of one replica for the trace's request mix;
-    /// `load` is the trace's `Evaluation.loadProfile`, which bounds the search.
+    /// The simulator's steady-state SLO capacity per replica of a fleet of `fleet` replicas
+    /// behind the router, for the trace's request mix; `load` is the trace's
+    /// `Evaluation.loadProfile`, which bounds the search.
     public static func simulatedRate(
-        _ replica: ReplicaModel, lengths: [TraceRequest], load: LoadProfile, slo: LatencySLO, duration: Double = 1800, seed: UInt64 = 7
+        _ replica: ReplicaModel, lengths: [TraceRequest], load: LoadProfile, slo: LatencySLO, fleet: Int = 1, duration: Double = 1800, seed: UInt64 = 7
     ) -> Double {
+        let c = Double(max(1, fleet))
         func meets(_ rate: Double) -> Bool {
-            let trace = steadyTrace(lengths: lengths, rate: rate, duration: duration, seed: seed)
+            let trace = steadyTrace(lengths: lengths, rate: rate * c, duration: duration, seed: seed)
             guard !trace.isEmpty else { return true }
-            let r = simulate(SimulationSetup(requests: trace, replica: replica, slo: slo, maxReplicas: 1), policy: StaticPolicy(replicas: 1))
+            let setup = SimulationSetup(requests: trace, replica: replica, slo: slo, maxReplicas: max(1, fleet), initialReplicas: max(1, fleet))
+            let r = simulate(setup, policy: StaticPolicy(replicas: max(1, fleet)))
             return r.sloAttainment >= slo.attainment
         }
         var hi = replica.rateUpperBound(for: load) * 1.05
         // At least tens of requests per run, or the attainment of a run says nothing.
-        var lo = 50 / duration
+        var lo = 50 / duration / c
         guard meets(lo) else { return 0 }
         if meets(hi) { return hi }
         while hi - lo > 0.02 * hi {
@@ -52,14 +57,14 @@ public enum Calibration {
     }
 
     /// Every configuration in `replicas`, model against simulator, in parallel.
-    public static func table(_ replicas: [ReplicaModel], lengths: [TraceRequest], slo: LatencySLO) async -> [Row] {
+    public static func table(_ replicas: [ReplicaModel], lengths: [TraceRequest], slo: LatencySLO, fleet: Int = 1) async -> [Row] {
         let load = Evaluation.loadProfile(lengths, attainment: slo.attainment)
         return await withTaskGroup(of: Row.self) { tasks in
             for r in replicas {
                 tasks.addTask {
                     Row(
-                        configuration: .init(gpuType: r.gpu.name, tensorParallel: r.tensorParallel), modelRate: r.maxRate(for: load, slo: slo),
-                        simulatedRate: simulatedRate(r, lengths: lengths, load: load, slo: slo))
+                        configuration: .init(gpuType: r.gpu.name, tensorParallel: r.tensorParallel), modelRate: r.maxRate(for: load, slo: slo, fleet: fleet),
+                        simulatedRate: simulatedRate(r, lengths: lengths, load: load, slo: slo, fleet: fleet), fleet: fleet)
                 }
             }
             var rows: [Row] = []

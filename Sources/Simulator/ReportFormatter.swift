@@ -7,7 +7,7 @@ public enum ReportFormatter {
         "Azure LLM inference trace 2023 (CC-BY 4.0), Patel et al., \"Splitwise: Efficient generative LLM inference using phase splitting\", ISCA 2024"
 
     static let utilizationDefinition =
-        "capacity utilisation: requests served / (billed replica-seconds × one replica's SLO capacity for this request mix, measured by the simulator at steady load); busy = share of billed time the engines executed steps"
+        "capacity utilisation: requests served / (billed replica-seconds × the SLO capacity per replica for this request mix, measured by the simulator at steady load in a fleet of the policy's mean replicas, at most 32, behind the router); busy = share of billed time the engines executed steps"
 
     static func isAzure(_ trace: String) -> Bool { trace.contains("azure-llm-inference-2023") }
 
@@ -86,7 +86,9 @@ public enum ReportFormatter {
         }
         let errors = rows.map(\.error).filter(\.isFinite).map(abs)
         let mean = errors.isEmpty ? 0 : errors.reduce(0, +) / Double(errors.count)
-        return (["capacity model vs simulator (SLO capacity of one replica at steady Poisson load, this trace's lengths):"]
+        let fleet = rows.first?.fleet ?? 1
+        let whose = fleet == 1 ? "of one replica" : "per replica of a fleet of \(fleet) behind the router"
+        return (["capacity model vs simulator (SLO capacity \(whose) at steady Poisson load, this trace's lengths):"]
             + align(table).map { "  " + $0 } + [String(format: "  mean absolute error %.0f%%", mean * 100)]).joined(separator: "\n")
     }
 
@@ -124,6 +126,7 @@ public enum ReportFormatter {
                         JSONObject([
                             ("gpuType", .string(c.configuration.gpuType)), ("tensorParallel", .int(Int64(c.configuration.tensorParallel))),
                             ("modelRequestsPerSecond", num(c.modelRate)), ("simulatorRequestsPerSecond", num(c.simulatedRate)), ("error", num(c.error)),
+                            ("fleet", .int(Int64(c.fleet))),
                         ]))
                 })
         }

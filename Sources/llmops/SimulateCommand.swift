@@ -63,6 +63,9 @@ struct SimulateCommand: AsyncParsableCommand {
     @Flag(help: "Also compare the capacity model's SLO capacity per replica with the simulator's, for every allowed configuration.")
     var calibrate = false
 
+    @Option(name: .customLong("calibrate-fleet"), help: "Replicas behind the router in the calibration (--calibrate): capacities are per replica of a fleet this size.")
+    var calibrateFleet = 1
+
     @Option(help: "Write the results as JSON to this file.")
     var json: String?
 
@@ -75,6 +78,7 @@ struct SimulateCommand: AsyncParsableCommand {
         guard parameters != nil else { throw ValidationError("--model must be a number with an M, B or T suffix, e.g. 8B") }
         guard [0.5, 1, 2, 4].contains(bytesPerParameter) else { throw ValidationError("--bytes-per-parameter must be 0.5, 1, 2 or 4") }
         guard warmup.isFinite, warmup >= 0 else { throw ValidationError("--warmup must be a non-negative number of seconds, e.g. 600") }
+        guard (1...1000).contains(calibrateFleet) else { throw ValidationError("--calibrate-fleet must be between 1 and 1000 replicas") }
         guard maxReplicas >= 1 else { throw ValidationError("--max-replicas must be at least 1") }
         guard rateScale.isFinite, rateScale > 0, rateScale <= 1000 else { throw ValidationError("--rate-scale must be a number in (0, 1000], e.g. 20") }
         if let maxModelLen, !(256...1_048_576).contains(maxModelLen) { throw ValidationError("--max-model-len must be between 256 and 1048576 tokens") }
@@ -117,7 +121,7 @@ struct SimulateCommand: AsyncParsableCommand {
         progress.finish()
         var calibration: [Calibration.Row] = []
         if calibrate {
-            calibration = await Calibration.table(Evaluation.configurations(options), lengths: requests, slo: options.slo)
+            calibration = await Calibration.table(Evaluation.configurations(options), lengths: requests, slo: options.slo, fleet: calibrateFleet)
         }
         let label = rateScale == 1 ? trace : "\(trace) ×\(Self.format(rateScale))"
         print(ReportFormatter.table(report, trace: label, requests: requests.count))

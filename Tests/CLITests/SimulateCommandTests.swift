@@ -107,6 +107,8 @@ import Testing
         #expect(three.stdout.contains("capacity model vs simulator") && three.stdout.contains("L40S×1"))
         let bad = try CLIRunner.run(["simulate", "--trace", trace.path, "--rate-scale", "0"])
         #expect(bad.status != 0 && bad.stderr.contains("--rate-scale"))
+        let noFleet = try CLIRunner.run(["simulate", "--trace", trace.path, "--calibrate", "--calibrate-fleet", "0"])
+        #expect(noFleet.status != 0 && noFleet.stderr.contains("--calibrate-fleet must be between 1 and 1000"))
         let profile = try CLIRunner.run(["trace", "generate", "--profile", "spiky"])
         #expect(profile.status != 0 && profile.stderr.contains("--profile must be one of bursty, long-context, steady"))
     }

@@ -1,4 +1,4 @@
-import LLMOpsCore
+@testable import LLMOpsCore
 import PropertyBased
 import Testing
 
@@ -145,5 +145,35 @@ let chatSLO = LatencySLO(ttftSeconds: 1.0, itlSeconds: 0.06, attainment: 0.99)
         var at = chat
         at.requestsPerSecond = rate
         #expect(r.admits(running: r.performance(at: at, quantile: 0.99).concurrency, load: at, quantile: 0.99))
+    }
+
+    /// Behind a least-loaded router a fleet pools its queues: a prompt waits only when every
+    /// replica is busy (Erlang C), so a fleet whose SLO binds on waiting for prefill carries
+    /// more per replica than one replica alone; one replica is the M/G/1 model unchanged.
+    @Test func aFleetBehindTheRouterWaitsLessPerReplica() {
+        // M/M/2 at ρ = 0.5: C = 2ρ² / (1 + ρ) = 1/3; one server: C = ρ.
+        #expect(abs(ReplicaModel.erlangC(servers: 2, utilization: 0.5) - 1.0 / 3) < 1e-12)
+        #expect(abs(ReplicaModel.erlangC(servers: 1, utilization: 0.37) - 0.37) < 1e-12)
+        #expect(ReplicaModel.erlangC(servers: 16, utilization: 0.5) < 0.05)
+        #expect(ReplicaModel.erlangC(servers: 500, utilization: 0.9) < ReplicaModel.erlangC(servers: 50, utilization: 0.9))
+        #expect(ReplicaModel.erlangC(servers: 8, utilization: 1.2) == 1)
+        // Long prompts on an L40S with a loose ITL target: one replica's TTFT tail binds on
+        // queueing.
+        let r = ReplicaModel(model: llama8B, gpu: GPUCatalog.standard["L40S"]!, tensorParallel: 1)
+        let longPrompts = LoadProfile(requestsPerSecond: 1, meanInputTokens: 2000, meanOutputTokens: 30, inputCV: 1.3, inputTailTokens: 12000)
+        let slo = LatencySLO(ttftSeconds: 2, itlSeconds: 0.5)
+        let one = r.maxRate(for: longPrompts, slo: slo)
+        #expect(one == r.maxRate(for: longPrompts, slo: slo, fleet: 1))
+        let rates = [2, 8, 32].map { r.maxRate(for: longPrompts, slo: slo, fleet: $0) }
+        #expect(rates[0] >= one && rates[1] >= rates[0] && rates[2] >= rates[1], "\(one) \(rates)")
+        #expect(rates[2] > 1.5 * one, "\(one) \(rates)")
+        // A fleet still never passes compute saturation.
+        #expect(rates[2] <= r.rateUpperBound(for: longPrompts))
+        var at = longPrompts
+        at.requestsPerSecond = one
+        let alone = r.performance(at: at, quantile: 0.99)
+        let pooled = r.performance(at: at, quantile: 0.99, fleet: 16)
+        #expect(pooled.ttftQuantileSeconds < alone.ttftQuantileSeconds && pooled.ttftMeanSeconds < alone.ttftMeanSeconds)
+        #expect(pooled.utilization == alone.utilization)
     }
 }

@@ -107,4 +107,21 @@ func dispersion(_ requests: [TraceRequest], width: Double) -> Double {
         // H100 serves more than L40S in both.
         #expect(rows[0].simulatedRate > rows[1].simulatedRate && rows[0].modelRate > rows[1].modelRate)
     }
+
+    /// A fleet behind the least-loaded router carries more per replica than one replica where
+    /// prompts wait for prefill (long prompts on an L40S), in the simulator and in the model,
+    /// and the model's gain is not larger than the simulator's.
+    @Test func aFleetCarriesMorePerReplicaThanOneReplica() async {
+        var lengths = TrafficGenerator.generate(TrafficSpec.preset("long-context", rate: 1, duration: 1200)!, seed: 6)
+        lengths = lengths.map { TraceRequest(arrival: $0.arrival, inputTokens: min($0.inputTokens, 7000), outputTokens: min($0.outputTokens, 400)) }
+        let replica = ReplicaModel(model: model8B, gpu: GPUCatalog.standard["L40S"]!, tensorParallel: 1)
+        let one = await Calibration.table([replica], lengths: lengths, slo: slo)[0]
+        let four = await Calibration.table([replica], lengths: lengths, slo: slo, fleet: 4)[0]
+        #expect(one.fleet == 1 && four.fleet == 4)
+        #expect(one.simulatedRate > 0 && four.simulatedRate > 1.1 * one.simulatedRate, "\(one.simulatedRate) → \(four.simulatedRate)")
+        #expect(four.modelRate > one.modelRate, "\(one.modelRate) → \(four.modelRate)")
+        #expect(abs(one.error) < 0.35 && abs(four.error) < 0.35, "model \(one.modelRate) → \(four.modelRate), simulator \(one.simulatedRate) → \(four.simulatedRate)")
+        #expect(ReportFormatter.calibrationTable([four]).contains("per replica of a fleet of 4"))
+    }
 }
+

@@ -259,11 +259,12 @@ final class ScalingPolicyController: Sendable {
             input.recentRequestsPerSecond = history.base
             input.burstPeakRequestsPerSecond = history.ceiling(factor: input.burstFactor)
         }
-        // Headroom for the model's error applies to bursts as to the steady rate, and the
-        // efficiency factor corrects the same model: down, not up (growth is evidence of
-        // spare steady capacity below the knee, not of more room in a burst).
+        // A burst is carried at the model's median-attainment rate, as the optimizer ranks
+        // configurations (the model is within 7 % of its simulator there); the efficiency factor
+        // corrects the same model: down, not up (growth is evidence of spare steady capacity
+        // below the knee, not of more room in a burst).
         if let r = replicaModel {
-            input.burstCapacityPerReplica = max(r.burstRate(for: sizing, slo: slo) * (1 - ServingDecision.headroom), capacity) * min(mem.efficiency.factor, 1)
+            input.burstCapacityPerReplica = max(r.burstRate(for: sizing, slo: slo), capacity) * min(mem.efficiency.factor, 1)
         }
         let decision: ScalingDecision
         switch DynamicScaler.decide(input) {

@@ -104,8 +104,13 @@ public struct Evaluation: Sendable {
     }
 
     /// The same over rates already counted; the fleet serves at least its headroom's worth.
+    /// Counting noise is taken out first (`BurstReserve.withoutCountingNoise`), as the running
+    /// policy and the operator take it out of what they measure: the optimizer ranks
+    /// configurations by the reserve they will hold. Without it, a development trace at ×1 was
+    /// designed for noise read as bursts and chose a fleet 72 % dearer.
     static func burstFactor(tenSecondRates rates: [Double], lead: Double, wait: Double, missShare: Double) -> Double {
-        BurstReserve.estimate(rates: rates, intervalSeconds: 10, lead: lead, waitSeconds: wait, floor: 1 / (1 - headroom), missShare: missShare)
+        BurstReserve.estimate(
+            rates: rates, intervalSeconds: 10, lead: lead, waitSeconds: wait, floor: 1 / (1 - headroom), missShare: missShare, countSeconds: 10)
     }
 
     /// Arrival rates over consecutive 10-second intervals.

@@ -317,8 +317,9 @@ public struct ReplicaModel: Sendable, Hashable {
         // the Pollaczek–Khinchine mean (Kingman's heavy-traffic form). A fleet of c replicas
         // behind a least-loaded router pools its queues, approximated as M/G/c (Allen–Cunneen):
         // a request waits only when every replica is busy, p = Erlang C(c, cρ), and the
-        // queue drains c times as fast. Sizing each replica of a large fleet as if it were
-        // alone put a fleet's SLO capacity 15–25 % under the simulator's at 16 replicas.
+        // queue drains c times as fast. In the simulator each replica of a 16-replica fleet
+        // carries 15–25 % more than one alone where prefill waits bind. Sizing keeps c = 1:
+        // a Kubernetes Service spreads requests at random, which pools nothing.
         let pk = lambda * prefillSecondMoment / (2 * (1 - rho))
         let waitChance = stable && rho > 0 ? Self.erlangC(servers: fleet, utilization: rho) : 0
         let waitDecay = stable && rho > 0 && pk > 0 ? Double(max(1, fleet)) * rho / pk : .infinity

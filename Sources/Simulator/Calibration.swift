@@ -36,12 +36,13 @@ public enum Calibration {
     public static func simulatedRate(
         _ replica: ReplicaModel, lengths: [TraceRequest], load: LoadProfile, slo: LatencySLO, fleet: Int = 1, duration: Double = 1800, seed: UInt64 = 7
     ) -> Double {
-        let c = Double(max(1, fleet))
+        let replicas = max(1, fleet)
+        let c = Double(replicas)
         func meets(_ rate: Double) -> Bool {
             let trace = steadyTrace(lengths: lengths, rate: rate * c, duration: duration, seed: seed)
             guard !trace.isEmpty else { return true }
-            let setup = SimulationSetup(requests: trace, replica: replica, slo: slo, maxReplicas: max(1, fleet), initialReplicas: max(1, fleet))
-            let r = simulate(setup, policy: StaticPolicy(replicas: max(1, fleet)))
+            let setup = SimulationSetup(requests: trace, replica: replica, slo: slo, maxReplicas: replicas, initialReplicas: replicas)
+            let r = simulate(setup, policy: StaticPolicy(replicas: replicas))
             return r.sloAttainment >= slo.attainment
         }
         var hi = replica.rateUpperBound(for: load) * 1.05

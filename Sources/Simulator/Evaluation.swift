@@ -346,12 +346,16 @@ public struct Evaluation: Sendable {
         // than one alone (up to 2.8× for an L40S on the Azure code trace at 32 replicas), and
         // against one replica's capacity a large fleet showed 196 %.
         let judged = max(1, duration - warmup)
-        func fleetSize(_ r: SimulationResult) -> Int { min(Evaluation.utilizationFleetCap, max(1, Int((r.replicaSeconds / judged).rounded()))) }
         struct Sized: Hashable {
             var configuration: Configuration
             var fleet: Int
         }
-        let used = Array(Set(results.map { Sized(configuration: Configuration(gpuType: $0.gpuType, tensorParallel: $0.tensorParallel), fleet: fleetSize($0)) }))
+        func sized(_ r: SimulationResult) -> Sized {
+            Sized(
+                configuration: Configuration(gpuType: r.gpuType, tensorParallel: r.tensorParallel),
+                fleet: min(Evaluation.utilizationFleetCap, max(1, Int((r.replicaSeconds / judged).rounded()))))
+        }
+        let used = Array(Set(results.map(sized)))
         let capacities = await withTaskGroup(of: (Sized, Double).self) { tasks in
             for u in used {
                 tasks.addTask {
@@ -365,8 +369,7 @@ public struct Evaluation: Sendable {
             return out
         }
         for i in results.indices {
-            let key = Sized(configuration: Configuration(gpuType: results[i].gpuType, tensorParallel: results[i].tensorParallel), fleet: fleetSize(results[i]))
-            let c = capacities[key] ?? 0
+            let c = capacities[sized(results[i])] ?? 0
             if c > 0, results[i].replicaSeconds > 0 { results[i].meanUtilization = Double(results[i].servedRequests) / (results[i].replicaSeconds * c) }
         }
         let table = outcomes.map { c, v in

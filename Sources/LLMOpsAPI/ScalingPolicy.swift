@@ -268,7 +268,7 @@ public struct BurstReserveStatus: Codable, Sendable, Hashable, SchemaDescribed {
             Self.self, "The burst reserve and what it rests on.",
             [
                 Field("factor", \.factor, "Multiple of the recent request rate the fleet keeps capacity for; 1 means no reserve.").minimum(1),
-                Field("ceilingRequestsPerSecond", \.ceilingRequestsPerSecond, "The highest request rate the reserve covers.").minimum(0),
+                Field("ceilingRequestsPerSecond", \.ceilingRequestsPerSecond, "The highest request rate the reserve covers: the lowest constant rate that would have served the whole history within the bursts' share of the miss budget.").minimum(0),
                 Field("historySeconds", \.historySeconds, "Seconds of request-rate history the factor was measured on (at most 3600; no reserve before about six minutes).").minimum(0),
                 Field("source", \.source, "observed: rates seen since the operator started; prometheus: the last hour rebuilt from Prometheus at start.").pattern("^(observed|prometheus)$"),
             ])

@@ -145,7 +145,8 @@ public struct Evaluation: Sendable {
         if lead > 0 {
             let rates = tenSecondRates(requests)
             if duration > 600 { profile.burstFactor = burstFactor(tenSecondRates: rates, lead: lead, wait: wait, missShare: (1 - attainment) / 2) }
-            profile.burstPeakRequestsPerSecond = rates.max()
+            profile.burstPeakRequestsPerSecond = BurstReserve.staticCapacity(
+                rates: rates, intervalSeconds: 10, waitSeconds: wait, missShare: (1 - attainment) / 2, countSeconds: 10)
         }
         return profile
     }

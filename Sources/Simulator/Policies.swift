@@ -164,7 +164,8 @@ public struct LLMOpsPolicy: SimulatedPolicy {
         // The burst rate comes from the same model the factor corrects: down, not up (growth is
         // evidence of spare steady capacity below the knee, not of more room in a burst).
         input.burstCapacityPerReplica = burstCapacityPerReplica.map { $0 * min(factor, 1) }
-        input.burstPeakRequestsPerSecond = burstFactor == nil ? history.ceiling(factor: input.burstFactor) : burstPeak
+        input.burstPeakRequestsPerSecond =
+            burstFactor == nil ? history.ceiling(factor: input.burstFactor, waitSeconds: policy.ttftTargetSeconds ?? 0, attainment: attainment) : burstPeak
         input.recentRequestsPerSecond = history.base
         switch DynamicScaler.decide(input) {
         case .success(let d):

@@ -253,11 +253,11 @@ final class ScalingPolicyController: Sendable {
         // Bursts the history shows within a cold start are held in reserve, at the replicas'
         // burst rate (what the simulator's llmops policy does).
         if let history = mem.burstHistory {
+            let wait = Double(llmd.spec.slo.ttftP95Ms) / 1000
             input.burstFactor = history.factor(
-                lead: coldStart + period, waitSeconds: Double(llmd.spec.slo.ttftP95Ms) / 1000, headroom: ServingDecision.headroom,
-                attainment: llmd.spec.slo.attainment)
+                lead: coldStart + period, waitSeconds: wait, headroom: ServingDecision.headroom, attainment: llmd.spec.slo.attainment)
             input.recentRequestsPerSecond = history.base
-            input.burstPeakRequestsPerSecond = history.ceiling(factor: input.burstFactor)
+            input.burstPeakRequestsPerSecond = history.ceiling(factor: input.burstFactor, waitSeconds: wait, attainment: llmd.spec.slo.attainment)
         }
         // A burst is carried at the model's median-attainment rate, as the optimizer ranks
         // configurations (the model is within 7 % of its simulator there); the efficiency factor

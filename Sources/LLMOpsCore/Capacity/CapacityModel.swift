@@ -28,10 +28,11 @@ public struct LoadProfile: Sendable, Hashable {
     /// five minutes). A fleet must hold this much capacity in reserve, since no autoscaler
     /// reacts faster than a cold start; 1 means a load that only drifts.
     public var burstFactor: Double = 1
-    /// The highest rate the history behind `burstFactor` shows (requests per second over its
-    /// intervals), or nil. The reserve never exceeds it: capacity for the highest rate ever
-    /// seen already serves every interval of that history, while `burstFactor` × a recent rate
-    /// that itself holds a burst (just after one) would reserve for bursts on top of bursts.
+    /// The lowest constant rate that would have served the history behind `burstFactor` within
+    /// the bursts' share of the miss budget (`BurstReserve.staticCapacity`), or nil. The
+    /// reserve never exceeds it: that much capacity already serves every burst of that
+    /// history, while `burstFactor` × a recent rate that itself holds a burst (just after one)
+    /// would reserve for bursts on top of bursts.
     public var burstPeakRequestsPerSecond: Double?
 
     public init(

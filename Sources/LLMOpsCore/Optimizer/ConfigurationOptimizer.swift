@@ -204,7 +204,7 @@ public enum ConfigurationOptimizer {
         candidates.sort { ($0.score ?? .infinity) < ($1.score ?? .infinity) }
         var reasons = ["cheapest of \(plans.count) plans that meet the SLO: \(Fmt.dollars(bestCost))/h"]
         if request.load.burstFactor > 1 {
-            let ceiling = request.load.burstPeakRequestsPerSecond.map { ", at most the history's peak of \(Fmt.num($0, 2)) req/s" } ?? ""
+            let ceiling = request.load.burstPeakRequestsPerSecond.map { ", at most the \(Fmt.num($0, 2)) req/s that would have served all of it" } ?? ""
             reasons.append(
                 "bursts rise to \(Fmt.num(request.load.burstFactor, 2))× the recent rate within a cold start: every plan is costed with that much capacity in reserve\(ceiling)")
         }

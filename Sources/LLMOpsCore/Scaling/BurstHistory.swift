@@ -53,20 +53,31 @@ public struct BurstHistory: Sendable, Hashable {
     }
 
     /// The highest rate the reserve holds capacity for (`ScalerInput.burstPeakRequestsPerSecond`)
-    /// with a reserve `factor`: the history's peak, or `factor` × the last five minutes' mean
-    /// where that is higher. The ceiling stops a reserve for a burst on top of a burst just
-    /// after one, when the last minute holds the burst and the factor would multiply it. But
-    /// traffic whose bursts outgrow the hour the peak was measured on needs more than that
-    /// peak, and the peak alone held the reserve below them: a development trace whose second
-    /// hour was 60 % busier, with bursts twice the first hour's, missed the SLO at ×30
-    /// (97.8 %). The five-minute mean rises within a burst by a fraction of it, so the
-    /// ceiling follows a level that has risen without multiplying one burst; a fifteen- or
-    /// ten-minute mean followed too slowly and missed on that trace as the peak did.
-    /// nil before the first observation.
-    public func ceiling(factor: Double) -> Double? {
-        guard let peak else { return nil }
-        return max(peak, factor * recentMean(300))
+    /// with a reserve `factor`: the lowest constant rate that would have served the whole
+    /// history within the burst's share of the miss budget (`BurstReserve.staticCapacity`), or
+    /// `factor` × the last five minutes' mean where that is higher. The ceiling stops a
+    /// reserve for a burst on top of a burst just after one, when the last minute holds the
+    /// burst and the factor would multiply it. It used to be the history's peak period rate;
+    /// but a peak of one period drains within the TTFT objective, and the highest of an hour
+    /// of counts carries some three deviations of counting noise: on a development trace at
+    /// 4 req/s the peak 10-second rate of the first hour was 16.8 req/s, the constant rate
+    /// that would have served that hour 11.9 req/s.
+    /// Traffic whose bursts outgrow the hour the ceiling was measured on needs more than it,
+    /// and the peak alone held the reserve below them: a development trace whose second hour
+    /// was 60 % busier, with bursts twice the first hour's, missed the SLO at ×30 (97.8 %).
+    /// The five-minute mean rises within a burst by a fraction of it, so the ceiling follows
+    /// a level that has risen without multiplying one burst; a fifteen- or ten-minute mean
+    /// followed too slowly and missed on that trace as the peak did. Nil before the first
+    /// observation.
+    public func ceiling(factor: Double, waitSeconds: Double, attainment: Double) -> Double? {
+        guard let served = BurstReserve.staticCapacity(
+            rates: rates, intervalSeconds: periodSeconds, waitSeconds: waitSeconds, missShare: Self.burstMissShare(attainment), countSeconds: countSeconds)
+        else { return nil }
+        return max(served, factor * recentMean(300))
     }
+
+    /// Half of the SLO's miss budget may fall on bursts beyond the reserve.
+    static func burstMissShare(_ attainment: Double) -> Double { max(1 - attainment, 1e-6) / 2 }
 
     private func recentMean(_ seconds: Double) -> Double {
         let recent = rates.suffix(max(1, Int((seconds / periodSeconds).rounded())))
@@ -80,6 +91,6 @@ public struct BurstHistory: Sendable, Hashable {
     public func factor(lead: Double, waitSeconds: Double, headroom: Double, attainment: Double) -> Double {
         BurstReserve.estimate(
             rates: rates, intervalSeconds: periodSeconds, lead: lead, waitSeconds: waitSeconds, floor: 1 / (1 - min(max(headroom, 0), 0.5)),
-            missShare: max(1 - attainment, 1e-6) / 2, countSeconds: countSeconds)
+            missShare: Self.burstMissShare(attainment), countSeconds: countSeconds)
     }
 }

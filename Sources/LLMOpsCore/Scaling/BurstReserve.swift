@@ -62,29 +62,10 @@ public enum BurstReserve {
             let base = Self.base(recent: (prefix[to] - prefix[from]) / Double(window), lastMinute: (prefix[to] - prefix[to - last]) / Double(last))
             samples.append((max(0, rates[t]), base))
         }
-        let total = samples.reduce(0) { $0 + $1.rate } * intervalSeconds
-        guard total > 0 else { return 1 }
-        let wait = max(0, waitSeconds)
         func missShareAt(_ r: Double) -> Double {
-            var backlog = 0.0, missed = 0.0
-            let span = intervalSeconds
-            for s in samples {
-                let c = max(r, floor) * s.base, a = s.rate
-                let limit = c * wait  // work ahead of a request that still lets it meet the target
-                // Seconds of this interval during which the backlog exceeds the limit.
-                var late: Double
-                if a > c {
-                    late = max(0, span - max(0, (limit - backlog) / (a - c)))
-                } else if backlog > limit {
-                    late = c > a ? min(span, (backlog - limit) / (c - a)) : span
-                } else {
-                    late = 0
-                }
-                missed += a * late
-                backlog = max(0, backlog + (a - c) * span)
-            }
-            return missed / total
+            fluidMissShare(samples.map { ($0.rate, max(r, floor) * $0.base) }, intervalSeconds: intervalSeconds, waitSeconds: waitSeconds)
         }
+        guard samples.contains(where: { $0.rate > 0 }) else { return 1 }
         if missShareAt(1) <= missShare { return 1 }
         var lo = 1.0, hi = 2.0
         while missShareAt(hi) > missShare && hi < 1000 {
@@ -96,6 +77,56 @@ public enum BurstReserve {
             if missShareAt(mid) > missShare { lo = mid } else { hi = mid }
         }
         return hi
+    }
+
+    /// The lowest constant rate that would have served the whole history with at most
+    /// `missShare` of its requests missing, in the same fluid model as `estimate` (requests
+    /// may queue `waitSeconds`): the most a reserve ever needs to hold for traffic like it.
+    /// Below the history's peak interval rate wherever a peak is short enough for its backlog
+    /// to drain within the wait: a ten-second spike 20 % above the rest needs no capacity of
+    /// its own with a two-second TTFT objective. Counting noise is taken out first, as in
+    /// `estimate`: the highest of a few hundred Poisson counts stands some three deviations
+    /// above its intensity, which the replicas' SLO capacity already pays for. Nil for an
+    /// empty history.
+    public static func staticCapacity(rates: [Double], intervalSeconds: Double, waitSeconds: Double, missShare: Double, countSeconds: Double? = nil) -> Double? {
+        guard intervalSeconds > 0, let peak = rates.max() else { return nil }
+        let rates = countSeconds.map { withoutCountingNoise(rates, intervalSeconds: intervalSeconds, countSeconds: $0, windowSeconds: 300) } ?? rates
+        let top = max(0, rates.max() ?? peak)
+        guard top > 0, missShare > 0 else { return max(0, top) }
+        func missShareAt(_ c: Double) -> Double {
+            fluidMissShare(rates.map { (max(0, $0), c) }, intervalSeconds: intervalSeconds, waitSeconds: waitSeconds)
+        }
+        // The mean never serves a varying history; the peak always does.
+        var lo = 0.0, hi = top
+        while hi - lo > 0.005 * hi {
+            let mid = (lo + hi) / 2
+            if missShareAt(mid) > missShare { lo = mid } else { hi = mid }
+        }
+        return hi
+    }
+
+    /// The share of requests that miss in a fluid FIFO queue served at `capacity` through
+    /// each interval of `rate` arrivals: a request misses when the work ahead of it exceeds
+    /// `waitSeconds` of service.
+    static func fluidMissShare(_ intervals: [(rate: Double, capacity: Double)], intervalSeconds span: Double, waitSeconds: Double) -> Double {
+        let wait = max(0, waitSeconds)
+        var backlog = 0.0, missed = 0.0, total = 0.0
+        for (a, c) in intervals {
+            let limit = c * wait  // work ahead of a request that still lets it meet the target
+            // Seconds of this interval during which the backlog exceeds the limit.
+            var late: Double
+            if a > c {
+                late = max(0, span - max(0, (limit - backlog) / (a - c)))
+            } else if backlog > limit {
+                late = c > a ? min(span, (backlog - limit) / (c - a)) : span
+            } else {
+                late = 0
+            }
+            missed += a * late
+            total += a * span
+            backlog = max(0, backlog + (a - c) * span)
+        }
+        return total > 0 ? missed / total : 0
     }
 
     /// How many standard deviations of counting noise a rate must stray from its surroundings

@@ -133,8 +133,8 @@ public struct ScalerInput: Sendable, Hashable {
     public var burstFactor: Double = 1
     public var recentRequestsPerSecond: Double?
     public var burstCapacityPerReplica: Double?
-    /// The highest rate of the history `burstFactor` was measured on: the reserve stops there
-    /// (`BurstReserve.reserveRate`).
+    /// The most the history `burstFactor` was measured on ever needed (`BurstHistory.ceiling`):
+    /// the reserve stops there (`BurstReserve.reserveRate`).
     public var burstPeakRequestsPerSecond: Double?
 
     public init(
@@ -277,7 +277,7 @@ public enum DynamicScaler {
                 .init(
                     "burstReserve",
                     Fmt.num(input.burstFactor, 2) + "× the recent " + Fmt.num(recent, 2) + " req/s"
-                        + (capped ? ", capped at the history's peak " + Fmt.num(held, 2) + " req/s" : "")))
+                        + (capped ? ", capped at the history's ceiling " + Fmt.num(held, 2) + " req/s" : "")))
             candidates.append(.init(name: "burstReserve", score: Double(reserve), note: "capacity for \(Fmt.num(held, 2)) req/s: bursts outrun cold starts"))
             reactive = max(reactive, reserve)
         }

@@ -200,3 +200,16 @@ import Testing
         #expect(CanaryRunController.canaryReplicas(stable: 3, weight: 0) == 0)
     }
 }
+
+@Suite struct ScalingPolicyDefaultsTests {
+    /// A ScalingPolicy that leaves its behaviour out scales as the simulator's llmops policy
+    /// (the benchmarked one) does: the CRD's defaults are the core's.
+    @Test func theCRDsDefaultsAreTheCoresDefaults() {
+        let spec = ScalingPolicySpec(targetRef: LocalObjectReference(name: "m"), maxReplicas: 8)
+        let fromCRD = ScalingPolicyController.policy(spec, slo: nil)
+        let core = ScalerPolicy(minReplicas: 1, maxReplicas: 8)
+        #expect(fromCRD.scaleDown == core.scaleDown)
+        #expect(fromCRD.scaleUp == core.scaleUp)
+        #expect(fromCRD.scaleDown.stabilizationWindowSeconds == ScalerPolicy.defaultScaleDownWindowSeconds)
+    }
+}

@@ -34,11 +34,19 @@ public struct ScalerPolicy: Sendable, Hashable {
     /// HPA's tolerance: ratio-based signals within ±10% of target change nothing.
     public var tolerance: Double
 
+    /// The default scale-down stabilisation window: two minutes, not the HPA's five. The
+    /// burst reserve's base is the higher of the five-minute and one-minute mean rates, so a
+    /// fleet keeps its reserve for five minutes after a burst whatever the window; the window
+    /// only damps the per-minute signal, and five minutes on top held every burst's fleet for
+    /// up to ten. On the development seeds two minutes cost 4.5 % less at ×1 and 5.9 % less at
+    /// ×30 (lowest attainment 99.26 %); one minute missed the SLO on one seed at ×30 (98.3 %).
+    public static let defaultScaleDownWindowSeconds = 120.0
+
     public init(
         minReplicas: Int, maxReplicas: Int, mode: Mode = .hybrid, queueDepthPerReplica: Double? = nil, kvCacheUtilization: Double? = nil,
         ttftTargetSeconds: Double? = nil,
         scaleUp: Behavior = Behavior(stabilizationWindowSeconds: 0, maxStep: 4, periodSeconds: 15, cooldownSeconds: 0),
-        scaleDown: Behavior = Behavior(stabilizationWindowSeconds: 300, maxStep: 4, periodSeconds: 60, cooldownSeconds: 0),
+        scaleDown: Behavior = Behavior(stabilizationWindowSeconds: ScalerPolicy.defaultScaleDownWindowSeconds, maxStep: 4, periodSeconds: 60, cooldownSeconds: 0),
         scaleToZero: Bool = false, idleSeconds: Double = 900, staleAfterSeconds: Double = 90, tolerance: Double = 0.1
     ) {
         self.minReplicas = minReplicas

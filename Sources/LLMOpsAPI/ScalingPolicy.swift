@@ -58,7 +58,7 @@ public struct ScalingPolicySpec: Codable, Sendable, Hashable, SchemaDescribed {
         public static var value: ScalingBehavior { ScalingBehavior(stabilizationWindowSeconds: 0, maxStep: 4, periodSeconds: 15, cooldownSeconds: 0) }
     }
     public enum DefaultScaleDown: DefaultProvider {
-        public static var value: ScalingBehavior { ScalingBehavior(stabilizationWindowSeconds: 120, maxStep: 4, periodSeconds: 60, cooldownSeconds: 0) }
+        public static var value: ScalingBehavior { ScalingBehavior(stabilizationWindowSeconds: 300, maxStep: 4, periodSeconds: 60, cooldownSeconds: 0) }
     }
     public enum DefaultForecast: DefaultProvider { public static var value: ForecastSpec { ForecastSpec() } }
     public enum DefaultScaleToZero: DefaultProvider { public static var value: ScaleToZeroSpec { ScaleToZeroSpec() } }

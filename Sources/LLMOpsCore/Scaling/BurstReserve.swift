@@ -89,10 +89,10 @@ public enum BurstReserve {
     /// above its intensity, which the replicas' SLO capacity already pays for. Nil for an
     /// empty history.
     public static func staticCapacity(rates: [Double], intervalSeconds: Double, waitSeconds: Double, missShare: Double, countSeconds: Double? = nil) -> Double? {
-        guard intervalSeconds > 0, let peak = rates.max() else { return nil }
+        guard intervalSeconds > 0, !rates.isEmpty else { return nil }
         let rates = countSeconds.map { withoutCountingNoise(rates, intervalSeconds: intervalSeconds, countSeconds: $0, windowSeconds: 300) } ?? rates
-        let top = max(0, rates.max() ?? peak)
-        guard top > 0, missShare > 0 else { return max(0, top) }
+        let top = max(0, rates.max()!)
+        guard top > 0, missShare > 0 else { return top }
         func missShareAt(_ c: Double) -> Double {
             fluidMissShare(rates.map { (max(0, $0), c) }, intervalSeconds: intervalSeconds, waitSeconds: waitSeconds)
         }

@@ -4,6 +4,8 @@
 # at a production scale, and prints its cost and SLO attainment per seed. A policy change that
 # passes hack/bench-decisions.sh on a few traces should pass here on all seeds first.
 # Usage: hack/dev-seeds.sh [SCALE] [SEEDS...]   (default: 30 and seeds 101 103 105-113)
+# PROFILE picks the traffic shape (default bursty; batch for requests arriving in groups, which
+# the bursty seeds do not have; llmops does not meet the SLO on batch seeds at x1 yet, README).
 # SIMULATE_ARGS adds options to every simulate run; with --warmup the traces run twice as long
 # (one hour of run-in, one judged). Unset, it is "--warmup 3600 --online-reserve": llmops judged
 # without hindsight, as hack/bench-decisions.sh judges it; SIMULATE_ARGS= (empty) runs the
@@ -11,6 +13,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scale=${1:-30}
+profile=${PROFILE:-bursty}
 shift || true
 seeds=("$@")
 [ ${#seeds[@]} -eq 0 ] && seeds=(101 103 105 106 107 108 109 110 111 112 113)
@@ -28,13 +31,13 @@ below=0
 for seed in "${seeds[@]}"; do
   # Seeds 103 and 106 are the 12 req/s profile, as bursty-203 is in the benchmark.
   rps=4; case $seed in 103|106) rps=12 ;; esac
-  "$bin" trace generate --profile bursty --rps "$rps" --duration "$duration" --seed "$seed" -o "$work/t.jsonl" 2>/dev/null
+  "$bin" trace generate --profile "$profile" --rps "$rps" --duration "$duration" --seed "$seed" -o "$work/t.jsonl" 2>/dev/null
   "$bin" simulate --trace "$work/t.jsonl" --rate-scale "$scale" --policies llmops --max-replicas 512 --json "$work/r.json" "${extra[@]}" >/dev/null 2>&1
   line=$(python3 -c "
 import json; p = json.load(open('$work/r.json'))['policies'][0]
 print('%s %.2f %.2f' % (p['gpuType'] + 'x' + str(p['tensorParallel']), p['costDollars'], p['sloAttainment'] * 100))")
   read -r config cost slo <<<"$line"
-  printf 'bursty-%s (%s req/s) x%s: llmops %s $%s at %s%%\n' "$seed" "$rps" "$scale" "$config" "$cost" "$slo"
+  printf '%s-%s (%s req/s) x%s: llmops %s $%s at %s%%\n' "$profile" "$seed" "$rps" "$scale" "$config" "$cost" "$slo"
   python3 -c "import sys; sys.exit(0 if $slo >= 99 else 1)" || below=$((below + 1))
 done
 echo "$below of ${#seeds[@]} seeds below 99 % SLO attainment"

@@ -15,7 +15,8 @@ struct GenerateTraceCommand: ParsableCommand {
         abstract: "Write a synthetic request trace (JSON lines: timestamp ms, input_length, output_length).",
         discussion: """
             Profiles: bursty (chat-like lengths, 4x bursts about a minute long), long-context \
-            (prompts with a median of 6,000 tokens and a Pareto tail, clustered arrivals), steady \
+            (prompts with a median of 6,000 tokens and a Pareto tail, clustered arrivals), batch \
+            (requests arriving together in groups of eight on average, short answers), steady \
             (Poisson arrivals, moderate lengths). Arrivals are Gamma renewals modulated by a \
             two-state Markov chain and a slow swing; lengths are log-normal with a Pareto tail. \
             The same seed always gives the same trace.

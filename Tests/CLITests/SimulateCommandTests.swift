@@ -110,7 +110,7 @@ import Testing
         let noFleet = try CLIRunner.run(["simulate", "--trace", trace.path, "--calibrate", "--calibrate-fleet", "0"])
         #expect(noFleet.status != 0 && noFleet.stderr.contains("--calibrate-fleet must be between 1 and 1000"))
         let profile = try CLIRunner.run(["trace", "generate", "--profile", "spiky"])
-        #expect(profile.status != 0 && profile.stderr.contains("--profile must be one of bursty, long-context, steady"))
+        #expect(profile.status != 0 && profile.stderr.contains("--profile must be one of bursty, long-context, batch, steady"))
     }
 
     /// `--warmup` judges only what follows it (fewer GPU-hours billed for the same fleet), and

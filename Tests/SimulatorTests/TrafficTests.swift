@@ -38,6 +38,19 @@ func dispersion(_ requests: [TraceRequest], width: Double) -> Double {
         let long = TrafficGenerator.generate(TrafficSpec.preset("long-context", rate: 2, duration: 3600)!, seed: 3)
         let inputs = long.map(\.inputTokens).sorted()
         #expect(inputs[inputs.count / 2] > 4000 && inputs[inputs.count * 99 / 100] > 3 * inputs[inputs.count / 2])
+        // Batch traffic arrives in groups sharing one arrival time, eight requests on average;
+        // the other profiles bring one request per arrival.
+        let batch = TrafficGenerator.generate(TrafficSpec.preset("batch", rate: 5, duration: 7200)!, seed: 3)
+        let groups = Double(Set(batch.map(\.arrival)).count)
+        #expect(abs(Double(batch.count) / groups - 8) < 0.8, "mean batch \(Double(batch.count) / groups)")
+        #expect(Set(bursty.map(\.arrival)).count == bursty.count)
+        // Within a second, the groups make the counts several times as dispersed as the same
+        // traffic arriving one request at a time (E[k²]/E[k] = 2B − 1 = 15 for the groups
+        // alone, less the Gamma arrivals' own dispersion that the single requests keep).
+        var singles = TrafficSpec.preset("batch", rate: 5, duration: 7200)!
+        singles.meanBatchSize = 1
+        let ratio = dispersion(batch, width: 1) / dispersion(TrafficGenerator.generate(singles, seed: 3), width: 1)
+        #expect(ratio > 4 && ratio < 16, "dispersion ratio \(ratio)")
     }
 
     @Test func badSpecsSayWhatIsWrong() {
@@ -50,6 +63,9 @@ func dispersion(_ requests: [TraceRequest], width: Double) -> Double {
         spec = TrafficSpec.preset("bursty", rate: 1, duration: 60)!
         spec.input.median = 0
         #expect(spec.validate()?.hasPrefix("input:") == true)
+        spec = TrafficSpec.preset("batch", rate: 1, duration: 60)!
+        spec.meanBatchSize = 0.5
+        #expect(spec.validate()?.contains("batch size") == true)
     }
 
     @Test func superposingMultipliesTheLoadAndKeepsEachStream() {

@@ -8,7 +8,10 @@ import LLMOpsCore
 /// Arrivals are a renewal process with Gamma inter-arrival times (coefficient of variation
 /// `arrivalCV`; 1 is Poisson, larger is burstier) whose rate is modulated by a two-state
 /// Markov chain (an MMPP: calm and burst states with exponential sojourns) and a slow daily-like
-/// swing, so a fleet must both ride bursts and follow the trend. Lengths are log-normal with a
+/// swing, so a fleet must both ride bursts and follow the trend. Each arrival may bring a batch
+/// of requests at once (`meanBatchSize`, geometric sizes): clients that fan one action out into
+/// many completions, or submit evaluation and code-assist jobs together, arrive this way, and
+/// a minute's rate then hides a spike no smooth arrival process shows. Lengths are log-normal with a
 /// Pareto tail mixed in (share `tailShare`), the shape the Azure 2023 traces and
 /// BurstGPT (Wang et al., 2024) report for prompts.
 public struct TrafficSpec: Sendable, Hashable {
@@ -22,13 +25,16 @@ public struct TrafficSpec: Sendable, Hashable {
     public var meanBurstSeconds: Double
     /// Relative amplitude of the slow swing (0 = flat), one full period over the trace.
     public var swing: Double
+    /// Mean number of requests per arrival (geometric sizes; 1 = one request per arrival).
+    public var meanBatchSize: Double
     public var input: LengthDistribution
     public var output: LengthDistribution
 
     public init(
         durationSeconds: Double, meanRate: Double, arrivalCV: Double = 1, burstRatio: Double = 1, meanCalmSeconds: Double = 300,
-        meanBurstSeconds: Double = 60, swing: Double = 0, input: LengthDistribution, output: LengthDistribution
+        meanBurstSeconds: Double = 60, swing: Double = 0, meanBatchSize: Double = 1, input: LengthDistribution, output: LengthDistribution
     ) {
+        self.meanBatchSize = meanBatchSize
         self.durationSeconds = durationSeconds
         self.meanRate = meanRate
         self.arrivalCV = arrivalCV
@@ -48,6 +54,7 @@ public struct TrafficSpec: Sendable, Hashable {
         if !(burstRatio.isFinite && burstRatio >= 1) { return "burst ratio must be at least 1" }
         if !(meanCalmSeconds > 0 && meanBurstSeconds > 0) { return "calm and burst durations must be positive" }
         if !(swing >= 0 && swing < 1) { return "swing must be in [0, 1)" }
+        if !(meanBatchSize.isFinite && meanBatchSize >= 1) { return "mean batch size must be at least 1 request" }
         return input.validate().map { "input: \($0)" } ?? output.validate().map { "output: \($0)" }
     }
 
@@ -66,6 +73,14 @@ public struct TrafficSpec: Sendable, Hashable {
                 durationSeconds: duration, meanRate: rate, arrivalCV: 2.5, burstRatio: 2, meanCalmSeconds: 400, meanBurstSeconds: 120, swing: 0.3,
                 input: LengthDistribution(median: 6_000, sigma: 0.9, tailShare: 0.05, tailAlpha: 1.2, maximum: 30_000),
                 output: LengthDistribution(median: 150, sigma: 0.9, tailShare: 0.02, tailAlpha: 2, maximum: 1_500))
+        case "batch":
+            // Requests in groups of eight on average that arrive together, modest bursts, prompts
+            // a little longer and answers much shorter than chat (completion-like).
+            return TrafficSpec(
+                durationSeconds: duration, meanRate: rate, arrivalCV: 1.5, burstRatio: 2, meanCalmSeconds: 300, meanBurstSeconds: 90, swing: 0.3,
+                meanBatchSize: 8,
+                input: LengthDistribution(median: 1_500, sigma: 0.9, tailShare: 0.03, tailAlpha: 1.5, maximum: 16_000),
+                output: LengthDistribution(median: 60, sigma: 1.0, tailShare: 0.02, tailAlpha: 2, maximum: 1_000))
         case "steady":
             return TrafficSpec(
                 durationSeconds: duration, meanRate: rate, input: LengthDistribution(median: 1_000, sigma: 0.7, maximum: 8_000),
@@ -75,7 +90,7 @@ public struct TrafficSpec: Sendable, Hashable {
         }
     }
 
-    public static let presetNames = ["bursty", "long-context", "steady"]
+    public static let presetNames = ["bursty", "long-context", "batch", "steady"]
 }
 
 /// Token counts: log-normal body, with a share drawn from a Pareto tail above the body's
@@ -121,9 +136,12 @@ public enum TrafficGenerator {
     /// Requests sorted by arrival, starting near 0. Deterministic for a seed.
     public static func generate(_ spec: TrafficSpec, seed: UInt64) -> [TraceRequest] {
         var g = SeededGenerator(seed: seed)
-        // Calm and burst rates such that the time-average rate is `meanRate`.
+        // Calm and burst rates of arrivals (each bringing a batch) such that the time-average
+        // rate of requests is `meanRate`.
         let burstShare = spec.burstRatio > 1 ? spec.meanBurstSeconds / (spec.meanBurstSeconds + spec.meanCalmSeconds) : 0
-        let calmRate = spec.meanRate / (1 - burstShare + burstShare * spec.burstRatio)
+        let calmRate = spec.meanRate / spec.meanBatchSize / (1 - burstShare + burstShare * spec.burstRatio)
+        // Geometric batch sizes on 1, 2, ... with the requested mean: P(k) = p(1 − p)^(k−1).
+        let stop = 1 / spec.meanBatchSize
         var bursting = false
         var stateEnds = Random.exponential(&g, mean: spec.meanCalmSeconds)
         // Gamma inter-arrival times with shape k = 1/CV² have the requested CV; time runs in
@@ -140,7 +158,9 @@ public enum TrafficGenerator {
                 stateEnds += Random.exponential(&g, mean: bursting ? spec.meanBurstSeconds : spec.meanCalmSeconds)
             }
             if t >= spec.durationSeconds { break }
-            requests.append(TraceRequest(arrival: t, inputTokens: spec.input.sample(&g), outputTokens: spec.output.sample(&g)))
+            repeat {
+                requests.append(TraceRequest(arrival: t, inputTokens: spec.input.sample(&g), outputTokens: spec.output.sample(&g)))
+            } while stop < 1 && Random.uniform(&g) >= stop
         }
         return requests
     }

@@ -170,7 +170,11 @@ def test_scaling_policy_scales_up_under_load_and_reports_why(op):
     h = sp["status"]["history"][0]
     assert h["fromReplicas"] == 1 and h["toReplicas"] > 1 and "scale up" in h["reason"]
     # Capacity per replica is computed at the request mix the engines report, not the design's.
-    mix = re.search(r"at the measured mix of (\d+) prompt / (\d+) output tokens", h["reason"])
+    # The first scale-up may come from the queue before a rate was measured: look at every one.
+    sp = wait_for("a scale-up sized on the measured mix", lambda: (lambda s: s if any(
+        "measured mix" in e["reason"] for e in s["status"].get("history", [])) else None)(op.get_json("sp", "-n", NS, "scaled")), timeout=30)
+    mix = next(m for m in (re.search(r"at the measured mix of (\d+) prompt / (\d+) output tokens", e["reason"])
+                           for e in sp["status"]["history"]) if m)
     assert mix and 900 <= int(mix.group(1)) <= 1100 and 50 <= int(mix.group(2)) <= 150, json.dumps(sp["status"])
     assert op.get_json("llmd", "-n", NS, "scaled")["spec"]["replicas"] > 1
     assert sp["status"]["recommendedReplicas"] >= 1

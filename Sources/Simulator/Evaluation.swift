@@ -144,9 +144,10 @@ public struct Evaluation: Sendable {
         // counted once for the reserve and its ceiling: a trace at scale holds millions).
         if lead > 0 {
             let rates = tenSecondRates(requests)
-            if duration > 600 { profile.burstFactor = burstFactor(tenSecondRates: rates, lead: lead, wait: wait, missShare: (1 - attainment) / 2) }
+            let missShare = BurstReserve.missShare(attainment: attainment)
+            if duration > 600 { profile.burstFactor = burstFactor(tenSecondRates: rates, lead: lead, wait: wait, missShare: missShare) }
             profile.burstPeakRequestsPerSecond = BurstReserve.staticCapacity(
-                rates: rates, intervalSeconds: 10, waitSeconds: wait, missShare: (1 - attainment) / 2, countSeconds: 10)
+                rates: rates, intervalSeconds: 10, waitSeconds: wait, missShare: missShare, countSeconds: 10)
         }
         return profile
     }

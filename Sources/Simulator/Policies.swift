@@ -159,13 +159,12 @@ public struct LLMOpsPolicy: SimulatedPolicy {
                 requestsPerSecond: o.rateLastMinute, queueDepth: Double(o.queueDepth), kvCacheUtilization: o.kvUtilization,
                 ttftP95Seconds: o.ttftP95LastMinute, observedAt: o.time),
             forecast: forecast, capacityPerReplica: capacityPerReplica * factor, coldStartSeconds: coldStartSeconds, policy: policy, state: state)
-        input.burstFactor =
-            burstFactor ?? history.factor(lead: lead, waitSeconds: policy.ttftTargetSeconds ?? 0, headroom: Evaluation.headroom, attainment: attainment)
+        let wait = policy.ttftTargetSeconds ?? 0
+        input.burstFactor = burstFactor ?? history.factor(lead: lead, waitSeconds: wait, headroom: Evaluation.headroom, attainment: attainment)
         // The burst rate comes from the same model the factor corrects: down, not up (growth is
         // evidence of spare steady capacity below the knee, not of more room in a burst).
         input.burstCapacityPerReplica = burstCapacityPerReplica.map { $0 * min(factor, 1) }
-        input.burstPeakRequestsPerSecond =
-            burstFactor == nil ? history.ceiling(factor: input.burstFactor, waitSeconds: policy.ttftTargetSeconds ?? 0, attainment: attainment) : burstPeak
+        input.burstPeakRequestsPerSecond = burstFactor == nil ? history.ceiling(factor: input.burstFactor, waitSeconds: wait, attainment: attainment) : burstPeak
         input.recentRequestsPerSecond = history.base
         switch DynamicScaler.decide(input) {
         case .success(let d):

@@ -71,13 +71,10 @@ public struct BurstHistory: Sendable, Hashable {
     /// observation.
     public func ceiling(factor: Double, waitSeconds: Double, attainment: Double) -> Double? {
         guard let served = BurstReserve.staticCapacity(
-            rates: rates, intervalSeconds: periodSeconds, waitSeconds: waitSeconds, missShare: Self.burstMissShare(attainment), countSeconds: countSeconds)
+            rates: rates, intervalSeconds: periodSeconds, waitSeconds: waitSeconds, missShare: BurstReserve.missShare(attainment: attainment), countSeconds: countSeconds)
         else { return nil }
         return max(served, factor * recentMean(300))
     }
-
-    /// Half of the SLO's miss budget may fall on bursts beyond the reserve.
-    static func burstMissShare(_ attainment: Double) -> Double { max(1 - attainment, 1e-6) / 2 }
 
     private func recentMean(_ seconds: Double) -> Double {
         let recent = rates.suffix(max(1, Int((seconds / periodSeconds).rounded())))
@@ -91,6 +88,6 @@ public struct BurstHistory: Sendable, Hashable {
     public func factor(lead: Double, waitSeconds: Double, headroom: Double, attainment: Double) -> Double {
         BurstReserve.estimate(
             rates: rates, intervalSeconds: periodSeconds, lead: lead, waitSeconds: waitSeconds, floor: 1 / (1 - min(max(headroom, 0), 0.5)),
-            missShare: Self.burstMissShare(attainment), countSeconds: countSeconds)
+            missShare: BurstReserve.missShare(attainment: attainment), countSeconds: countSeconds)
     }
 }

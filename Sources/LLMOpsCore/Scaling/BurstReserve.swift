@@ -23,6 +23,11 @@ public enum BurstReserve {
         min(recent * factor, peak ?? .infinity)
     }
 
+    /// The share of requests that may miss because of bursts beyond the reserve: half of the
+    /// SLO's miss budget (1 − attainment), the other half left to the steady sizing. The design
+    /// step, the running policy and the operator all size with this share.
+    public static func missShare(attainment: Double) -> Double { max(1 - attainment, 1e-6) / 2 }
+
     /// The rate the reserve is a multiple of: the higher of the recent (five-minute) mean and
     /// the last minute's rate, when known.
     public static func base(recent: Double, lastMinute: Double?) -> Double {

@@ -113,6 +113,25 @@ public struct Evaluation: Sendable {
             rates: rates, intervalSeconds: 10, lead: lead, waitSeconds: wait, floor: 1 / (1 - headroom), missShare: missShare, countSeconds: 10)
     }
 
+    /// The index of dispersion of arrivals (`LoadProfile.arrivalDispersion`) over windows of
+    /// `window` seconds: the variance of the count per window over its mean, within blocks of
+    /// ten windows so that the rate's movement over longer times (the burst reserve's part)
+    /// stays out. 1 for a trace too short to hold a block.
+    public static func arrivalDispersion(_ requests: [TraceRequest], window: Double) -> Double {
+        guard window > 0, let first = requests.first?.arrival, let last = requests.last?.arrival else { return 1 }
+        let block = 10
+        var counts = Array(repeating: 0.0, count: Int((last - first) / window) + 1)
+        for r in requests { counts[Int((r.arrival - first) / window)] += 1 }
+        var variance = 0.0, mean = 0.0
+        for start in stride(from: 0, to: counts.count - block + 1, by: block) {
+            let xs = counts[start..<start + block]
+            let m = xs.reduce(0, +) / Double(block)
+            variance += xs.reduce(0) { $0 + ($1 - m) * ($1 - m) } / Double(block - 1)
+            mean += m
+        }
+        return mean > 0 ? max(variance / mean, 1e-3) : 1
+    }
+
     /// Arrival rates over consecutive 10-second intervals.
     static func tenSecondRates(_ requests: [TraceRequest]) -> [Double] {
         var rates = Array(repeating: 0.0, count: Int((requests.last?.arrival ?? 0) / 10) + 1)
@@ -140,6 +159,7 @@ public struct Evaluation: Sendable {
             inputStrata: LoadProfile.strata(of: requests.map { Double($0.inputTokens) }),
             outputStrata: LoadProfile.strata(of: requests.map { Double($0.outputTokens) }))
         profile.rateStrata = perMinute.count >= 5 ? LoadProfile.strata(of: perMinute) : []
+        profile.dispersionByWindow = LoadProfile.dispersionWindows.map { arrivalDispersion(requests, window: $0) }
         // Half the SLO's miss budget may fall on bursts beyond the reserve (the rates are
         // counted once for the reserve and its ceiling: a trace at scale holds millions).
         if lead > 0 {
@@ -205,8 +225,9 @@ public struct Evaluation: Sendable {
         // at one replica would measure a cold start of the whole fleet instead.
         let opening = Double(requests.prefix { $0.arrival < 300 }.count) / min(300, max(requests.last!.arrival, 1))
         func setup(_ r: ReplicaModel) -> SimulationSetup {
-            let rate = r.maxRate(for: load, slo: o.slo)
-            let warm = rate > 0 ? Int((opening / rate - 1e-9).rounded(.up)) : 1
+            var first = load
+            first.requestsPerSecond = opening
+            let warm = max(1, r.fleetRate(for: first, slo: o.slo).replicas)
             return SimulationSetup(
                 requests: requests, replica: r, slo: o.slo, maxReplicas: o.maxReplicas, initialReplicas: max(1, min(o.maxReplicas, warm)), warmupSeconds: warmup)
         }
@@ -230,14 +251,14 @@ public struct Evaluation: Sendable {
         // is never screened out for looking expensive at the mean.
         var estimates: [ReplicaModel: Double] = [:]
         for r in candidates {
-            let rate = r.maxRate(for: load, slo: o.slo)
+            let (rate, replicas) = r.fleetRate(for: load, slo: o.slo)
             guard rate > 0 else {
                 estimates[r] = .infinity
                 continue
             }
             let group = ReplicaGroup(
-                gpuType: r.gpu.name, tensorParallel: r.tensorParallel, replicas: Int((load.requestsPerSecond / rate - 1e-9).rounded(.up)), ratePerReplica: rate,
-                pricePerReplicaHour: r.gpu.pricePerHour * Double(r.tensorParallel), burstRatePerReplica: r.burstRate(for: load, slo: o.slo))
+                gpuType: r.gpu.name, tensorParallel: r.tensorParallel, replicas: replicas, ratePerReplica: rate,
+                pricePerReplicaHour: r.gpu.pricePerHour * Double(r.tensorParallel), burstRatePerReplica: r.burstRate(for: load.spread(over: replicas), slo: o.slo))
             estimates[r] = ConfigurationOptimizer.expectedCostPerHour([group], load: load, minReplicas: 0)
         }
         let bestEstimate = estimates.values.min() ?? .infinity
@@ -324,7 +345,8 @@ public struct Evaluation: Sendable {
                 // latency shows the model optimistic. The headroom taken off it as well (until
                 // session 29) dated from before the capacity model's fixes of session 28 and
                 // cost 3–12 % on the development seeds.
-                let burstRate = chosen.burstRate(for: design, slo: o.slo)
+                let burstRate = chosen.burstRate(for: design.spread(over: group.replicas), slo: o.slo)
+                let scaleByFleet = chosen.capacityScaleByFleet(for: design, slo: o.slo, reference: group.replicas)
                 tasks.addTask {
                     let r = simulate(
                         setup(chosen),
@@ -332,7 +354,7 @@ public struct Evaluation: Sendable {
                             capacityPerReplica: group.ratePerReplica, maxReplicas: o.maxReplicas, coldStartSeconds: coldStart(o.model, tp: chosen.tensorParallel),
                             ttftTargetSeconds: o.slo.ttftSeconds, itlTargetSeconds: o.slo.itlSeconds,
                             burstFactor: o.onlineReserve ? nil : design.burstFactor, burstCapacityPerReplica: burstRate,
-                            burstPeak: o.onlineReserve ? nil : design.burstPeakRequestsPerSecond, attainment: o.slo.attainment))
+                            burstPeak: o.onlineReserve ? nil : design.burstPeakRequestsPerSecond, attainment: o.slo.attainment, capacityScaleByFleet: scaleByFleet))
                     counter.tick()
                     return (
                         "llmops", r,

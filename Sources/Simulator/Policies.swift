@@ -115,6 +115,9 @@ public struct LLMOpsPolicy: SimulatedPolicy {
     /// the last hour of arrivals per tick, as the operator measures it from its scrapes.
     public var burstFactor: Double?
     public var burstPeak: Double?
+    /// Per-replica capacity by fleet size relative to `capacityPerReplica`
+    /// (`ScalerInput.capacityScaleByFleet`), for requests that arrive in groups.
+    public var capacityScaleByFleet: [Double] = []
     /// Arrivals per tick: the reserve's base rate in both cases, and its factor and ceiling
     /// when online. Per tick, not per minute: 1-minute rates smooth away bursts shorter than a
     /// minute, and a development trace at ×30 then missed the SLO (98.7 %); the counting noise
@@ -123,8 +126,10 @@ public struct LLMOpsPolicy: SimulatedPolicy {
 
     public init(
         capacityPerReplica: Double, maxReplicas: Int, coldStartSeconds: Double, ttftTargetSeconds: Double, itlTargetSeconds: Double = .infinity,
-        burstFactor: Double? = 1, burstCapacityPerReplica: Double? = nil, burstPeak: Double? = nil, attainment: Double = 0.99
+        burstFactor: Double? = 1, burstCapacityPerReplica: Double? = nil, burstPeak: Double? = nil, attainment: Double = 0.99,
+        capacityScaleByFleet: [Double] = []
     ) {
+        self.capacityScaleByFleet = capacityScaleByFleet
         self.burstFactor = burstFactor
         self.burstPeak = burstPeak
         self.burstCapacityPerReplica = burstCapacityPerReplica
@@ -141,8 +146,9 @@ public struct LLMOpsPolicy: SimulatedPolicy {
         forecaster.observe(o.rateLastTick)
         history.observe(o.rateLastTick)
         let ready = Double(max(o.readyReplicas, 1))
+        let scale = capacityScaleByFleet.isEmpty ? 1 : capacityScaleByFleet[min(max(o.readyReplicas, 1), capacityScaleByFleet.count) - 1]
         let factor = efficiency.observe(
-            ratePerReplica: o.rateLastMinute / ready, modelCapacity: capacityPerReplica, ttftP95: o.ttftP95LastMinute,
+            ratePerReplica: o.rateLastMinute / ready, modelCapacity: capacityPerReplica * scale, ttftP95: o.ttftP95LastMinute,
             ttftTarget: policy.ttftTargetSeconds ?? .infinity, itlP95: o.itlP95LastMinute, itlTarget: itlTargetSeconds,
             queuePerReplica: Double(o.queueDepth) / ready, now: o.time)
         let lead = coldStartSeconds + policy.scaleUp.periodSeconds
@@ -159,6 +165,7 @@ public struct LLMOpsPolicy: SimulatedPolicy {
                 requestsPerSecond: o.rateLastMinute, queueDepth: Double(o.queueDepth), kvCacheUtilization: o.kvUtilization,
                 ttftP95Seconds: o.ttftP95LastMinute, observedAt: o.time),
             forecast: forecast, capacityPerReplica: capacityPerReplica * factor, coldStartSeconds: coldStartSeconds, policy: policy, state: state)
+        input.capacityScaleByFleet = capacityScaleByFleet
         let wait = policy.ttftTargetSeconds ?? 0
         input.burstFactor = burstFactor ?? history.factor(lead: lead, waitSeconds: wait, headroom: Evaluation.headroom, attainment: attainment)
         // The burst rate comes from the same model the factor corrects: down, not up (growth is

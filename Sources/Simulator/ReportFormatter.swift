@@ -88,7 +88,9 @@ public enum ReportFormatter {
         let mean = errors.isEmpty ? 0 : errors.reduce(0, +) / Double(errors.count)
         let fleet = rows.first?.fleet ?? 1
         let whose = fleet == 1 ? "of one replica" : "per replica of a fleet of \(fleet) behind the router"
-        return (["capacity model vs simulator (SLO capacity \(whose) at steady Poisson load, this trace's lengths):"]
+        let groups = rows.first?.groupMean ?? 1
+        let arrivals = groups > 1 ? String(format: "Poisson arrivals of groups of %.3g requests on average", groups) : "Poisson load"
+        return (["capacity model vs simulator (SLO capacity \(whose) at steady \(arrivals), this trace's lengths):"]
             + align(table).map { "  " + $0 } + [String(format: "  mean absolute error %.0f%%", mean * 100)]).joined(separator: "\n")
     }
 
@@ -99,7 +101,8 @@ public enum ReportFormatter {
                     ("policy", .string(x.policy)), ("gpuType", .string(x.gpuType)), ("tensorParallel", .int(Int64(x.tensorParallel))),
                     ("costDollars", num(x.costDollars)), ("gpuHours", num(x.gpuHours)),
                     ("sloAttainment", num(x.sloAttainment)), ("ttftP50Ms", num(x.ttftP50Ms)), ("ttftP95Ms", num(x.ttftP95Ms)),
-                    ("ttftP99Ms", num(x.ttftP99Ms)), ("itlP95Ms", num(x.itlP95Ms)), ("meanUtilization", num(x.meanUtilization)), ("engineBusyShare", num(x.engineBusyShare)),
+                    ("ttftP99Ms", num(x.ttftP99Ms)), ("itlP95Ms", num(x.itlP95Ms)), ("ttftMissShare", num(x.ttftMissShare)), ("itlMissShare", num(x.itlMissShare)),
+                    ("meanUtilization", num(x.meanUtilization)), ("engineBusyShare", num(x.engineBusyShare)),
                     ("scaleEvents", .int(Int64(x.scaleEvents))), ("rejectedRequests", .int(Int64(x.rejected))),
                     ("setting", .string(r.tuning[x.policy] ?? "")),
                 ]))

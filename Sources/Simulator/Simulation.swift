@@ -75,6 +75,11 @@ public struct SimulationResult: Sendable {
     public var ttftP95Ms: Double
     public var ttftP99Ms: Double
     public var itlP95Ms: Double
+    /// Share of judged requests whose time to first token missed its objective (rejected
+    /// requests count as missing both), and likewise for inter-token latency: which objective
+    /// a run missed on.
+    public var ttftMissShare: Double = 0
+    public var itlMissShare: Double = 0
     /// Busy share of billed GPU time: the time replicas spent executing prefill or decode
     /// steps over the time they were billed (cold start and idle time included), what
     /// `nvidia-smi` would average to. Decode keeps an engine busy at any batch size, so this
@@ -278,7 +283,7 @@ public func simulate<P: SimulatedPolicy>(_ setup: SimulationSetup, updating poli
 
     // Outcome statistics.
     var ttfts: [Double] = [], itls: [Double] = []
-    var met = 0, rejected = 0, judged = 0
+    var met = 0, rejected = 0, judged = 0, ttftMissed = 0, itlMissed = 0
     let warmup = setup.warmupSeconds
     for (i, rec) in records.enumerated() where requests[i].arrival >= warmup {
         judged += 1
@@ -290,6 +295,8 @@ public func simulate<P: SimulatedPolicy>(_ setup: SimulationSetup, updating poli
         let itl = requests[i].outputTokens > 1 ? (rec.finish - rec.firstToken) / Double(requests[i].outputTokens - 1) : 0
         ttfts.append(ttft)
         itls.append(itl)
+        if ttft > setup.slo.ttftSeconds { ttftMissed += 1 }
+        if itl > setup.slo.itlSeconds { itlMissed += 1 }
         if ttft <= setup.slo.ttftSeconds && itl <= setup.slo.itlSeconds { met += 1 }
     }
     ttfts.sort()
@@ -298,13 +305,18 @@ public func simulate<P: SimulatedPolicy>(_ setup: SimulationSetup, updating poli
     let billedSeconds = replicas.reduce(0.0) { acc, r in acc + max(0, (r.terminatedAt ?? finishTime) - max(r.createdAt, warmup)) }
     let gpuSeconds = billedSeconds * Double(setup.replica.tensorParallel)
     let busySeconds = replicas.reduce(0.0) { $0 + $1.busySeconds } - (busyAtWarmup ?? 0)
-    return SimulationResult(
+    var result = SimulationResult(
         policy: policy.name, gpuType: setup.replica.gpu.name, tensorParallel: setup.replica.tensorParallel, gpuHours: gpuSeconds / 3600, costDollars: gpuSeconds / 3600 * setup.replica.gpu.pricePerHour,
         sloAttainment: judged == 0 ? 1 : Double(met) / Double(judged), ttftP50Ms: q(ttfts, 0.5), ttftP95Ms: q(ttfts, 0.95),
         ttftP99Ms: q(ttfts, 0.99), itlP95Ms: q(itls, 0.95),
         engineBusyShare: billedSeconds > 0 ? min(1, busySeconds / billedSeconds) : 0, replicaSeconds: billedSeconds,
         servedRequests: judged - rejected, scaleEvents: scaleEvents, rejected: rejected,
         timeline: timeline, observations: observations)
+    if judged > 0 {
+        result.ttftMissShare = Double(ttftMissed + rejected) / Double(judged)
+        result.itlMissShare = Double(itlMissed + rejected) / Double(judged)
+    }
+    return result
 }
 
 /// Order statistics without a full sort.

@@ -66,6 +66,9 @@ struct SimulateCommand: AsyncParsableCommand {
     @Option(name: .customLong("calibrate-fleet"), help: "Replicas behind the router in the calibration (--calibrate): capacities are per replica of a fleet this size.")
     var calibrateFleet = 1
 
+    @Option(name: .customLong("calibrate-group-mean"), help: "Mean size of the groups of requests that arrive together in the calibration (--calibrate; geometric sizes, 1: one at a time).")
+    var calibrateGroupMean = 1.0
+
     @Option(help: "Write the results as JSON to this file.")
     var json: String?
 
@@ -79,6 +82,9 @@ struct SimulateCommand: AsyncParsableCommand {
         guard [0.5, 1, 2, 4].contains(bytesPerParameter) else { throw ValidationError("--bytes-per-parameter must be 0.5, 1, 2 or 4") }
         guard warmup.isFinite, warmup >= 0 else { throw ValidationError("--warmup must be a non-negative number of seconds, e.g. 600") }
         guard (1...1000).contains(calibrateFleet) else { throw ValidationError("--calibrate-fleet must be between 1 and 1000 replicas") }
+        guard calibrateGroupMean.isFinite, (1...1000).contains(calibrateGroupMean) else {
+            throw ValidationError("--calibrate-group-mean must be between 1 and 1000 requests")
+        }
         guard maxReplicas >= 1 else { throw ValidationError("--max-replicas must be at least 1") }
         guard rateScale.isFinite, rateScale > 0, rateScale <= 1000 else { throw ValidationError("--rate-scale must be a number in (0, 1000], e.g. 20") }
         if let maxModelLen, !(256...1_048_576).contains(maxModelLen) { throw ValidationError("--max-model-len must be between 256 and 1048576 tokens") }
@@ -121,7 +127,7 @@ struct SimulateCommand: AsyncParsableCommand {
         progress.finish()
         var calibration: [Calibration.Row] = []
         if calibrate {
-            calibration = await Calibration.table(Evaluation.configurations(options), lengths: requests, slo: options.slo, fleet: calibrateFleet)
+            calibration = await Calibration.table(Evaluation.configurations(options), lengths: requests, slo: options.slo, fleet: calibrateFleet, groupMean: calibrateGroupMean)
         }
         let label = rateScale == 1 ? trace : "\(trace) ×\(Self.format(rateScale))"
         print(ReportFormatter.table(report, trace: label, requests: requests.count))

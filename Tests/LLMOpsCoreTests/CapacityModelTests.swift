@@ -1,3 +1,4 @@
+import Foundation
 @testable import LLMOpsCore
 import PropertyBased
 import Testing
@@ -176,4 +177,110 @@ let chatSLO = LatencySLO(ttftSeconds: 1.0, itlSeconds: 0.06, attainment: 0.99)
         #expect(pooled.ttftQuantileSeconds < alone.ttftQuantileSeconds && pooled.ttftMeanSeconds < alone.ttftMeanSeconds)
         #expect(pooled.utilization == alone.utilization)
     }
+
+    /// Prompts met in groups: the recursion gives the same chances as summing the compound
+    /// Poisson count directly (Panjer's recursion) convolved with the own group's geometric
+    /// count, sums to one, and is Poisson when requests arrive one at a time.
+    @Test func promptsMetInGroupsMatchesADirectSum() {
+        for (a, m) in [(0.0, 1.0), (3.0, 1.0), (2.5, 4.0), (12.0, 8.0), (40.0, 2.0)] {
+            let fast = ReplicaModel.promptsMet(mean: a, groupMean: m)
+            let p = 1 / m, q = 1 - p, groups = a / m
+            // Panjer: g(k) = (Λ/k) Σ_j j·f(j)·g(k − j), f geometric on 1, 2, … .
+            var g = [exp(-groups)]
+            for k in 1..<fast.count {
+                var sum = 0.0
+                for j in 1...k { sum += Double(j) * p * pow(q, Double(j - 1)) * g[k - j] }
+                g.append(groups / Double(k) * sum)
+            }
+            let direct = (0..<fast.count).map { k in (0...k).reduce(0.0) { $0 + g[$1] * p * pow(q, Double(k - $1)) } }
+            for k in fast.indices { #expect(abs(fast[k] - direct[k]) < 1e-9, "a \(a) m \(m) k \(k): \(fast[k]) vs \(direct[k])") }
+            #expect(abs(fast.reduce(0, +) - 1) < 1e-6, "a \(a) m \(m)")
+            let mean = fast.enumerated().reduce(0.0) { $0 + Double($1.offset) * $1.element }
+            #expect(abs(mean - (a + m - 1)) < 1e-6 * max(1, a + m), "a \(a) m \(m): mean \(mean)")
+        }
+        let poisson = ReplicaModel.promptsMet(mean: 3, groupMean: 1)
+        #expect(abs(poisson[2] - exp(-3) * 4.5) < 1e-12)
+    }
+
+    /// The quantile of two waits that are zero or exponential: one alone gives the closed
+    /// form, and the sum lies above either part and below their quantiles added.
+    @Test func quantileOfTwoWaits() {
+        let alone = ReplicaModel.sumQuantile(first: (0.6, 0.5), second: (0, 0), miss: 0.01)
+        #expect(abs(alone - 0.5 * log(0.6 / 0.01)) < 1e-3)
+        #expect(ReplicaModel.sumQuantile(first: (0.005, 1), second: (0, 0), miss: 0.01) == 0)
+        let other = ReplicaModel.sumQuantile(first: (0, 0), second: (0.8, 0.3), miss: 0.01)
+        let both = ReplicaModel.sumQuantile(first: (0.6, 0.5), second: (0.8, 0.3), miss: 0.01)
+        #expect(both > max(alone, other) && both < alone + other, "\(alone) \(other) \(both)")
+        let equalScales = ReplicaModel.sumQuantile(first: (1, 0.4), second: (1, 0.4), miss: 0.01)
+        // Erlang-2 with scale 0.4: P(T > t) = (1 + t/0.4)·exp(−t/0.4) = 0.01 at t ≈ 2.655.
+        #expect(abs(equalScales - 2.655) < 0.01, "\(equalScales)")
+    }
+
+    /// Requests arriving in groups wait behind their group: one replica carries less than at
+    /// the same rate one at a time, a fleet that spreads each group carries more per replica
+    /// than one replica alone, and with the groups spread thin it is back near Poisson.
+    @Test func groupedArrivalsCostCapacityThatSpreadingGivesBack() {
+        // An H100, where the TTFT tail binds (on an L40S this mix is held by inter-token
+        // latency, which a group's prefill behind a short answer breaks at any rate).
+        let r = ReplicaModel(model: llama8B, gpu: GPUCatalog.standard["H100"]!, tensorParallel: 1)
+        let load = LoadProfile(requestsPerSecond: 1, meanInputTokens: 1500, meanOutputTokens: 60, inputCV: 1.2, inputTailTokens: 9000)
+        let slo = LatencySLO(ttftSeconds: 2, itlSeconds: 0.1)
+        var grouped = load
+        grouped.arrivalDispersion = 15
+        let poisson = r.maxRate(for: load, slo: slo)
+        let alone = r.maxRate(for: grouped, slo: slo)
+        let spread = [2, 8, 64].map { r.maxRate(for: grouped.spread(over: $0), slo: slo) }
+        #expect(alone < 0.8 * poisson, "\(alone) vs \(poisson)")
+        #expect(spread[0] > alone && spread[1] > spread[0] && spread[2] > spread[1] && spread[2] <= poisson * 1.0001, "\(alone) \(spread) \(poisson)")
+        #expect(spread[2] > 0.9 * poisson, "\(spread[2]) vs \(poisson)")
+        #expect(grouped.spread(over: 7).arrivalDispersion == 3)
+        var bad = load
+        bad.arrivalDispersion = .nan
+        #expect(bad.validate() == .invalidInput(field: "load.arrivalDispersion", reason: "must be a finite, positive variance-to-mean ratio (1 for arrivals one at a time)"))
+    }
+
+    /// With the dispersion measured over several windows, a replica reads it at the window its
+    /// groups take to prefill: a slow GPU sees the wide-window value, a fast one the narrow,
+    /// and spreading over a fleet lowers every window's excess over Poisson alike.
+    @Test func dispersionIsReadAtTheWindowAGroupTakes() {
+        var load = LoadProfile(requestsPerSecond: 1, meanInputTokens: 1500, meanOutputTokens: 60)
+        load.dispersionByWindow = [1.5, 1.6, 2, 3, 6, 15, 30, 50]
+        #expect(load.arrivesInGroups && load.validate() == nil)
+        let fast = load.dispersion(prefillSeconds: 0.02), slow = load.dispersion(prefillSeconds: 0.2)
+        #expect(fast >= 1.5 && fast < 1.7, "\(fast)")
+        #expect(slow > 2 && slow < 6, "\(slow)")
+        // A fixed point: the window a group of mean (D + 1)/2 prompts takes reads D back.
+        for (d, s) in [(fast, 0.02), (slow, 0.2)] {
+            let again = load.dispersion(prefillSeconds: s * 1.000001)
+            #expect(abs(again - d) < 0.01 * d)
+        }
+        #expect(load.spread(over: 2).dispersionByWindow == [1.25, 1.3, 1.5, 2, 3.5, 8, 15.5, 25.5])
+        var flat = load
+        flat.dispersionByWindow = []
+        flat.arrivalDispersion = 4
+        #expect(flat.dispersion(prefillSeconds: 0.3) == 4)
+        var bad = load
+        bad.dispersionByWindow = [1, 2]
+        #expect(bad.validate()?.description.contains("load.dispersionByWindow") == true)
+    }
+
+    /// The fleet a grouped load needs and its per-replica capacity agree: n replicas carry the
+    /// rate and n − 1 would not; a fleet's scale table is 1 at the reference and grows with n.
+    @Test func fleetRateAndScaleAgree() {
+        let r = ReplicaModel(model: llama8B, gpu: GPUCatalog.standard["H100"]!, tensorParallel: 1)
+        var load = LoadProfile(requestsPerSecond: 40, meanInputTokens: 1500, meanOutputTokens: 60, inputCV: 1.2, inputTailTokens: 9000)
+        load.arrivalDispersion = 15
+        let slo = LatencySLO(ttftSeconds: 2, itlSeconds: 0.1)
+        let (rate, n) = r.fleetRate(for: load, slo: slo)
+        #expect(n > 1 && Double(n) * rate >= load.requestsPerSecond)
+        #expect(Double(n - 1) * r.maxRate(for: load.spread(over: n - 1), slo: slo) < load.requestsPerSecond)
+        let scale = r.capacityScaleByFleet(for: load, slo: slo, reference: n)
+        #expect(abs(scale[n - 1] - 1) < 1e-9)
+        #expect(zip(scale, scale.dropFirst()).allSatisfy { $0 <= $1 + 1e-9 }, "\(scale)")
+        var poisson = load
+        poisson.arrivalDispersion = 1
+        #expect(r.capacityScaleByFleet(for: poisson, slo: slo, reference: 3).isEmpty)
+        #expect(r.fleetRate(for: poisson, slo: slo).ratePerReplica == r.maxRate(for: poisson, slo: slo))
+    }
 }
+

@@ -219,3 +219,36 @@ struct ScalerHarness {
         #expect(EfficiencyEstimator.bounds(headroom: 0).upperBound == 1)
     }
 }
+
+/// Where requests arrive in groups a replica of a small fleet carries less than one of a
+/// large fleet: the scaler counts replicas with the scale for the fleet it would have.
+@Suite struct FleetScaledCapacityTests {
+    func input(rate: Double, scale: [Double]) -> ScalerInput {
+        var i = ScalerInput(
+            now: 100, currentReplicas: 1, readyReplicas: 1, metrics: ScalerMetrics(requestsPerSecond: rate, observedAt: 100), capacityPerReplica: 10,
+            coldStartSeconds: 60, policy: ScalerPolicy(minReplicas: 1, maxReplicas: 50))
+        i.capacityScaleByFleet = scale
+        return i
+    }
+
+    @Test func replicasForARateUseTheFleetsScale() {
+        let scale = [0.3, 0.7, 0.9, 1.0]
+        let i = input(rate: 0, scale: scale)
+        // 1 replica carries 3, 2 carry 14, 3 carry 27, n ≥ 4 carry 10·n.
+        #expect([2.0, 3, 3.5, 14, 14.5, 27, 28, 40, 41].map { i.replicas(for: $0) } == [1, 1, 2, 2, 3, 3, 4, 4, 5])
+        #expect(input(rate: 0, scale: []).replicas(for: 14.5) == 2)
+        let d = try! DynamicScaler.decide(input(rate: 14.5, scale: scale)).get()
+        #expect(d.recommendedReplicas == 3)
+        #expect(d.explanation.candidates.contains { $0.name == "rate" && $0.note.contains("grouped arrivals") })
+    }
+
+    @Test func aBadScaleIsRejectedWithItsIndex() {
+        let r = DynamicScaler.decide(input(rate: 5, scale: [0.5, .nan]))
+        #expect(r == .failure(.invalidInput(field: "capacityScaleByFleet[1]", reason: "must be a finite, non-negative multiple")))
+        let last = DynamicScaler.decide(input(rate: 5, scale: [0, 0.5, 0]))
+        #expect(last == .failure(.invalidInput(field: "capacityScaleByFleet[2]", reason: "must be positive: it holds for every larger fleet")))
+        // A fleet of one that cannot meet the SLO: two replicas for any load.
+        #expect(input(rate: 0, scale: [0, 0.8, 1]).replicas(for: 0.1) == 2)
+    }
+}
+

@@ -34,6 +34,61 @@ public struct LoadProfile: Sendable, Hashable {
     /// history, while `burstFactor` × a recent rate that itself holds a burst (just after one)
     /// would reserve for bursts on top of bursts.
     public var burstPeakRequestsPerSecond: Double?
+    /// Index of dispersion of arrivals: the variance of the number of requests arriving in a
+    /// short window over its mean, with the rate's movement over longer times taken out. 1 when
+    /// requests arrive one at a time at random (Poisson); E[X²]/E[X] when they arrive in groups
+    /// of X together (a client that fans one action out into many requests, an agent's
+    /// parallel tool calls). A request then waits behind the rest of its group as well as the
+    /// queue (M^X/G/1), and the prefill chunks that slow a running request's decode steps come
+    /// in groups. Used as it is when `dispersionByWindow` is empty.
+    public var arrivalDispersion: Double = 1
+    /// The same measured over each of `dispersionWindows`, when known. Requests that arrive
+    /// within less time than a replica takes to prefill their group queue as if they arrived
+    /// together; spread wider, the replica keeps up with them. The model therefore reads the
+    /// dispersion at the window a group's prefill takes on the configuration at hand
+    /// (`dispersion(prefillSeconds:)`): on the Azure code trace it is 1.6 over 0.125 s but 15
+    /// over 2 s, so one window for every GPU would either miss the groups a slow GPU queues or
+    /// charge a fast one for groups it clears as they arrive.
+    public var dispersionByWindow: [Double] = []
+    /// Windows of `dispersionByWindow`, seconds.
+    public static let dispersionWindows: [Double] = [0.0625, 0.125, 0.25, 0.5, 1, 2, 4, 8]
+
+    /// Whether requests arrive in groups at any window.
+    public var arrivesInGroups: Bool { max(arrivalDispersion, dispersionByWindow.max() ?? 1) > 1 }
+
+    /// The dispersion the model uses for a replica whose mean prompt prefill takes
+    /// `prefillSeconds`: with groups of geometric size of mean m = (D + 1)/2, a group takes
+    /// about m prefills, so D is read at that window, a fixed point found by iteration
+    /// (interpolated in log-window, clamped at the ends).
+    public func dispersion(prefillSeconds: Double) -> Double {
+        let windows = Self.dispersionWindows
+        guard dispersionByWindow.count == windows.count, prefillSeconds > 0 else { return arrivalDispersion }
+        func at(_ w: Double) -> Double {
+            if w <= windows[0] { return dispersionByWindow[0] }
+            guard let i = windows.firstIndex(where: { $0 >= w }) else { return dispersionByWindow.last! }
+            let f = log(w / windows[i - 1]) / log(windows[i] / windows[i - 1])
+            return dispersionByWindow[i - 1] + f * (dispersionByWindow[i] - dispersionByWindow[i - 1])
+        }
+        var d = at(prefillSeconds)
+        for _ in 0..<20 {
+            let next = at((max(d, 1) + 1) / 2 * prefillSeconds)
+            if abs(next - d) < 1e-3 * d { return next }
+            d = next
+        }
+        return d
+    }
+
+    /// The load one replica of `replicas` sees when the router spreads every group across them
+    /// (least-loaded or at random, each member lands on a given replica with chance 1/n): a
+    /// request's companions on its replica are (X − 1)/n on average, so the dispersion above
+    /// Poisson falls by n. The rate is unchanged (it is the per-replica rate already).
+    public func spread(over replicas: Int) -> LoadProfile {
+        var copy = self
+        let n = Double(max(1, replicas))
+        copy.arrivalDispersion = 1 + (arrivalDispersion - 1) / n
+        copy.dispersionByWindow = dispersionByWindow.map { 1 + ($0 - 1) / n }
+        return copy
+    }
 
     public init(
         requestsPerSecond: Double, meanInputTokens: Double, meanOutputTokens: Double, inputCV: Double = 1, inputTailTokens: Double? = nil,
@@ -86,6 +141,15 @@ public struct LoadProfile: Sendable, Hashable {
         }
         if let peak = burstPeakRequestsPerSecond, !(peak.isFinite && peak >= 0) {
             return .invalidInput(field: "load.burstPeakRequestsPerSecond", reason: "must be a finite, non-negative number of requests per second")
+        }
+        if !(arrivalDispersion.isFinite && arrivalDispersion > 0) {
+            return .invalidInput(field: "load.arrivalDispersion", reason: "must be a finite, positive variance-to-mean ratio (1 for arrivals one at a time)")
+        }
+        if !dispersionByWindow.isEmpty && dispersionByWindow.count != Self.dispersionWindows.count {
+            return .invalidInput(field: "load.dispersionByWindow", reason: "must hold one ratio per window of LoadProfile.dispersionWindows (\(Self.dispersionWindows.count))")
+        }
+        if let i = dispersionByWindow.firstIndex(where: { !($0.isFinite && $0 > 0) }) {
+            return .invalidInput(field: "load.dispersionByWindow[\(i)]", reason: "must be a finite, positive variance-to-mean ratio")
         }
         if rateStrata.contains(where: { !($0.isFinite && $0 >= 0) }) {
             return .invalidInput(field: "load.rateStrata", reason: "every rate must be a finite, non-negative number of requests per second")
@@ -311,28 +375,32 @@ public struct ReplicaModel: Sendable, Hashable {
         let rho = lambda * (prefillMean + outMean * decodeComputePerToken)
         stable = stable && rho < 1 && n <= maxConcurrency && admits(running: n, load: load, quantile: q)
 
-        // Prefill service-time moments: prefill time is close to linear in tokens, so
-        // E[S²] ≈ t(mean)² · (1 + cv²).
-        let prefillSecondMoment = prefillMean * prefillMean * (1 + load.inputCV * load.inputCV)
         // The wait for prefill: P(W > t) ≈ p·exp(−d·t). One replica: p = ρ and d = ρ/W̄ with W̄
-        // the Pollaczek–Khinchine mean (Kingman's heavy-traffic form). A fleet of c replicas
-        // behind a least-loaded router pools its queues, approximated as M/G/c (Allen–Cunneen):
-        // a request waits only when every replica is busy, p = Erlang C(c, cρ), and the
-        // queue drains c times as fast. In the simulator each replica of a 16-replica fleet
-        // carries 15–25 % more than one alone where prefill waits bind. Sizing keeps c = 1:
-        // a Kubernetes Service spreads requests at random, which pools nothing.
-        let pk = lambda * prefillSecondMoment / (2 * (1 - rho))
+        // the mean wait in heavy traffic, λ·E[S]²·(D + c_s²) / (2(1 − ρ)) for arrivals of index
+        // of dispersion D (the diffusion approximation; Kingman's G/G/1 form with the arrivals'
+        // variance per mean in place of their squared CV). D = 1 is Pollaczek–Khinchine; groups
+        // of X arriving together give the M^X/G/1 queue's wait for a whole group, D = E[X²]/E[X].
+        // Prefill time is close to linear in tokens, so E[S²] ≈ t(mean)² · (1 + cv²).
+        // A fleet of c replicas behind a least-loaded router pools its queues, approximated as
+        // M/G/c (Allen–Cunneen): a request waits only when every replica is busy, p = Erlang
+        // C(c, cρ), and the queue drains c times as fast. In the simulator each replica of a
+        // 16-replica fleet carries 15–25 % more than one alone where prefill waits bind. Sizing
+        // keeps c = 1: a Kubernetes Service spreads requests at random, which pools nothing.
+        let dispersion = load.dispersion(prefillSeconds: prefillMean)
+        let pk = lambda * prefillMean * prefillMean * (dispersion + load.inputCV * load.inputCV) / (2 * (1 - rho))
         let waitChance = stable && rho > 0 ? Self.erlangC(servers: fleet, utilization: rho) : 0
         let waitDecay = stable && rho > 0 && pk > 0 ? Double(max(1, fleet)) * rho / pk : .infinity
-        let waitMean = stable ? (waitChance > 0 ? waitChance / waitDecay : 0) : .infinity
-        let waitQuantile: Double
-        if !stable {
-            waitQuantile = .infinity
-        } else if waitChance > 1 - q, waitMean > 0 {
-            waitQuantile = log(waitChance / (1 - q)) / waitDecay
-        } else {
-            waitQuantile = 0
-        }
+        // Behind its own group as well: with geometric group sizes of mean m = (D + 1)/2 (the
+        // shape that D alone pins down), the members ahead of a request are geometric on
+        // 0, 1, … with mean m − 1 (memoryless), so that wait is about exponential: present with
+        // chance (m − 1)/m, of mean m·t(mean) when present.
+        let groupMean = (max(dispersion, 1) + 1) / 2
+        let groupChance = stable ? (groupMean - 1) / groupMean : 0
+        let groupScale = prefillMean * groupMean
+        let queueMean = waitChance > 0 && waitDecay.isFinite ? waitChance / waitDecay : 0
+        let waitMean = stable ? queueMean + groupChance * groupScale : .infinity
+        let waitQuantile = stable
+            ? Self.sumQuantile(first: (waitChance, waitDecay.isFinite ? 1 / waitDecay : 0), second: (groupChance, groupScale), miss: 1 - q) : .infinity
         let itlMean = stable ? timing.average : .infinity
         // A request's time per output token averages its own steps; how many of its O−1 steps
         // carry a prompt chunk is binomial, so its q-quantile share is φ + z_q·sqrt(φ(1−φ)/(O−1)).
@@ -344,7 +412,8 @@ public struct ReplicaModel: Sendable, Hashable {
             // Prompts queued when a request's decode starts: those that arrived during its own
             // wait and prefill (what an M/G/1 departure leaves behind).
             let queuedAtStart = lambda * (waitMean + prefillMean)
-            itlMiss = stable ? itlMissShare(target: itlTarget, load: load, running: n, step: timing.step, queuedAtStart: queuedAtStart, prefillBusy: rhoPrefill) : 1
+            itlMiss = stable
+                ? itlMissShare(target: itlTarget, load: load, running: n, step: timing.step, queuedAtStart: queuedAtStart, prefillBusy: rhoPrefill, groupMean: groupMean) : 1
         }
         return ReplicaPerformance(
             requestsPerSecond: lambda, concurrency: n, utilization: stable ? rho : max(rho, 1),
@@ -366,6 +435,30 @@ public struct ReplicaModel: Sendable, Hashable {
         var b = 1.0
         for k in 1...c { b = offered * b / (Double(k) + offered * b) }
         return b / (1 - rho * (1 - b))
+    }
+
+    /// The `1 − miss` quantile of A + B for independent waits that are zero or exponential:
+    /// P(A > t) = a·exp(−t/α), P(B > t) = b·exp(−t/β). The sum's survival is
+    /// a(1−b)e^(−t/α) + b(1−a)e^(−t/β) + ab·P(Exp(α) + Exp(β) > t), solved by bisection.
+    static func sumQuantile(first: (chance: Double, scale: Double), second: (chance: Double, scale: Double), miss: Double) -> Double {
+        let (a, alpha) = first.scale > 0 ? first : (0, 0)
+        let (b, beta) = second.scale > 0 ? second : (0, 0)
+        func survival(_ t: Double) -> Double {
+            let ea = alpha > 0 ? exp(-t / alpha) : 0, eb = beta > 0 ? exp(-t / beta) : 0
+            var both = 0.0
+            if a > 0 && b > 0 {
+                both = abs(alpha - beta) < 1e-9 * max(alpha, beta) ? (1 + t / alpha) * ea : (alpha * ea - beta * eb) / (alpha - beta)
+            }
+            return a * (1 - b) * ea + b * (1 - a) * eb + a * b * both
+        }
+        guard survival(0) > miss else { return 0 }
+        var lo = 0.0, hi = max(alpha, beta)
+        while survival(hi) > miss { lo = hi; hi *= 2 }
+        while hi - lo > 1e-4 * hi {
+            let mid = (lo + hi) / 2
+            if survival(mid) > miss { lo = mid } else { hi = mid }
+        }
+        return hi
     }
 
     /// The engine's batch cap (vLLM's `max_num_seqs` default), which the simulator shares.
@@ -399,11 +492,12 @@ public struct ReplicaModel: Sendable, Hashable {
     /// tail·t_step·n + Σ extra(prompts met) > target·n. Prompts met are those queued when its
     /// decode starts (the arrivals during its own wait and prefill, Q₀) and those arriving
     /// while it decodes; every prompt met lengthens the window and lets more arrive, so their
-    /// mean is M = (Q₀ + λ·n·t_step) / (1 − ρ_p), taken as Poisson. One or two prompts are summed exactly over the prompt-length
+    /// mean is M = (Q₀ + λ·n·t_step) / (1 − ρ_p), Poisson for arrivals one at a time and
+    /// grouped otherwise, plus the request's own group behind it (`promptsMet`). One or two prompts are summed exactly over the prompt-length
     /// strata, more by a normal approximation. Averaged over the output-length strata, so
     /// short answers weigh in as they do in the attainment count; one long prompt, not many
     /// short ones, is what makes them miss.
-    func itlMissShare(target: Double, load: LoadProfile, running: Double, step: Double, queuedAtStart: Double, prefillBusy: Double) -> Double {
+    func itlMissShare(target: Double, load: LoadProfile, running: Double, step: Double, queuedAtStart: Double, prefillBusy: Double, groupMean: Double = 1) -> Double {
         let chunk = efficiency.prefillChunkTokens
         // Extra seconds one prompt of each stratum adds to the steps it shares.
         let extras: [Double] = load.inputLengthStrata.map { tokens in
@@ -439,12 +533,9 @@ public struct ReplicaModel: Sendable, Hashable {
             }
             if mostPerStep * n <= budget { continue }
             let a = (queuedAtStart + load.requestsPerSecond * n * step) / max(1e-3, 1 - prefillBusy)
-            // P(fine) = Σ_k Poisson(k; a) · P(extras of k prompts fit the budget).
+            // P(fine) = Σ_k P(k prompts met) · P(extras of k prompts fit the budget).
             var fine = 0.0
-            var poisson = exp(-a)
-            let kMax = Int(a + 8 * a.squareRoot() + 8)
-            for k in 0...kMax {
-                if k > 0 { poisson *= a / Double(k) }
+            for (k, chance) in Self.promptsMet(mean: a, groupMean: groupMean).enumerated() {
                 let fits: Double
                 switch k {
                 case 0: fits = 1
@@ -457,11 +548,39 @@ public struct ReplicaModel: Sendable, Hashable {
                     let kk = Double(k)
                     fits = sd > 0 ? 1 - Normal.survival((budget - kk * mean) / (kk.squareRoot() * sd)) : (kk * mean <= budget ? 1 : 0)
                 }
-                fine += poisson * fits
+                fine += chance * fits
             }
             miss += max(0, 1 - fine)
         }
         return miss / Double(outputs.count)
+    }
+
+    /// Chances of meeting k = 0, 1, … prompts when they come in groups of geometric size with
+    /// mean m (`LoadProfile.arrivalDispersion` = 2m − 1): `mean` prompts from other groups on
+    /// average (a compound Poisson count of groups, the Pólya–Aeppli distribution), plus the
+    /// request's own group members behind it, geometric on 0, 1, … with mean m − 1: they are
+    /// prefilled in the steps right after its first token. m = 1 gives Poisson(mean).
+    /// Pólya–Aeppli by the recursion that its generating function G = exp(Λ(F − 1)) with
+    /// F(z) = pz / (1 − qz) satisfies, (1 − qz)²·G′ = Λp·G:
+    /// (k+1)·g(k+1) = (Λp + 2qk)·g(k) − q²(k−1)·g(k−1), with Λ = mean/m groups, p = 1/m.
+    static func promptsMet(mean a: Double, groupMean: Double) -> [Double] {
+        let m = max(1, groupMean), p = 1 / m, q = 1 - p
+        let groups = max(0, a) / m
+        let spread = (max(0, a) * (2 * m - 1) + (m - 1) * m).squareRoot()
+        // Eight deviations, and enough of the geometric tail (q^k) to leave under 1e-9 of it.
+        let kMax = Int(max(0, a) + (m - 1) + 8 * spread + 21 * m)
+        var g = [exp(-groups)]
+        g.reserveCapacity(kMax + 1)
+        for k in 0..<kMax {
+            let previous = k > 0 ? g[k - 1] : 0
+            g.append(((groups * p + 2 * q * Double(k)) * g[k] - q * q * Double(k - 1) * previous) / Double(k + 1))
+        }
+        guard q > 0 else { return g }
+        // Add the own group's geometric count: h(k) = p·g(k) + q·h(k − 1).
+        var h = g
+        h[0] = p * g[0]
+        for k in 1..<h.count { h[k] = p * g[k] + q * h[k - 1] }
+        return h
     }
 
     /// The rate one replica carries through a burst shorter than a cold start: the highest at
@@ -475,6 +594,68 @@ public struct ReplicaModel: Sendable, Hashable {
         var median = slo
         median.attainment = 0.5
         return max(maxRate(for: load, slo: median), maxRate(for: load, slo: slo))
+    }
+
+    /// The SLO capacity per replica of the fleet that serves `load.requestsPerSecond` (with
+    /// `headroom` kept free), and that fleet's size: requests arriving in groups
+    /// (`LoadProfile.arrivalDispersion`) are spread over the replicas, so each replica's
+    /// capacity depends on how many there are. The fleet is the smallest n whose n replicas,
+    /// each seeing the groups spread n ways, carry the rate; capacity grows with n, so n is
+    /// found upward from the count that Poisson arrivals would need. (0, 0) when a replica
+    /// cannot meet the SLO at all.
+    public func fleetRate(for load: LoadProfile, slo: LatencySLO, headroom: Double = 0) -> (ratePerReplica: Double, replicas: Int) {
+        func rate(_ n: Int) -> Double { maxRate(for: load.spread(over: n), slo: slo) * (1 - headroom) }
+        guard load.arrivesInGroups else {
+            let r = rate(1)
+            return (r, r > 0 ? max(1, Int((load.requestsPerSecond / r - 1e-9).rounded(.up))) : 0)
+        }
+        var poisson = load
+        poisson.arrivalDispersion = 1
+        poisson.dispersionByWindow = []
+        let best = maxRate(for: poisson, slo: slo) * (1 - headroom)
+        guard best > 0 else { return (0, 0) }
+        var n = max(1, Int((load.requestsPerSecond / best - 1e-9).rounded(.up)))
+        var r = rate(n)
+        // Doubling then bisection: n·rate(n) grows with n.
+        if Double(n) * r < load.requestsPerSecond {
+            var lo = n, hi = n
+            repeat {
+                lo = hi
+                hi *= 2
+                r = rate(hi)
+            } while Double(hi) * r < load.requestsPerSecond && hi < 1 << 20
+            while hi - lo > 1 {
+                let mid = (lo + hi) / 2
+                if Double(mid) * rate(mid) >= load.requestsPerSecond { hi = mid } else { lo = mid }
+            }
+            n = hi
+            r = rate(n)
+        }
+        return (r, n)
+    }
+
+    /// Per-replica SLO capacity of fleets of 1, 2, … replicas as multiples of the capacity in a
+    /// fleet of `reference` (`ScalerInput.capacityScaleByFleet`): below 1 for smaller fleets
+    /// when requests arrive in groups, above 1 for larger ones, up to the fleet where the
+    /// groups are spread so thin that more replicas change nothing (at most 64). Empty for
+    /// requests that arrive one at a time. Measured at a few fleet sizes and interpolated in
+    /// 1/n, the spread's own variable.
+    public func capacityScaleByFleet(for load: LoadProfile, slo: LatencySLO, reference: Int) -> [Double] {
+        guard load.arrivesInGroups else { return [] }
+        let base = maxRate(for: load.spread(over: max(1, reference)), slo: slo)
+        guard base > 0 else { return [] }
+        // Beyond this fleet a request meets under 0.05 companions on its replica on average.
+        let most = max(load.arrivalDispersion, load.dispersionByWindow.max() ?? 1)
+        let last = min(64, max(1, Int(((most - 1) / 0.1).rounded(.up))))
+        let sizes = [1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64].filter { $0 < last } + [last]
+        let measured = sizes.map { maxRate(for: load.spread(over: $0), slo: slo) / base }
+        return (1...last).map { n in
+            guard let i = sizes.firstIndex(where: { $0 >= n }) else { return measured.last! }
+            if sizes[i] == n || i == 0 { return measured[i] }
+            let (a, b) = (1 / Double(sizes[i - 1]), 1 / Double(sizes[i]))
+            let w = (a - 1 / Double(n)) / (a - b)
+            return measured[i - 1] + w * (measured[i] - measured[i - 1])
+        }
     }
 
     /// An upper bound on `maxRate` that costs two roofline evaluations: compute saturates at

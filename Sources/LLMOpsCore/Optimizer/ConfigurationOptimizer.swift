@@ -135,7 +135,9 @@ public enum ConfigurationOptimizer {
                     .init(name: "\(name)×\(tp)", score: bound, note: "skipped: costs at least \(Fmt.dollars(bound))/h even at full compute, more than the best plan"))
                 continue
             }
-            let rate = replica.maxRate(for: request.load, slo: request.slo) * (1 - request.headroom)
+            // Per replica of the fleet the load needs: grouped arrivals spread over it.
+            let sized = replica.fleetRate(for: request.load, slo: request.slo, headroom: request.headroom)
+            let rate = sized.ratePerReplica
             if rate <= 0 {
                 let idle = replica.performance(at: LoadProfile(requestsPerSecond: 0, meanInputTokens: request.load.meanInputTokens, meanOutputTokens: request.load.meanOutputTokens, inputCV: request.load.inputCV, inputTailTokens: request.load.inputTailTokens), quantile: request.slo.attainment)
                 candidates.append(
@@ -144,12 +146,12 @@ public enum ConfigurationOptimizer {
                         note: "misses the SLO even unloaded (TTFT \(Fmt.ms(idle.ttftQuantileSeconds)), ITL \(Fmt.ms(idle.itlQuantileSeconds)))"))
                 continue
             }
-            let option = Option(gpu: replica.gpu, tp: tp, rate: rate, burst: replica.burstRate(for: request.load, slo: request.slo))
+            let option = Option(gpu: replica.gpu, tp: tp, rate: rate, burst: replica.burstRate(for: request.load.spread(over: sized.replicas), slo: request.slo))
             options.append(option)
             let n = max(request.minReplicas, Int((request.load.requestsPerSecond / rate).rounded(.up)))
             bestSingle = min(bestSingle, expectedCost([group(option, n)], request))
         }
-        let inputs = [
+        var inputs = [
             Explanation.Input("load.requestsPerSecond", Fmt.num(request.load.requestsPerSecond, 3)),
             Explanation.Input("load.meanInputTokens", Fmt.num(request.load.meanInputTokens, 0)),
             Explanation.Input("load.meanOutputTokens", Fmt.num(request.load.meanOutputTokens, 0)),
@@ -157,6 +159,12 @@ public enum ConfigurationOptimizer {
             Explanation.Input("slo.itlP\(Fmt.num(request.slo.attainment * 100, 1))", Fmt.ms(request.slo.itlSeconds)),
             Explanation.Input("headroom", Fmt.num(request.headroom)),
         ]
+        if request.load.arrivesInGroups {
+            let shown = request.load.dispersionByWindow.isEmpty
+                ? Fmt.num(request.load.arrivalDispersion, 2)
+                : zip(LoadProfile.dispersionWindows, request.load.dispersionByWindow).map { "\(Fmt.num($0, 3)) s: \(Fmt.num($1, 2))" }.joined(separator: ", ")
+            inputs.append(.init("load.arrivalDispersion", shown + " (requests arrive in groups; capacity is per replica of the fleet they spread over)"))
+        }
         guard !options.isEmpty else {
             let details = candidates.map { "\($0.name): \($0.note)" }.joined(separator: "; ")
             return .failure(.infeasible(reason: "no allowed GPU configuration can meet the SLO: \(details)"))

@@ -143,6 +143,27 @@ public struct ScalerInput: Sendable, Hashable {
     /// The most the history `burstFactor` was measured on ever needed (`BurstHistory.ceiling`):
     /// the reserve stops there (`BurstReserve.reserveRate`).
     public var burstPeakRequestsPerSecond: Double?
+    /// Per-replica capacity of fleets of 1, 2, … replicas as multiples of `capacityPerReplica`
+    /// (`ReplicaModel.capacityScaleByFleet`; the last entry for any larger fleet); empty: the
+    /// same for every fleet. Where requests arrive in groups a small fleet queues each group on
+    /// few replicas, so its replicas carry less: the replicas for a rate are the fewest n with
+    /// n × capacity × scale(n) ≥ rate.
+    public var capacityScaleByFleet: [Double] = []
+
+    /// The fewest replicas whose capacity (`capacityPerReplica` × `capacityScaleByFleet`)
+    /// carries `rate`; `capacity` overrides the per-replica capacity (a burst rate).
+    public func replicas(for rate: Double, capacity: Double? = nil) -> Int {
+        let perReplica = capacity ?? capacityPerReplica
+        let plain = Int((max(rate, 0) / perReplica - 1e-9).rounded(.up))
+        guard !capacityScaleByFleet.isEmpty, plain > 0 else { return plain }
+        func carries(_ n: Int) -> Bool { Double(n) * perReplica * capacityScaleByFleet[min(n, capacityScaleByFleet.count) - 1] >= rate * (1 - 1e-12) }
+        // n × scale(n) grows with n (a scale may be 0 for fleets too small to meet the SLO):
+        // search upward from the fleet the largest scale would need.
+        let top = capacityScaleByFleet.max()!
+        var n = max(1, Int((max(rate, 0) / (perReplica * top) - 1e-9).rounded(.up)))
+        while !carries(n) { n += 1 }
+        return n
+    }
 
     public init(
         now: Double, currentReplicas: Int, readyReplicas: Int, metrics: ScalerMetrics?, forecast: [ForecastPoint] = [], capacityPerReplica: Double,
@@ -197,6 +218,15 @@ public enum DynamicScaler {
         if !(input.capacityPerReplica.isFinite && input.capacityPerReplica > 0) {
             return .failure(.invalidInput(field: "capacityPerReplica", reason: "must be a positive number"))
         }
+        // Zero is allowed: a fleet that small cannot meet the SLO at all. The last entry, which
+        // every larger fleet shares, must carry something.
+        if let i = input.capacityScaleByFleet.firstIndex(where: { !($0.isFinite && $0 >= 0) }) {
+            return .failure(.invalidInput(field: "capacityScaleByFleet[\(i)]", reason: "must be a finite, non-negative multiple"))
+        }
+        if let last = input.capacityScaleByFleet.last, last <= 0 {
+            return .failure(
+                .invalidInput(field: "capacityScaleByFleet[\(input.capacityScaleByFleet.count - 1)]", reason: "must be positive: it holds for every larger fleet"))
+        }
         if input.currentReplicas < 0 || input.readyReplicas < 0 {
             return .failure(.invalidInput(field: "replicas", reason: "must not be negative"))
         }
@@ -250,8 +280,12 @@ public enum DynamicScaler {
         let idleFor = input.now - (state.lastRequestAt ?? input.now)
 
         // Reactive signals.
-        var reactive = Int((rate / input.capacityPerReplica - 1e-9).rounded(.up))
-        candidates.append(.init(name: "rate", score: Double(reactive), note: "\(Fmt.num(rate, 2)) req/s ÷ \(Fmt.num(input.capacityPerReplica, 2)) per replica"))
+        var reactive = input.replicas(for: rate)
+        candidates.append(
+            .init(
+                name: "rate", score: Double(reactive),
+                note: "\(Fmt.num(rate, 2)) req/s ÷ \(Fmt.num(input.capacityPerReplica, 2)) per replica"
+                    + (input.capacityScaleByFleet.isEmpty ? "" : " (scaled for the fleet's size: grouped arrivals)")))
         let base = max(input.readyReplicas, 1)
         // Queues and latency percentiles cannot yet show replicas that are still starting, nor
         // (a percentile over the last minute) those added within that minute: acting on them
@@ -278,7 +312,7 @@ public enum DynamicScaler {
         if input.burstFactor > 1, let recent = input.recentRequestsPerSecond, recent.isFinite, recent > 0 {
             let absorb = max(input.burstCapacityPerReplica ?? input.capacityPerReplica, input.capacityPerReplica)
             let held = BurstReserve.reserveRate(recent: recent, factor: input.burstFactor, peak: input.burstPeakRequestsPerSecond)
-            let reserve = Int((held / absorb - 1e-9).rounded(.up))
+            let reserve = input.replicas(for: held, capacity: absorb)
             let capped = held < recent * input.burstFactor
             inputs.append(
                 .init(
@@ -297,7 +331,7 @@ public enum DynamicScaler {
         let window = input.forecast.filter { $0.secondsAhead <= lead }
         let nearest = input.forecast.min { $0.secondsAhead < $1.secondsAhead }.map { [$0] } ?? []
         if let peak = (window.isEmpty ? nearest : window).map(\.requestsPerSecond).max() {
-            let rec = Int((max(peak, 0) / input.capacityPerReplica - 1e-9).rounded(.up))
+            let rec = input.replicas(for: peak)
             predictive = rec
             inputs.append(.init("forecastPeak", Fmt.num(peak, 3) + " req/s within " + Fmt.num(lead, 0) + " s (cold start + period)"))
             candidates.append(.init(name: "forecast", score: Double(rec), note: "forecast peak \(Fmt.num(peak, 2)) req/s"))

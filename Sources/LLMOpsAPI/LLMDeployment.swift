@@ -94,11 +94,14 @@ public struct ExpectedLoadSpec: Codable, Sendable, Hashable, SchemaDescribed {
     public var requestsPerSecond: Double
     @Defaulted<DefaultInput> public var meanInputTokens: Int32
     @Defaulted<DefaultOutput> public var meanOutputTokens: Int32
+    /// Mean number of requests that arrive together (nil: one at a time).
+    public var requestsPerGroup: Double?
 
-    public init(requestsPerSecond: Double, meanInputTokens: Int32 = 1024, meanOutputTokens: Int32 = 256) {
+    public init(requestsPerSecond: Double, meanInputTokens: Int32 = 1024, meanOutputTokens: Int32 = 256, requestsPerGroup: Double? = nil) {
         self.requestsPerSecond = requestsPerSecond
         self.meanInputTokens = meanInputTokens
         self.meanOutputTokens = meanOutputTokens
+        self.requestsPerGroup = requestsPerGroup
     }
 
     public static var openAPISchema: JSONSchemaProps {
@@ -109,6 +112,10 @@ public struct ExpectedLoadSpec: Codable, Sendable, Hashable, SchemaDescribed {
                     .minimum(0, exclusive: true).maximum(1_000_000),
                 Field("meanInputTokens", \._meanInputTokens, "Mean prompt length in tokens.").range(1...10_000_000),
                 Field("meanOutputTokens", \._meanOutputTokens, "Mean output length in tokens.").range(1...10_000_000),
+                Field(
+                    "requestsPerGroup", \.requestsPerGroup,
+                    "Mean number of requests that arrive together, as when a client fans one action out into many completions or an agent makes parallel calls (unset: one at a time). A request waits behind the rest of its group, so small fleets carry less per replica; the GPU choice and the replica count both account for it."
+                ).minimum(1).maximum(10_000),
             ])
     }
 }

@@ -76,10 +76,12 @@ struct PlanCommand: ParsableCommand {
         let catalog = try gpuPrices.map { try OperatorSettings.loadPrices($0) } ?? .standard
         // Without --rps or --trace, the load the spec expects (as the operator designs for it).
         let expected = llmd.spec.expectedLoad
-        let load = try trace.map { try Self.load(trace: $0, slo: llmd.spec.slo) }
-            ?? LoadProfile(
-                requestsPerSecond: rps ?? expected?.requestsPerSecond ?? 20, meanInputTokens: inputTokens ?? expected.map { Double($0.meanInputTokens) } ?? 1024,
-                meanOutputTokens: outputTokens ?? expected.map { Double($0.meanOutputTokens) } ?? 256)
+        var given = LoadProfile(
+            requestsPerSecond: rps ?? expected?.requestsPerSecond ?? 20, meanInputTokens: inputTokens ?? expected.map { Double($0.meanInputTokens) } ?? 1024,
+            meanOutputTokens: outputTokens ?? expected.map { Double($0.meanOutputTokens) } ?? 256)
+        // Groups the spec declares hold at any rate (a trace measures its own).
+        given.arrivalDispersion = DeploymentPlan.designLoad(llmd.spec).arrivalDispersion
+        let load = try trace.map { try Self.load(trace: $0, slo: llmd.spec.slo) } ?? given
         let bounds = policy.map { Int($0.spec.minReplicas)...Int(max($0.spec.minReplicas, $0.spec.maxReplicas)) }
         let plan: DeploymentPlan
         switch DeploymentPlan.make(llmd.spec, load: load, bounds: bounds, catalog: catalog) {
@@ -141,6 +143,7 @@ struct PlanCommand: ParsableCommand {
         o["designLoad"] = .object(JSONObject([
             ("requestsPerSecond", .double(plan.designLoad.requestsPerSecond)), ("meanInputTokens", .double(plan.designLoad.meanInputTokens)),
             ("meanOutputTokens", .double(plan.designLoad.meanOutputTokens)),
+            ("requestsPerGroup", .double(money((plan.designLoad.arrivalDispersion + 1) / 2))),
             ("source", .string(llmd.spec.expectedLoad == nil ? "default" : "spec.expectedLoad")),
         ]))
         o["llmops"] = fleetJSON(plan.chosen)

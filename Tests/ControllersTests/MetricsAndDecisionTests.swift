@@ -171,6 +171,26 @@ import Testing
         #expect(ConfigurationReview.review(s, current: adopted, observed: long, catalog: .standard) == nil)
     }
 
+    /// spec.expectedLoad.requestsPerGroup: the design load carries the groups, which cost
+    /// capacity per replica; the sizing load keeps them when the measured mix replaces the
+    /// design's lengths, and the review's suggested expectedLoad carries them back.
+    @Test func requestsArrivingInGroupsShapeTheDesign() throws {
+        var s = spec(allowed: [.h100])
+        s.expectedLoad = ExpectedLoadSpec(requestsPerSecond: 10, meanInputTokens: 1500, meanOutputTokens: 60)
+        let alone = try ServingDecision.decide(s, catalog: .standard).get()
+        s.expectedLoad?.requestsPerGroup = 8
+        let grouped = try ServingDecision.decide(s, catalog: .standard).get()
+        #expect(grouped.design.arrivalDispersion == 15 && alone.design.arrivalDispersion == 1)
+        #expect(ServingDecision.describe(grouped.design) == "10 req/s of 1500 in / 60 out tokens, in groups of 8")
+        let sizing = ScalingPolicyController.sizingLoad(design: grouped.design, input: 2000, output: 80, context: 8192)
+        #expect(sizing.arrivalDispersion == 15)
+        let r = ReplicaModel(model: grouped.model, gpu: GPUCatalog.standard["H100"]!, tensorParallel: grouped.groups[0].tensorParallel)
+        let slo = ServingDecision.latencySLO(s.slo)
+        #expect(r.fleetRate(for: grouped.design, slo: slo).ratePerReplica < r.maxRate(for: alone.design, slo: slo))
+        #expect(ConfigurationReview.expectedLoad(grouped.design).requestsPerGroup == 8)
+        #expect(ConfigurationReview.expectedLoad(alone.design).requestsPerGroup == nil)
+    }
+
     @Test func anImpossibleModelIsAnErrorNotACrash() {
         guard case .failure(let e) = ServingDecision.decide(spec(allowed: [.l4], parameters: "405B"), catalog: .standard) else {
             Issue.record("405B on one L4 type must be infeasible")

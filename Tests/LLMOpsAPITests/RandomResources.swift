@@ -77,7 +77,9 @@ struct RandomResources {
         let spec = LLMDeploymentSpec(
             model: model, engine: engine, slo: slo, gpu: gpu, replicas: int32(0...1000), scalingPolicyRef: maybe { r in LocalObjectReference(name: r.name()) },
             expectedLoad: maybe { r in
-                ExpectedLoadSpec(requestsPerSecond: r.double(0.001...10_000), meanInputTokens: r.int32(1...200_000), meanOutputTokens: r.int32(1...32_000))
+                ExpectedLoadSpec(
+                    requestsPerSecond: r.double(0.001...10_000), meanInputTokens: r.int32(1...200_000), meanOutputTokens: r.int32(1...32_000),
+                    requestsPerGroup: r.maybe { r in r.double(1...64) })
             })
         let status: LLMDeploymentStatus? = maybe { r in
             var s = LLMDeploymentStatus()

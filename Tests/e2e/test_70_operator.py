@@ -341,10 +341,26 @@ def test_expected_load_chooses_the_gpu_type_and_bad_values_are_refused(op):
     planned = subprocess.run([str(BIN), "plan", "-f", "-", "-o", "json"], input=json.dumps(o), capture_output=True, text=True, check=True)
     chosen = json.loads(planned.stdout)["llmops"]
     assert (chosen["gpuType"], chosen["tensorParallel"]) == ("H100", o["status"]["tensorParallel"])
+    # Requests arriving in groups of eight wait behind their group: the design says so, it
+    # costs more than the same load arriving one at a time, and plan agrees with the operator.
+    alone = json.loads(planned.stdout)["llmops"]["costPerHour"]
+    op.kubectl("patch", "llmd", "sized", "-n", NS, "--type=merge", "-p", json.dumps({"spec": {"expectedLoad": {"requestsPerGroup": 8}}}))
+    def grouped():
+        g = op.get_json("llmd", "-n", NS, "sized")
+        d = g.get("status", {}).get("lastDecision", {})
+        return g if d.get("inputs", {}).get("designLoad") == "3 req/s of 6000 in / 200 out tokens, in groups of 8" else None
+    g = wait_for("designed for groups", grouped, timeout=90)
+    planned = subprocess.run([str(BIN), "plan", "-f", "-", "-o", "json"], input=json.dumps(g), capture_output=True, text=True, check=True)
+    plan = json.loads(planned.stdout)
+    assert plan["designLoad"]["requestsPerGroup"] == 8 and plan["llmops"]["costPerHour"] > alone, plan
+    assert (plan["llmops"]["gpuType"], plan["llmops"]["tensorParallel"]) == (g["status"]["gpuType"], g["status"]["tensorParallel"]), (plan, g["status"])
     # A bad value is refused with its field path; what is stored stays.
     bad = op.kubectl("patch", "llmd", "sized", "-n", NS, "--type=merge", "-p", json.dumps({"spec": {"expectedLoad": {"requestsPerSecond": 0}}}), check=False)
     assert bad.returncode != 0 and "spec.expectedLoad.requestsPerSecond" in bad.stderr, bad.stderr
-    assert op.get_json("llmd", "-n", NS, "sized")["spec"]["expectedLoad"]["requestsPerSecond"] == 3
+    bad = op.kubectl("patch", "llmd", "sized", "-n", NS, "--type=merge", "-p", json.dumps({"spec": {"expectedLoad": {"requestsPerGroup": 0.5}}}), check=False)
+    assert bad.returncode != 0 and "spec.expectedLoad.requestsPerGroup" in bad.stderr, bad.stderr
+    stored = op.get_json("llmd", "-n", NS, "sized")["spec"]["expectedLoad"]
+    assert stored["requestsPerSecond"] == 3 and stored["requestsPerGroup"] == 8, stored
     op.kubectl("delete", "llmd", "sized", "-n", NS)
 
 

@@ -53,7 +53,10 @@ struct ConfigurationReview: Sendable, Equatable {
     static func expectedLoad(_ load: LoadProfile) -> ExpectedLoadSpec {
         func tokens(_ x: Double) -> Int32 { Int32(min(max(x.rounded(), 1), 10_000_000)) }
         let rate = (load.requestsPerSecond * 1000).rounded() / 1000
-        return ExpectedLoadSpec(requestsPerSecond: max(rate, 0.001), meanInputTokens: tokens(load.meanInputTokens), meanOutputTokens: tokens(load.meanOutputTokens))
+        // Groups of geometric size: dispersion 2m − 1 (what the spec's requestsPerGroup sets).
+        let group = load.arrivalDispersion > 1 ? ((load.arrivalDispersion + 1) / 2 * 100).rounded() / 100 : nil
+        return ExpectedLoadSpec(
+            requestsPerSecond: max(rate, 0.001), meanInputTokens: tokens(load.meanInputTokens), meanOutputTokens: tokens(load.meanOutputTokens), requestsPerGroup: group)
     }
 
     var message: String {
@@ -61,9 +64,10 @@ struct ConfigurationReview: Sendable, Equatable {
         let against =
             current.map { String(format: "against $%.2f/h for the current %@ (%.0f %% less)", $0.costPerHour, currentName, saving * 100) }
             ?? "where the current \(currentName) cannot meet the SLO (\(currentProblem ?? "infeasible"))"
+        let group = e.requestsPerGroup.map { String(format: ", requestsPerGroup: %g", $0) } ?? ""
         return String(
-            format: "at the observed %@, %@×%d would cost $%.2f/h %@; to adopt it, set spec.expectedLoad to {requestsPerSecond: %@, meanInputTokens: %d, meanOutputTokens: %d}",
+            format: "at the observed %@, %@×%d would cost $%.2f/h %@; to adopt it, set spec.expectedLoad to {requestsPerSecond: %@, meanInputTokens: %d, meanOutputTokens: %d%@}",
             DeploymentPlan.describe(observed), better.gpuType, better.tensorParallel, better.costPerHour, against, String(format: "%g", e.requestsPerSecond),
-            e.meanInputTokens, e.meanOutputTokens)
+            e.meanInputTokens, e.meanOutputTokens, group)
     }
 }

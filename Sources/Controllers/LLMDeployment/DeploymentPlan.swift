@@ -30,6 +30,10 @@ public struct DeploymentPlan: Sendable {
     /// How a design load reads in status and in `llmops plan`: "2.5 req/s of 1024 in / 256 out tokens".
     public static func describe(_ load: LoadProfile) -> String { ServingDecision.describe(load) }
 
+    /// The load the spec designs for (`spec.expectedLoad`, or the default), as the operator
+    /// sizes it.
+    public static func designLoad(_ spec: LLMDeploymentSpec) -> LoadProfile { ServingDecision.designLoad(spec) }
+
     /// One configuration sized for `load`: the replicas that meet the SLO with headroom, and
     /// what they cost.
     static func fleet(_ gpu: String, _ tp: Int, model: ModelProfile, slo: LatencySLO, load: LoadProfile, catalog: GPUCatalog) -> Result<Fleet, CoreError> {

@@ -34,16 +34,21 @@ struct ServingDecision: Sendable, Equatable {
     /// count comes from the spec (or its ScalingPolicy) either way.
     static let defaultDesignLoad = LoadProfile(requestsPerSecond: 20, meanInputTokens: 1024, meanOutputTokens: 256)
 
-    /// "2.5 req/s of 1024 in / 256 out tokens".
+    /// "2.5 req/s of 1024 in / 256 out tokens", with ", in groups of 8" when requests arrive
+    /// in groups.
     static func describe(_ load: LoadProfile) -> String {
         let rate = load.requestsPerSecond.rounded() == load.requestsPerSecond ? String(Int(load.requestsPerSecond)) : String(format: "%.3g", load.requestsPerSecond)
-        return "\(rate) req/s of \(Int(load.meanInputTokens)) in / \(Int(load.meanOutputTokens)) out tokens"
+        let groups = load.arrivalDispersion > 1 ? String(format: ", in groups of %.3g", (load.arrivalDispersion + 1) / 2) : ""
+        return "\(rate) req/s of \(Int(load.meanInputTokens)) in / \(Int(load.meanOutputTokens)) out tokens\(groups)"
     }
 
     /// The spec's expected load, or the default one.
     static func designLoad(_ spec: LLMDeploymentSpec) -> LoadProfile {
         guard let e = spec.expectedLoad else { return defaultDesignLoad }
-        return LoadProfile(requestsPerSecond: e.requestsPerSecond, meanInputTokens: Double(e.meanInputTokens), meanOutputTokens: Double(e.meanOutputTokens))
+        var load = LoadProfile(requestsPerSecond: e.requestsPerSecond, meanInputTokens: Double(e.meanInputTokens), meanOutputTokens: Double(e.meanOutputTokens))
+        // Groups of geometric size with that mean: E[X²]/E[X] = 2m − 1.
+        if let group = e.requestsPerGroup, group > 1 { load.arrivalDispersion = 2 * group - 1 }
+        return load
     }
 
     static func modelProfile(_ spec: ModelSpec) -> ModelProfile? {

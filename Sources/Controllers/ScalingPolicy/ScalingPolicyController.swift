@@ -111,6 +111,7 @@ final class ScalingPolicyController: Sendable {
         if meanIn == design.meanInputTokens && meanOut == design.meanOutputTokens { return design }
         var load = LoadProfile(requestsPerSecond: design.requestsPerSecond, meanInputTokens: meanIn, meanOutputTokens: meanOut)
         load.inputTailTokens = max(meanIn, min(load.inputTailTokens, context))
+        load.arrivalDispersion = design.arrivalDispersion
         return load
     }
 
@@ -204,7 +205,18 @@ final class ScalingPolicyController: Sendable {
         let slo = ServingDecision.latencySLO(llmd.spec.slo)
         let replicaModel = catalog[first.gpuType].map { ReplicaModel(model: serving.model, gpu: $0, tensorParallel: first.tensorParallel) }
         var capacity = designCapacity
-        if serving.groups.count == 1, sizing != serving.design, let r = replicaModel {
+        // Requests that arrive in groups (spec.expectedLoad.requestsPerGroup): capacity per
+        // replica of the fleet the design load needs, and how it changes with the fleet's size.
+        var scaleByFleet: [Double] = []
+        var burstLoad = sizing
+        if serving.groups.count == 1, let r = replicaModel, sizing.arrivesInGroups {
+            let (rate, fleet) = r.fleetRate(for: sizing, slo: slo, headroom: ServingDecision.headroom)
+            if rate > 0 {
+                capacity = rate
+                scaleByFleet = r.capacityScaleByFleet(for: sizing, slo: slo, reference: fleet)
+                burstLoad = sizing.spread(over: fleet)
+            }
+        } else if serving.groups.count == 1, sizing != serving.design, let r = replicaModel {
             let measured = r.maxRate(for: sizing, slo: slo) * (1 - ServingDecision.headroom)
             if measured > 0 { capacity = measured }
         }
@@ -250,6 +262,7 @@ final class ScalingPolicyController: Sendable {
             },
             forecast: forecast, capacityPerReplica: capacity * mem.efficiency.factor, coldStartSeconds: coldStart, policy: Self.policy(sp.spec, slo: llmd.spec.slo),
             state: mem.state)
+        input.capacityScaleByFleet = scaleByFleet
         // Bursts the history shows within a cold start are held in reserve, at the replicas'
         // burst rate (what the simulator's llmops policy does).
         if let history = mem.burstHistory {
@@ -264,7 +277,7 @@ final class ScalingPolicyController: Sendable {
         // corrects the same model: down, not up (growth is evidence of spare steady capacity
         // below the knee, not of more room in a burst).
         if let r = replicaModel {
-            input.burstCapacityPerReplica = max(r.burstRate(for: sizing, slo: slo), capacity) * min(mem.efficiency.factor, 1)
+            input.burstCapacityPerReplica = max(r.burstRate(for: burstLoad, slo: slo), capacity) * min(mem.efficiency.factor, 1)
         }
         let decision: ScalingDecision
         switch DynamicScaler.decide(input) {
@@ -279,8 +292,9 @@ final class ScalingPolicyController: Sendable {
         let seen = mem.burstHistory?.seconds ?? 0
         var reviewed = false
         if seen >= Self.reviewAfterSeconds, now - (mem.reviewedAt ?? -.infinity) >= 60, let input = mem.meanInputTokens, let output = mem.meanOutputTokens {
-            let observed = LoadProfile(
+            var observed = LoadProfile(
                 requestsPerSecond: mem.burstHistory?.mean ?? 0, meanInputTokens: input.rounded(), meanOutputTokens: output.rounded())
+            observed.arrivalDispersion = sizing.arrivalDispersion
             mem.review = ConfigurationReview.review(llmd.spec, current: serving, observed: observed, catalog: catalog)
             mem.reviewedAt = now
             reviewed = true
@@ -292,6 +306,12 @@ final class ScalingPolicyController: Sendable {
 
         let desired = decision.desiredReplicas
         var reasons = [decision.explanation.summary] + decision.explanation.reasons
+        if !scaleByFleet.isEmpty {
+            reasons.append(
+                String(
+                    format: "requests arrive in groups of %.3g on average (spec.expectedLoad.requestsPerGroup): a fleet spreads each group, so a replica carries %.2f req/s in a fleet of %d and %.2f alone",
+                    (sizing.arrivalDispersion + 1) / 2, capacity, scaleByFleet.firstIndex { $0 >= 1 - 1e-9 }.map { $0 + 1 } ?? scaleByFleet.count, capacity * scaleByFleet[0]))
+        }
         if sizing != serving.design {
             reasons.append(
                 "capacity per replica \(String(format: "%.2f", capacity)) req/s at the measured mix of \(Int(sizing.meanInputTokens)) prompt / \(Int(sizing.meanOutputTokens)) output tokens")

@@ -5,7 +5,7 @@
 # passes hack/bench-decisions.sh on a few traces should pass here on all seeds first.
 # Usage: hack/dev-seeds.sh [SCALE] [SEEDS...]   (default: 30 and seeds 101 103 105-113)
 # PROFILE picks the traffic shape (default bursty; batch for requests arriving in groups, which
-# the bursty seeds do not have; llmops does not meet the SLO on batch seeds at x1 yet, README).
+# the bursty seeds do not have: seeds 131-136 at x1, 131-133 at x30, README).
 # SIMULATE_ARGS adds options to every simulate run; with --warmup the traces run twice as long
 # (one hour of run-in, one judged). Unset, it is "--warmup 3600 --online-reserve": llmops judged
 # without hindsight, as hack/bench-decisions.sh judges it; SIMULATE_ARGS= (empty) runs the

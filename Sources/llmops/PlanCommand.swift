@@ -160,6 +160,7 @@ struct PlanCommand: ParsableCommand {
             return .object(x)
         })
         o["reasons"] = .array(plan.reasons.map(JSONValue.string))
+        if let review = plan.review { o["review"] = .string(review) }
         return .object(o)
     }
 
@@ -198,6 +199,7 @@ struct PlanCommand: ParsableCommand {
             out += "  \(c.chosen ? "✓" : "✗") \(c.name.padding(toLength: 14, withPad: " ", startingAt: 0)) \(cost.padding(toLength: 11, withPad: " ", startingAt: 0)) \(c.note)\n"
         }
         out += "\nwhy: " + plan.reasons.joined(separator: "; ") + "\n"
+        if let review = plan.review { out += "\nreview: " + review + "\n" }
         return out
     }
 }

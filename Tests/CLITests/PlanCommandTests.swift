@@ -110,6 +110,16 @@ import Testing
         let load = try #require(json?["load"] as? [String: Any])
         #expect(abs((load["requestsPerSecond"] as? Double ?? 0) - 1.1) < 1e-9)
         #expect(load["meanInputTokens"] as? Double == 600 && load["meanOutputTokens"] as? Double == 50)
+        // A small chat load would choose a smaller configuration than the design load's: the
+        // review the operator would report, with the spec.expectedLoad that adopts it.
+        let review = try #require(json?["review"] as? String, "\(r.stdout)")
+        #expect(review.hasPrefix("at the observed 1.1 req/s of 600 in / 50 out tokens, L40S×1 would cost"), "\(review)")
+        #expect(review.contains("set spec.expectedLoad to {requestsPerSecond: 1.1, meanInputTokens: 600, meanOutputTokens: 50}"), "\(review)")
+        let (table, _) = try plan(["--trace", trace.path])
+        #expect(table.stdout.contains("\nreview: at the observed"), "\(table.stdout)")
+        // At the design load itself there is nothing to review.
+        let (design, same) = try plan(["-o", "json"])
+        #expect(design.status == 0 && same?["review"] == nil)
         let (both, _) = try plan(["--trace", trace.path, "--rps", "3"])
         #expect(both.status != 0 && both.stderr.contains("--trace sets the load"))
         let (missing, _) = try plan(["--trace", "/nonexistent/trace.csv"])

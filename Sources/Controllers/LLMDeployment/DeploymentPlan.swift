@@ -26,6 +26,10 @@ public struct DeploymentPlan: Sendable {
     public var reasons: [String]
     public var load: LoadProfile
     public var designLoad: LoadProfile
+    /// When the load planned for is not the design load and would choose another
+    /// configuration worth a rollout: what the operator's configuration review would report
+    /// for it (the configuration, its cost, and the spec.expectedLoad that adopts it).
+    public var review: String?
 
     /// How a design load reads in status and in `llmops plan`: "2.5 req/s of 1024 in / 256 out tokens".
     public static func describe(_ load: LoadProfile) -> String { ServingDecision.describe(load) }
@@ -73,6 +77,9 @@ public struct DeploymentPlan: Sendable {
         var plan = DeploymentPlan(
             chosen: chosen, unboundedReplicas: unbounded, candidates: decision.explanation.candidates,
             reasons: [decision.explanation.summary] + decision.explanation.reasons, load: load, designLoad: decision.design)
+        if load != decision.design {
+            plan.review = ConfigurationReview.review(spec, current: decision, observed: load, catalog: catalog)?.message
+        }
         // The usual pick: the allowed GPU with the most memory (then the dearest), at the
         // smallest TP that holds the weights and a full-context KV cache.
         let allowed = spec.gpu.allowedTypes.map(\.rawValue).compactMap { catalog[$0] }

@@ -72,7 +72,7 @@ public enum Calibration {
         var grouped = Evaluation.loadProfile(lengths, attainment: slo.attainment)
         // The calibration's arrivals are Poisson groups, whatever the sampled trace's were.
         grouped.dispersionByWindow = []
-        grouped.arrivalDispersion = 2 * max(1, groupMean) - 1
+        grouped.arrivalDispersion = LoadProfile.dispersion(groupMean: max(1, groupMean))
         let load = grouped, perReplica = grouped.spread(over: fleet)
         // Pooling (Erlang C) has a request find a free replica, which a group arriving at once
         // does not: it fills every replica together. With groups the model is the one sizing

@@ -146,7 +146,7 @@ public struct LLMOpsPolicy: SimulatedPolicy {
         forecaster.observe(o.rateLastTick)
         history.observe(o.rateLastTick)
         let ready = Double(max(o.readyReplicas, 1))
-        let scale = capacityScaleByFleet.isEmpty ? 1 : capacityScaleByFleet[min(max(o.readyReplicas, 1), capacityScaleByFleet.count) - 1]
+        let scale = ScalerInput.capacityScale(capacityScaleByFleet, fleet: o.readyReplicas)
         let factor = efficiency.observe(
             ratePerReplica: o.rateLastMinute / ready, modelCapacity: capacityPerReplica * scale, ttftP95: o.ttftP95LastMinute,
             ttftTarget: policy.ttftTargetSeconds ?? .infinity, itlP95: o.itlP95LastMinute, itlTarget: itlTargetSeconds,

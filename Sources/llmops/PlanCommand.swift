@@ -143,7 +143,7 @@ struct PlanCommand: ParsableCommand {
         o["designLoad"] = .object(JSONObject([
             ("requestsPerSecond", .double(plan.designLoad.requestsPerSecond)), ("meanInputTokens", .double(plan.designLoad.meanInputTokens)),
             ("meanOutputTokens", .double(plan.designLoad.meanOutputTokens)),
-            ("requestsPerGroup", .double(money((plan.designLoad.arrivalDispersion + 1) / 2))),
+            ("requestsPerGroup", .double(money(LoadProfile.groupMean(dispersion: plan.designLoad.arrivalDispersion)))),
             ("source", .string(llmd.spec.expectedLoad == nil ? "default" : "spec.expectedLoad")),
         ]))
         o["llmops"] = fleetJSON(plan.chosen)

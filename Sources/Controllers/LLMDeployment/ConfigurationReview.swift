@@ -53,8 +53,8 @@ struct ConfigurationReview: Sendable, Equatable {
     static func expectedLoad(_ load: LoadProfile) -> ExpectedLoadSpec {
         func tokens(_ x: Double) -> Int32 { Int32(min(max(x.rounded(), 1), 10_000_000)) }
         let rate = (load.requestsPerSecond * 1000).rounded() / 1000
-        // Groups of geometric size: dispersion 2m − 1 (what the spec's requestsPerGroup sets).
-        let group = load.arrivalDispersion > 1 ? ((load.arrivalDispersion + 1) / 2 * 100).rounded() / 100 : nil
+        // The group size the spec's requestsPerGroup would set.
+        let group = load.arrivalDispersion > 1 ? (LoadProfile.groupMean(dispersion: load.arrivalDispersion) * 100).rounded() / 100 : nil
         return ExpectedLoadSpec(
             requestsPerSecond: max(rate, 0.001), meanInputTokens: tokens(load.meanInputTokens), meanOutputTokens: tokens(load.meanOutputTokens), requestsPerGroup: group)
     }

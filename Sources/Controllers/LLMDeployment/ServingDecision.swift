@@ -38,7 +38,7 @@ struct ServingDecision: Sendable, Equatable {
     /// in groups.
     static func describe(_ load: LoadProfile) -> String {
         let rate = load.requestsPerSecond.rounded() == load.requestsPerSecond ? String(Int(load.requestsPerSecond)) : String(format: "%.3g", load.requestsPerSecond)
-        let groups = load.arrivalDispersion > 1 ? String(format: ", in groups of %.3g", (load.arrivalDispersion + 1) / 2) : ""
+        let groups = load.arrivalDispersion > 1 ? String(format: ", in groups of %.3g", LoadProfile.groupMean(dispersion: load.arrivalDispersion)) : ""
         return "\(rate) req/s of \(Int(load.meanInputTokens)) in / \(Int(load.meanOutputTokens)) out tokens\(groups)"
     }
 
@@ -46,8 +46,7 @@ struct ServingDecision: Sendable, Equatable {
     static func designLoad(_ spec: LLMDeploymentSpec) -> LoadProfile {
         guard let e = spec.expectedLoad else { return defaultDesignLoad }
         var load = LoadProfile(requestsPerSecond: e.requestsPerSecond, meanInputTokens: Double(e.meanInputTokens), meanOutputTokens: Double(e.meanOutputTokens))
-        // Groups of geometric size with that mean: E[X²]/E[X] = 2m − 1.
-        if let group = e.requestsPerGroup, group > 1 { load.arrivalDispersion = 2 * group - 1 }
+        if let group = e.requestsPerGroup, group > 1 { load.arrivalDispersion = LoadProfile.dispersion(groupMean: group) }
         return load
     }
 

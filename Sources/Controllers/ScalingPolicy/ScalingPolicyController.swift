@@ -208,11 +208,13 @@ final class ScalingPolicyController: Sendable {
         // Requests that arrive in groups (spec.expectedLoad.requestsPerGroup): capacity per
         // replica of the fleet the design load needs, and how it changes with the fleet's size.
         var scaleByFleet: [Double] = []
+        var referenceFleet = 1
         var burstLoad = sizing
         if serving.groups.count == 1, let r = replicaModel, sizing.arrivesInGroups {
             let (rate, fleet) = r.fleetRate(for: sizing, slo: slo, headroom: ServingDecision.headroom)
             if rate > 0 {
                 capacity = rate
+                referenceFleet = fleet
                 scaleByFleet = r.capacityScaleByFleet(for: sizing, slo: slo, reference: fleet)
                 burstLoad = sizing.spread(over: fleet)
             }
@@ -310,7 +312,7 @@ final class ScalingPolicyController: Sendable {
             reasons.append(
                 String(
                     format: "requests arrive in groups of %.3g on average (spec.expectedLoad.requestsPerGroup): a fleet spreads each group, so a replica carries %.2f req/s in a fleet of %d and %.2f alone",
-                    (sizing.arrivalDispersion + 1) / 2, capacity, scaleByFleet.firstIndex { $0 >= 1 - 1e-9 }.map { $0 + 1 } ?? scaleByFleet.count, capacity * scaleByFleet[0]))
+                    LoadProfile.groupMean(dispersion: sizing.arrivalDispersion), capacity, referenceFleet, capacity * scaleByFleet[0]))
         }
         if sizing != serving.design {
             reasons.append(

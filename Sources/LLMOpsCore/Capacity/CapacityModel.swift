@@ -53,6 +53,12 @@ public struct LoadProfile: Sendable, Hashable {
     /// Windows of `dispersionByWindow`, seconds.
     public static let dispersionWindows: [Double] = [0.0625, 0.125, 0.25, 0.5, 1, 2, 4, 8]
 
+    /// The dispersion of groups of geometric size with mean m, E[X²]/E[X] = 2m − 1, and back:
+    /// the shape that D alone pins down, which the model, the spec's requestsPerGroup and the
+    /// calibration all assume.
+    public static func dispersion(groupMean m: Double) -> Double { 2 * m - 1 }
+    public static func groupMean(dispersion d: Double) -> Double { (d + 1) / 2 }
+
     /// Whether requests arrive in groups at any window.
     public var arrivesInGroups: Bool { max(arrivalDispersion, dispersionByWindow.max() ?? 1) > 1 }
 
@@ -71,7 +77,7 @@ public struct LoadProfile: Sendable, Hashable {
         }
         var d = at(prefillSeconds)
         for _ in 0..<20 {
-            let next = at((max(d, 1) + 1) / 2 * prefillSeconds)
+            let next = at(Self.groupMean(dispersion: max(d, 1)) * prefillSeconds)
             if abs(next - d) < 1e-3 * d { return next }
             d = next
         }
@@ -394,7 +400,7 @@ public struct ReplicaModel: Sendable, Hashable {
         // shape that D alone pins down), the members ahead of a request are geometric on
         // 0, 1, … with mean m − 1 (memoryless), so that wait is about exponential: present with
         // chance (m − 1)/m, of mean m·t(mean) when present.
-        let groupMean = (max(dispersion, 1) + 1) / 2
+        let groupMean = LoadProfile.groupMean(dispersion: max(dispersion, 1))
         let groupChance = stable ? (groupMean - 1) / groupMean : 0
         let groupScale = prefillMean * groupMean
         let queueMean = waitChance > 0 && waitDecay.isFinite ? waitChance / waitDecay : 0
@@ -566,7 +572,7 @@ public struct ReplicaModel: Sendable, Hashable {
     static func promptsMet(mean a: Double, groupMean: Double) -> [Double] {
         let m = max(1, groupMean), p = 1 / m, q = 1 - p
         let groups = max(0, a) / m
-        let spread = (max(0, a) * (2 * m - 1) + (m - 1) * m).squareRoot()
+        let spread = (max(0, a) * LoadProfile.dispersion(groupMean: m) + (m - 1) * m).squareRoot()
         // Eight deviations, and enough of the geometric tail (q^k) to leave under 1e-9 of it.
         let kMax = Int(max(0, a) + (m - 1) + 8 * spread + 21 * m)
         var g = [exp(-groups)]

@@ -150,13 +150,19 @@ public struct ScalerInput: Sendable, Hashable {
     /// n × capacity × scale(n) ≥ rate.
     public var capacityScaleByFleet: [Double] = []
 
+    /// The entry of a `capacityScaleByFleet` table for a fleet of `replicas` (at least one; the
+    /// last entry for larger fleets, 1 for an empty table).
+    public static func capacityScale(_ table: [Double], fleet replicas: Int) -> Double {
+        table.isEmpty ? 1 : table[min(max(replicas, 1), table.count) - 1]
+    }
+
     /// The fewest replicas whose capacity (`capacityPerReplica` × `capacityScaleByFleet`)
     /// carries `rate`; `capacity` overrides the per-replica capacity (a burst rate).
     public func replicas(for rate: Double, capacity: Double? = nil) -> Int {
         let perReplica = capacity ?? capacityPerReplica
         let plain = Int((max(rate, 0) / perReplica - 1e-9).rounded(.up))
         guard !capacityScaleByFleet.isEmpty, plain > 0 else { return plain }
-        func carries(_ n: Int) -> Bool { Double(n) * perReplica * capacityScaleByFleet[min(n, capacityScaleByFleet.count) - 1] >= rate * (1 - 1e-12) }
+        func carries(_ n: Int) -> Bool { Double(n) * perReplica * Self.capacityScale(capacityScaleByFleet, fleet: n) >= rate * (1 - 1e-12) }
         // n × scale(n) grows with n (a scale may be 0 for fleets too small to meet the SLO):
         // search upward from the fleet the largest scale would need.
         let top = capacityScaleByFleet.max()!

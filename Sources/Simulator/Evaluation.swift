@@ -258,7 +258,8 @@ public struct Evaluation: Sendable {
             }
             let group = ReplicaGroup(
                 gpuType: r.gpu.name, tensorParallel: r.tensorParallel, replicas: replicas, ratePerReplica: rate,
-                pricePerReplicaHour: r.gpu.pricePerHour * Double(r.tensorParallel), burstRatePerReplica: r.burstRate(for: load.spread(over: replicas), slo: o.slo))
+                pricePerReplicaHour: r.gpu.pricePerHour * Double(r.tensorParallel), burstRatePerReplica: r.burstRate(for: load.spread(over: replicas), slo: o.slo),
+                capacityScaleByFleet: r.capacityScaleByFleet(for: load, slo: o.slo, reference: replicas))
             estimates[r] = ConfigurationOptimizer.expectedCostPerHour([group], load: load, minReplicas: 0)
         }
         let bestEstimate = estimates.values.min() ?? .infinity
@@ -346,7 +347,6 @@ public struct Evaluation: Sendable {
                 // session 29) dated from before the capacity model's fixes of session 28 and
                 // cost 3–12 % on the development seeds.
                 let burstRate = chosen.burstRate(for: design.spread(over: group.replicas), slo: o.slo)
-                let scaleByFleet = chosen.capacityScaleByFleet(for: design, slo: o.slo, reference: group.replicas)
                 tasks.addTask {
                     let r = simulate(
                         setup(chosen),
@@ -354,7 +354,7 @@ public struct Evaluation: Sendable {
                             capacityPerReplica: group.ratePerReplica, maxReplicas: o.maxReplicas, coldStartSeconds: coldStart(o.model, tp: chosen.tensorParallel),
                             ttftTargetSeconds: o.slo.ttftSeconds, itlTargetSeconds: o.slo.itlSeconds,
                             burstFactor: o.onlineReserve ? nil : design.burstFactor, burstCapacityPerReplica: burstRate,
-                            burstPeak: o.onlineReserve ? nil : design.burstPeakRequestsPerSecond, attainment: o.slo.attainment, capacityScaleByFleet: scaleByFleet))
+                            burstPeak: o.onlineReserve ? nil : design.burstPeakRequestsPerSecond, attainment: o.slo.attainment, capacityScaleByFleet: group.capacityScaleByFleet))
                     counter.tick()
                     return (
                         "llmops", r,

@@ -99,6 +99,39 @@ import Testing
         #expect(mixed.costPerHour <= single.costPerHour)
     }
 
+    /// Where requests arrive in groups, a plan holds the fleet `fleetRate` sized: its rate is
+    /// per replica of that fleet, and one replica fewer (which load / rate can round to) would
+    /// carry less per replica and not the load. Costed as the load moves, a fleet scaled down
+    /// for a lower rate counts with the smaller fleet's capacity.
+    @Test func groupedLoadsGetTheFleetTheirRateIsPerReplicaOf() throws {
+        let r = ReplicaModel(model: llama8B, gpu: GPUCatalog.standard["H100"]!, tensorParallel: 1)
+        let slo = LatencySLO(ttftSeconds: 2, itlSeconds: 0.1)
+        var roundedShort = 0
+        for rate in stride(from: 4.0, through: 80, by: 4) {
+            var load = LoadProfile(requestsPerSecond: rate, meanInputTokens: 1500, meanOutputTokens: 60, inputCV: 1.2, inputTailTokens: 9000)
+            load.arrivalDispersion = 15
+            let plan = try ConfigurationOptimizer.optimize(OptimizerRequest(model: llama8B, load: load, slo: slo, allowedGPUs: ["H100"], tensorParallel: 1)).get()
+            let sized = r.fleetRate(for: load, slo: slo, headroom: OptimizerRequest.defaultHeadroom)
+            #expect(plan.replicas == sized.replicas, "at \(rate) req/s")
+            #expect(plan.capacity >= rate - 1e-9)
+            if Int((rate / sized.ratePerReplica).rounded(.up)) < sized.replicas { roundedShort += 1 }
+            // At half the rate the table asks for at least what a fresh sizing of that rate does.
+            let g = plan.groups[0]
+            #expect(!g.capacityScaleByFleet.isEmpty)
+            var moving = load
+            moving.rateStrata = [rate / 2]
+            let half = ConfigurationOptimizer.expectedCostPerHour([g], load: moving, minReplicas: 0) / g.pricePerReplicaHour
+            var lower = load
+            lower.requestsPerSecond = rate / 2
+            let resized = r.fleetRate(for: lower, slo: slo, headroom: OptimizerRequest.defaultHeadroom).replicas
+            #expect(abs(half - Double(resized)) <= 1, "at \(rate / 2) req/s: \(half) against \(resized)")
+            var flat = g
+            flat.capacityScaleByFleet = []
+            #expect(half >= ConfigurationOptimizer.expectedCostPerHour([flat], load: moving, minReplicas: 0) / g.pricePerReplicaHour)
+        }
+        #expect(roundedShort > 0, "the grid should hold a rate where load / rate rounds below the fleet")
+    }
+
     /// Property: whatever the load and SLO, a returned plan never puts a model on GPUs whose
     /// memory cannot hold its weights plus one full context, and always covers the load.
     @Test func plansRespectMemoryAndCoverLoad() async {

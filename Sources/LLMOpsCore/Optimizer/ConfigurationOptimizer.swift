@@ -50,9 +50,15 @@ public struct ReplicaGroup: Sendable, Hashable {
     public var pricePerReplicaHour: Double
     /// Requests per second a replica carries through a burst (`ReplicaModel.burstRate`).
     public var burstRatePerReplica: Double? = nil
+    /// Per-replica capacity of smaller and larger fleets as multiples of these rates
+    /// (`ReplicaModel.capacityScaleByFleet`, referenced to the fleet the rates were sized for):
+    /// where requests arrive in groups, a fleet scaled down for a lower rate spreads each group
+    /// over fewer replicas, which then carry less. Empty: the same rate for every fleet.
+    public var capacityScaleByFleet: [Double] = []
 
     public init(
-        gpuType: String, tensorParallel: Int, replicas: Int, ratePerReplica: Double, pricePerReplicaHour: Double, burstRatePerReplica: Double? = nil
+        gpuType: String, tensorParallel: Int, replicas: Int, ratePerReplica: Double, pricePerReplicaHour: Double, burstRatePerReplica: Double? = nil,
+        capacityScaleByFleet: [Double] = []
     ) {
         self.gpuType = gpuType
         self.tensorParallel = tensorParallel
@@ -60,6 +66,7 @@ public struct ReplicaGroup: Sendable, Hashable {
         self.ratePerReplica = ratePerReplica
         self.pricePerReplicaHour = pricePerReplicaHour
         self.burstRatePerReplica = burstRatePerReplica
+        self.capacityScaleByFleet = capacityScaleByFleet
     }
 
     public var gpus: Int { replicas * tensorParallel }
@@ -87,6 +94,11 @@ public enum ConfigurationOptimizer {
         var tp: Int
         var rate: Double  // after headroom
         var burst: Double? = nil
+        /// The fleet that carries the whole load (`ReplicaModel.fleetRate`), which `rate` is
+        /// per replica of, and how the rate changes with the fleet (empty unless requests
+        /// arrive in groups).
+        var fleet: Int = 0
+        var scale: [Double] = []
         var price: Double { gpu.pricePerHour * Double(tp) }
         var name: String { "\(gpu.name)×\(tp)" }
     }
@@ -146,9 +158,11 @@ public enum ConfigurationOptimizer {
                         note: "misses the SLO even unloaded (TTFT \(Fmt.ms(idle.ttftQuantileSeconds)), ITL \(Fmt.ms(idle.itlQuantileSeconds)))"))
                 continue
             }
-            let option = Option(gpu: replica.gpu, tp: tp, rate: rate, burst: replica.burstRate(for: request.load.spread(over: sized.replicas), slo: request.slo))
+            let option = Option(
+                gpu: replica.gpu, tp: tp, rate: rate, burst: replica.burstRate(for: request.load.spread(over: sized.replicas), slo: request.slo),
+                fleet: sized.replicas, scale: replica.capacityScaleByFleet(for: request.load, slo: request.slo, reference: sized.replicas))
             options.append(option)
-            let n = max(request.minReplicas, Int((request.load.requestsPerSecond / rate).rounded(.up)))
+            let n = replicas(option, request)
             bestSingle = min(bestSingle, expectedCost([group(option, n)], request))
         }
         var inputs = [
@@ -173,8 +187,7 @@ public enum ConfigurationOptimizer {
         // Single-type plans: the cheapest option for the whole load.
         var plans: [[ReplicaGroup]] = []
         for o in options {
-            let n = max(request.minReplicas, Int((request.load.requestsPerSecond / o.rate).rounded(.up)))
-            plans.append([group(o, n)])
+            plans.append([group(o, replicas(o, request))])
         }
         if request.allowMixed {
             plans += mixedPlans(request, options)
@@ -236,10 +249,20 @@ public enum ConfigurationOptimizer {
         expectedCostPerHour(groups, load: request.load, minReplicas: request.minReplicas)
     }
 
+    /// The capacity model's error as the expected cost prices it: a replica's true capacity
+    /// taken as 0.9, 1 or 1.1 times the model's, weighted 1/4, 1/2, 1/4 (the model is within
+    /// about 10 % of the simulator for most configurations, "The capacity model against its
+    /// digital twin" in the README). Costed at the model's rate alone, a plan whose load sits
+    /// just under a whole replica looks as cheap as one with room to spare, and the ranking
+    /// turned on cents between a fleet of one large replica at its edge and a finer fleet;
+    /// whole replicas make the cost of an error asymmetric, and this prices it.
+    static let capacityError: [(multiple: Double, weight: Double)] = [(0.9, 0.25), (1, 0.5), (1.1, 0.25)]
+
     /// Hourly cost of a plan's shape averaged over the load's rate strata: each group's
     /// replicas scale with the rate times the burst reserve (whole replicas, at least
-    /// `minReplicas` in total). With neither strata nor bursts, the plan's cost as it stands.
-    /// The optimizer ranks plans by this; the simulator screens configurations by it.
+    /// `minReplicas` in total), averaged over the model's error (`capacityError`). With
+    /// neither strata nor bursts, the plan's cost as it stands. The optimizer ranks plans by
+    /// this; the simulator screens configurations by it.
     public static func expectedCostPerHour(_ groups: [ReplicaGroup], load: LoadProfile, minReplicas: Int) -> Double {
         let lambda = load.requestsPerSecond
         let strata = load.rateStrata.isEmpty ? [lambda] : load.rateStrata
@@ -247,42 +270,53 @@ public enum ConfigurationOptimizer {
         var total = 0.0
         let burst = load.burstFactor
         // Replicas for a rate: steady SLO capacity for the rate itself, the burst rate for the
-        // reserve above it.
-        func needed(_ g: ReplicaGroup, _ rate: Double) -> Int {
-            let steady = Int((rate / g.ratePerReplica - 1e-9).rounded(.up))
+        // reserve above it, both per replica of the fleet the count arrives at.
+        func needed(_ g: ReplicaGroup, _ rate: Double, _ error: Double) -> Int {
+            let steady = ScalerInput.replicas(for: rate, perReplica: g.ratePerReplica * error, scaleByFleet: g.capacityScaleByFleet)
             let reserveRate = BurstReserve.reserveRate(recent: rate, factor: burst, peak: load.burstPeakRequestsPerSecond)
-            let reserve = Int((reserveRate / max(g.burstRatePerReplica ?? g.ratePerReplica, g.ratePerReplica) - 1e-9).rounded(.up))
+            let reserve = ScalerInput.replicas(
+                for: reserveRate, perReplica: max(g.burstRatePerReplica ?? g.ratePerReplica, g.ratePerReplica) * error, scaleByFleet: g.capacityScaleByFleet)
             return max(steady, reserve)
         }
         for rate in strata {
-            var replicas = 0
-            var cost = 0.0
-            if groups.count == 1 {
-                let g = groups[0]
-                replicas = needed(g, rate)
-                cost = Double(replicas) * g.pricePerReplicaHour
-            } else {
-                // A mix keeps its proportions: each group serves its share of the rate.
-                let capacity = groups.reduce(0) { $0 + Double($1.replicas) * $1.ratePerReplica }
-                for g in groups where g.replicas > 0 {
-                    let share = Double(g.replicas) * g.ratePerReplica / max(capacity, 1e-9)
-                    let n = needed(g, rate * share)
-                    replicas += n
-                    cost += Double(n) * g.pricePerReplicaHour
+            for (error, weight) in capacityError {
+                var replicas = 0
+                var cost = 0.0
+                if groups.count == 1 {
+                    let g = groups[0]
+                    replicas = needed(g, rate, error)
+                    cost = Double(replicas) * g.pricePerReplicaHour
+                } else {
+                    // A mix keeps its proportions: each group serves its share of the rate.
+                    let capacity = groups.reduce(0) { $0 + Double($1.replicas) * $1.ratePerReplica }
+                    for g in groups where g.replicas > 0 {
+                        let share = Double(g.replicas) * g.ratePerReplica / max(capacity, 1e-9)
+                        let n = needed(g, rate * share, error)
+                        replicas += n
+                        cost += Double(n) * g.pricePerReplicaHour
+                    }
                 }
+                if replicas < minReplicas {
+                    let cheapest = groups.map(\.pricePerReplicaHour).min() ?? 0
+                    cost += Double(minReplicas - replicas) * cheapest
+                }
+                total += weight * cost
             }
-            if replicas < minReplicas {
-                let cheapest = groups.map(\.pricePerReplicaHour).min() ?? 0
-                cost += Double(minReplicas - replicas) * cheapest
-            }
-            total += cost
         }
         return total / Double(strata.count)
     }
 
     static func group(_ o: Option, _ n: Int) -> ReplicaGroup {
         ReplicaGroup(
-            gpuType: o.gpu.name, tensorParallel: o.tp, replicas: n, ratePerReplica: o.rate, pricePerReplicaHour: o.price, burstRatePerReplica: o.burst)
+            gpuType: o.gpu.name, tensorParallel: o.tp, replicas: n, ratePerReplica: o.rate, pricePerReplicaHour: o.price, burstRatePerReplica: o.burst,
+            capacityScaleByFleet: o.scale)
+    }
+
+    /// Replicas of one option for the whole load: the fleet `fleetRate` sized, whose replicas
+    /// the option's rate is per replica of (counting load / rate instead can come out one
+    /// short when requests arrive in groups: a smaller fleet carries less per replica).
+    static func replicas(_ o: Option, _ request: OptimizerRequest) -> Int {
+        max(request.minReplicas, request.load.requestsPerSecond > 0 ? o.fleet : 0)
     }
 
     static func describe(_ groups: [ReplicaGroup]) -> String {

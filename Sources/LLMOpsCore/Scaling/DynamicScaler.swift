@@ -159,13 +159,20 @@ public struct ScalerInput: Sendable, Hashable {
     /// The fewest replicas whose capacity (`capacityPerReplica` × `capacityScaleByFleet`)
     /// carries `rate`; `capacity` overrides the per-replica capacity (a burst rate).
     public func replicas(for rate: Double, capacity: Double? = nil) -> Int {
-        let perReplica = capacity ?? capacityPerReplica
+        Self.replicas(for: rate, perReplica: capacity ?? capacityPerReplica, scaleByFleet: capacityScaleByFleet)
+    }
+
+    /// The fewest n replicas with n × `perReplica` × scale(n) ≥ `rate`, scale(n) read from a
+    /// `capacityScaleByFleet` table (1 for every fleet when it is empty). The scaler counts
+    /// with it and the optimizer costs plans with it, so both count the same fleet.
+    public static func replicas(for rate: Double, perReplica: Double, scaleByFleet table: [Double]) -> Int {
         let plain = Int((max(rate, 0) / perReplica - 1e-9).rounded(.up))
-        guard !capacityScaleByFleet.isEmpty, plain > 0 else { return plain }
-        func carries(_ n: Int) -> Bool { Double(n) * perReplica * Self.capacityScale(capacityScaleByFleet, fleet: n) >= rate * (1 - 1e-12) }
+        guard !table.isEmpty, plain > 0 else { return plain }
+        func carries(_ n: Int) -> Bool { Double(n) * perReplica * capacityScale(table, fleet: n) >= rate * (1 - 1e-12) }
         // n × scale(n) grows with n (a scale may be 0 for fleets too small to meet the SLO):
         // search upward from the fleet the largest scale would need.
-        let top = capacityScaleByFleet.max()!
+        let top = table.max()!
+        guard top > 0 else { return plain }
         var n = max(1, Int((max(rate, 0) / (perReplica * top) - 1e-9).rounded(.up)))
         while !carries(n) { n += 1 }
         return n

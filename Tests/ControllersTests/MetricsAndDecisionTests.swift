@@ -171,6 +171,26 @@ import Testing
         #expect(ConfigurationReview.review(s, current: adopted, observed: long, catalog: .standard) == nil)
     }
 
+    /// A measured trace gives the dispersion per window; the review suggests the one group
+    /// size the configuration it reports sees there, and adopting that expectedLoad settles it.
+    @Test func aMeasuredDispersionBecomesTheSuggestedGroupSize() throws {
+        var s = spec(allowed: [.l4, .l40s, .h100])
+        s.slo = SLOSpec(ttftP95Ms: 2000, itlP95Ms: 100)
+        let design = try ServingDecision.decide(s, catalog: .standard).get()
+        var observed = LoadProfile(requestsPerSecond: 3, meanInputTokens: 6000, meanOutputTokens: 200)
+        observed.dispersionByWindow = [1.5, 1.7, 1.8, 2, 2.5, 4, 8, 12]
+        let r = try #require(ConfigurationReview.review(s, current: design, observed: observed, catalog: .standard))
+        let size = try #require(r.suggested.requestsPerGroup, "\(r.message)")
+        let chosen = ServingDecision.Group(gpuType: r.better.gpuType, tensorParallel: r.better.tensorParallel, replicas: 1, ratePerReplica: 1, pricePerReplicaHour: 1)
+        #expect(size == ConfigurationReview.groupSize(observed, on: chosen, model: design.model, catalog: .standard))
+        #expect(size > 1 && size < LoadProfile.groupMean(dispersion: 12))
+        #expect(r.message.contains(String(format: "requestsPerGroup: %g}", size)), "\(r.message)")
+        s.expectedLoad = r.suggested
+        let adopted = try ServingDecision.decide(s, catalog: .standard).get()
+        #expect(adopted.groups[0].gpuType == r.better.gpuType && adopted.groups[0].tensorParallel == r.better.tensorParallel)
+        #expect(ConfigurationReview.review(s, current: adopted, observed: observed, catalog: .standard) == nil)
+    }
+
     /// spec.expectedLoad.requestsPerGroup: the design load carries the groups, which cost
     /// capacity per replica; the sizing load keeps them when the measured mix replaces the
     /// design's lengths, and the review's suggested expectedLoad carries them back.

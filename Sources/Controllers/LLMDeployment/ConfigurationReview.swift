@@ -16,6 +16,8 @@ struct ConfigurationReview: Sendable, Equatable {
     var currentProblem: String?
     /// The configuration the observed load would choose, sized for it.
     var better: DeploymentPlan.Fleet
+    /// The `spec.expectedLoad` that adopts it.
+    var suggested: ExpectedLoadSpec
 
     /// The least saving worth a rollout and a spec change.
     static let threshold = 0.1
@@ -33,15 +35,24 @@ struct ConfigurationReview: Sendable, Equatable {
         guard observed.requestsPerSecond > 0, let group = current.groups.first else { return nil }
         var alternative = spec
         alternative.expectedLoad = expectedLoad(observed)
-        guard case .success(let decision) = ServingDecision.decide(alternative, catalog: catalog), let choice = decision.groups.first,
-            choice.gpuType != group.gpuType || choice.tensorParallel != group.tensorParallel
-        else { return nil }
+        guard case .success(let decision) = ServingDecision.decide(alternative, catalog: catalog), var choice = decision.groups.first else { return nil }
+        // A measured trace gives the dispersion per window, which a spec states as one group
+        // size: the one the chosen configuration sees (the window its prefill of a group takes).
+        // Chosen again with that size, so the expectedLoad the review suggests chooses what it
+        // reports.
+        if let size = groupSize(observed, on: choice, model: current.model, catalog: catalog), size != alternative.expectedLoad?.requestsPerGroup {
+            alternative.expectedLoad?.requestsPerGroup = size
+            guard case .success(let again) = ServingDecision.decide(alternative, catalog: catalog), let first = again.groups.first else { return nil }
+            choice = first
+        }
+        guard choice.gpuType != group.gpuType || choice.tensorParallel != group.tensorParallel else { return nil }
         let slo = ServingDecision.latencySLO(spec.slo)
         func fleet(_ g: ServingDecision.Group) -> Result<DeploymentPlan.Fleet, CoreError> {
             DeploymentPlan.fleet(g.gpuType, g.tensorParallel, model: current.model, slo: slo, load: observed, catalog: catalog)
         }
         guard case .success(let better) = fleet(choice) else { return nil }
-        var review = ConfigurationReview(observed: observed, currentName: "\(group.gpuType)×\(group.tensorParallel)", better: better)
+        var review = ConfigurationReview(
+            observed: observed, currentName: "\(group.gpuType)×\(group.tensorParallel)", better: better, suggested: alternative.expectedLoad ?? expectedLoad(observed))
         switch fleet(group) {
         case .success(let now): review.current = now
         case .failure(let e): review.currentProblem = "\(e)"
@@ -54,13 +65,25 @@ struct ConfigurationReview: Sendable, Equatable {
         func tokens(_ x: Double) -> Int32 { Int32(min(max(x.rounded(), 1), 10_000_000)) }
         let rate = (load.requestsPerSecond * 1000).rounded() / 1000
         // The group size the spec's requestsPerGroup would set.
-        let group = load.arrivalDispersion > 1 ? (LoadProfile.groupMean(dispersion: load.arrivalDispersion) * 100).rounded() / 100 : nil
+        let group = load.arrivalDispersion > 1 ? rounded(LoadProfile.groupMean(dispersion: load.arrivalDispersion)) : nil
         return ExpectedLoadSpec(
             requestsPerSecond: max(rate, 0.001), meanInputTokens: tokens(load.meanInputTokens), meanOutputTokens: tokens(load.meanOutputTokens), requestsPerGroup: group)
     }
 
+    private static func rounded(_ size: Double) -> Double { (size * 100).rounded() / 100 }
+
+    /// The mean group size `load` shows to a configuration, from the dispersion at the window
+    /// its prefill of a group takes; nil for a load without a per-window dispersion, or one
+    /// that arrives one at a time there.
+    static func groupSize(_ load: LoadProfile, on g: ServingDecision.Group, model: ModelProfile, catalog: GPUCatalog) -> Double? {
+        guard !load.dispersionByWindow.isEmpty, let gpu = catalog[g.gpuType] else { return nil }
+        let replica = ReplicaModel(model: model, gpu: gpu, tensorParallel: g.tensorParallel)
+        let d = load.dispersion(prefillSeconds: replica.prefillSeconds(tokens: load.meanInputTokens))
+        return d > 1 ? rounded(LoadProfile.groupMean(dispersion: d)) : nil
+    }
+
     var message: String {
-        let e = Self.expectedLoad(observed)
+        let e = suggested
         let against =
             current.map { String(format: "against $%.2f/h for the current %@ (%.0f %% less)", $0.costPerHour, currentName, saving * 100) }
             ?? "where the current \(currentName) cannot meet the SLO (\(currentProblem ?? "infeasible"))"

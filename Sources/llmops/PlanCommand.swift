@@ -135,10 +135,17 @@ struct PlanCommand: ParsableCommand {
         var o = JSONObject()
         o["llmDeployment"] = .string("\(llmd.metadata.namespace.map { "\($0)/" } ?? "")\(llmd.metadata.name ?? "")")
         if let p = policy { o["scalingPolicy"] = .string(p.metadata.name ?? "") }
-        o["load"] = .object(JSONObject([
+        var load = JSONObject([
             ("requestsPerSecond", .double(plan.load.requestsPerSecond)), ("meanInputTokens", .double(plan.load.meanInputTokens)),
             ("meanOutputTokens", .double(plan.load.meanOutputTokens)),
-        ]))
+        ])
+        // A trace's arrivals measured per window: how much they clump, which the sizing reads.
+        if !plan.load.dispersionByWindow.isEmpty {
+            load["arrivalDispersion"] = .array(zip(LoadProfile.dispersionWindows, plan.load.dispersionByWindow).map { w, d in
+                .object(JSONObject([("windowSeconds", .double(w)), ("indexOfDispersion", .double(money(d)))]))
+            })
+        }
+        o["load"] = .object(load)
         // The load the GPU type was chosen for, and where it came from.
         o["designLoad"] = .object(JSONObject([
             ("requestsPerSecond", .double(plan.designLoad.requestsPerSecond)), ("meanInputTokens", .double(plan.designLoad.meanInputTokens)),
@@ -176,12 +183,21 @@ struct PlanCommand: ParsableCommand {
         }
     }
 
+    /// How a trace's arrivals clump, for the load line: the index of dispersion over the
+    /// shortest and longest windows measured; nil for arrivals no burstier than Poisson.
+    static func clumping(_ load: LoadProfile) -> String? {
+        let d = load.dispersionByWindow, w = LoadProfile.dispersionWindows
+        guard d.count == w.count, let first = d.first, let last = d.last, d.max()! > 1.1 else { return nil }
+        return String(format: "arrivals clump: index of dispersion %.2g over %g s, %.3g over %g s", first, w.first!, last, w.last!)
+    }
+
     static func table(_ plan: DeploymentPlan, _ llmd: LLMDeployment, _ policy: ScalingPolicy?) -> String {
         func line(_ f: DeploymentPlan.Fleet) -> String {
             "\(f.gpuType) x\(f.tensorParallel) × \(f.replicas) replica\(f.replicas == 1 ? "" : "s")  $\(String(format: "%.2f", f.costPerHour))/h  (\(String(format: "%.1f", f.ratePerReplica)) req/s per replica)"
         }
         var out = "LLMDeployment \(llmd.metadata.name ?? "")  \(llmd.spec.model.name) (\(llmd.spec.model.parameterCount))\n"
         out += "load          \(String(format: "%.2f", plan.load.requestsPerSecond)) req/s of \(Int(plan.load.meanInputTokens)) in / \(Int(plan.load.meanOutputTokens)) out tokens"
+        if let clumps = Self.clumping(plan.load) { out += "; " + clumps }
         out += policy.map { "; ScalingPolicy \($0.metadata.name ?? "") bounds \($0.spec.minReplicas)-\($0.spec.maxReplicas)" } ?? ""
         out += "\nllmops        " + line(plan.chosen) + (plan.unboundedReplicas.map { "  [load needs \($0); held by the policy's bounds]" } ?? "") + "\n"
         if let b = plan.baseline {

@@ -99,6 +99,33 @@ import Testing
         #expect(bad.status == 1 && bad.stderr.contains("spec.expectedLoad.requestsPerSecond"), "\(bad.stderr)")
     }
 
+    /// A trace whose requests arrive together: the plan shows how they clump per window (JSON
+    /// and table), and a review suggests the group size the configuration it reports sees.
+    @Test func aClumpedTraceShowsItsDispersion() throws {
+        let trace = FileManager.default.temporaryDirectory.appendingPathComponent("plan-\(UUID().uuidString).jsonl")
+        defer { try? FileManager.default.removeItem(at: trace) }
+        // Groups of 1..11 requests (mean 6) at the same instant every 2 s for ten minutes.
+        var lines: [String] = []
+        for g in 0..<300 {
+            for _ in 0...(g * 7 % 11) { lines.append(#"{"timestamp": \#(g * 2000), "input_length": 2000, "output_length": 30}"#) }
+        }
+        try (lines.joined(separator: "\n") + "\n").write(to: trace, atomically: true, encoding: .utf8)
+        let (r, json) = try plan(["--trace", trace.path, "-o", "json"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let load = try #require(json?["load"] as? [String: Any])
+        let curve = try #require(load["arrivalDispersion"] as? [[String: Any]], "\(load)")
+        #expect(curve.count == 8 && curve.first?["windowSeconds"] as? Double == 0.0625)
+        // Over a short window the count is one group or none: E[X²]/E[X] of sizes 1..11 is
+        // 46/6 ≈ 7.67. Over 8 s four groups arrive like clockwork, less dispersed than Poisson.
+        let index = curve.map { $0["indexOfDispersion"] as? Double ?? 0 }
+        #expect(abs(index[0] - 46.0 / 6) < 0.1 && index[7] < 1, "\(curve)")
+        if let review = json?["review"] as? String {
+            #expect(review.contains("requestsPerGroup: "), "\(review)")
+        }
+        let (table, _) = try plan(["--trace", trace.path])
+        #expect(table.stdout.contains("arrivals clump: index of dispersion"), "\(table.stdout)")
+    }
+
     @Test func aTraceSetsTheLoad() throws {
         let trace = FileManager.default.temporaryDirectory.appendingPathComponent("plan-\(UUID().uuidString).jsonl")
         defer { try? FileManager.default.removeItem(at: trace) }
@@ -117,6 +144,7 @@ import Testing
         #expect(review.contains("set spec.expectedLoad to {requestsPerSecond: 1.1, meanInputTokens: 600, meanOutputTokens: 50}"), "\(review)")
         let (table, _) = try plan(["--trace", trace.path])
         #expect(table.stdout.contains("\nreview: at the observed"), "\(table.stdout)")
+        #expect(!table.stdout.contains("arrivals clump"), "evenly spaced arrivals do not clump: \(table.stdout)")
         // At the design load itself there is nothing to review.
         let (design, same) = try plan(["-o", "json"])
         #expect(design.status == 0 && same?["review"] == nil)

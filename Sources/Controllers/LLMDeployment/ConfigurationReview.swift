@@ -79,7 +79,8 @@ struct ConfigurationReview: Sendable, Equatable {
         guard !load.dispersionByWindow.isEmpty, let gpu = catalog[g.gpuType] else { return nil }
         let replica = ReplicaModel(model: model, gpu: gpu, tensorParallel: g.tensorParallel)
         let d = load.dispersion(prefillSeconds: replica.prefillSeconds(tokens: load.meanInputTokens))
-        return d > 1 ? rounded(LoadProfile.groupMean(dispersion: d)) : nil
+        let size = rounded(LoadProfile.groupMean(dispersion: d))
+        return size > 1 ? size : nil
     }
 
     var message: String {

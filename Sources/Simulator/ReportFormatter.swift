@@ -17,6 +17,8 @@ public enum ReportFormatter {
         lines.append(
             "configurations: core's choice \(r.coreChoice) (\(String(format: "%.2f", r.capacityPerReplica)) req/s per replica, cold start \(Int(r.coldStartSeconds)) s); "
                 + "users' default \(r.userDefault); best in hindsight \(r.best)")
+        // The core's reasons, as the operator writes them to status: what was weighed against what.
+        if !r.planExplanation.reasons.isEmpty { lines.append("why the core chose it: " + r.planExplanation.reasons.joined(separator: "; ")) }
         let header = ["policy", "config", "cost $", "GPU-h", "SLO att.", "TTFT p50", "TTFT p95", "TTFT p99", "ITL p95", "util", "busy", "scales", "setting"]
         var rows: [[String]] = [header]
         for x in r.results {
@@ -121,6 +123,16 @@ public enum ReportFormatter {
             ("capacityPerReplica", num(r.capacityPerReplica)), ("coldStartSeconds", num(r.coldStartSeconds)),
             ("utilizationDefinition", .string(utilizationDefinition)), ("policies", .array(policies)), ("configurations", .array(configurations)),
         ])
+        let e = r.planExplanation
+        top["coreDecision"] = .object(
+            JSONObject([
+                ("summary", .string(e.summary)), ("reasons", .array(e.reasons.map(JSONValue.string))),
+                ("candidates", .array(e.candidates.map { c in
+                    var o = JSONObject([("name", .string(c.name)), ("chosen", .bool(c.chosen)), ("note", .string(c.note))])
+                    if let score = c.score, score.isFinite { o["costPerHour"] = num(score) }
+                    return .object(o)
+                })),
+            ]))
         if let requests { top["requests"] = .int(Int64(requests)) }
         if !calibration.isEmpty {
             top["calibration"] = .array(

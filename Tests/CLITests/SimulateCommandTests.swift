@@ -78,6 +78,15 @@ import Testing
         #expect(byName["hpa-default"]!["gpuType"] as? String == user["gpuType"] as? String)
         #expect(byName["hpa"]!["gpuType"] as? String == best["gpuType"] as? String)
         #expect(byName["hpa"]!["tensorParallel"] as? Int == best["tensorParallel"] as? Int)
+        // The core's decision comes with its reasons and the candidates it weighed; the chosen
+        // candidate is the configuration llmops ran on.
+        let decision = try #require(doc["coreDecision"] as? [String: Any])
+        let candidates = try #require(decision["candidates"] as? [[String: Any]])
+        let chosen = candidates.filter { $0["chosen"] as? Bool == true }.map { $0["name"] as? String }
+        #expect(chosen == ["\(core["gpuType"]!)×\(core["tensorParallel"]!)"], "\(candidates)")
+        #expect(candidates.contains { $0["name"] as? String == "H100×1" } && candidates.contains { $0["name"] as? String == "L40S×1" })
+        #expect((decision["reasons"] as? [String])?.first?.hasPrefix("cheapest of") == true, "\(decision)")
+        #expect(r.stdout.contains("why the core chose it: cheapest of"), "\(r.stdout)")
         // The oracle is a lower bound: no policy that meets the SLO is cheaper, beyond noise.
         let oracle = byName["oracle"]!["costDollars"] as! Double
         for p in policies where (p["sloAttainment"] as! Double) >= 0.99 {

@@ -231,7 +231,7 @@ public enum ConfigurationOptimizer {
         }
         if !request.load.rateStrata.isEmpty {
             reasons.append(
-                "ranked by expected cost as the load moves between \(Fmt.num(request.load.rateStrata.min() ?? 0, 2)) and \(Fmt.num(request.load.rateStrata.max() ?? 0, 2)) req/s: \(Fmt.dollars(score(best)))/h")
+                "ranked by expected cost as the load moves between \(Fmt.num(request.load.rateStrata.min() ?? 0, 2)) and \(Fmt.num(request.load.rateStrata.max() ?? 0, 2)) req/s, with each replica's capacity taken 10 % either side of the model's: \(Fmt.dollars(score(best)))/h")
         }
         if let runnerUp = ranked.dropFirst().first(where: { describe($0) != describe(best) }) {
             let saving = score(runnerUp) - score(best)

@@ -10,6 +10,8 @@
 # (one hour of run-in, one judged). Unset, it is "--warmup 3600 --online-reserve": llmops judged
 # without hindsight, as hack/bench-decisions.sh judges it; SIMULATE_ARGS= (empty) runs the
 # earlier one-hour check with the reserve given.
+# BASE=/path/to/llmops also runs that binary (a copy of the build before a change) on the same
+# trace and prints both with the cost change; attainment is counted for this build's runs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scale=${1:-30}
@@ -32,12 +34,20 @@ for seed in "${seeds[@]}"; do
   # Seeds 103 and 106 are the 12 req/s profile, as bursty-203 is in the benchmark.
   rps=4; case $seed in 103|106) rps=12 ;; esac
   "$bin" trace generate --profile "$profile" --rps "$rps" --duration "$duration" --seed "$seed" -o "$work/t.jsonl" 2>/dev/null
-  "$bin" simulate --trace "$work/t.jsonl" --rate-scale "$scale" --policies llmops --max-replicas 512 --json "$work/r.json" "${extra[@]}" >/dev/null 2>&1
-  line=$(python3 -c "
+  run() {
+    "$1" simulate --trace "$work/t.jsonl" --rate-scale "$scale" --policies llmops --max-replicas 512 --json "$work/r.json" "${extra[@]}" >/dev/null 2>&1
+    python3 -c "
 import json; p = json.load(open('$work/r.json'))['policies'][0]
-print('%s %.2f %.2f' % (p['gpuType'] + 'x' + str(p['tensorParallel']), p['costDollars'], p['sloAttainment'] * 100))")
-  read -r config cost slo <<<"$line"
-  printf '%s-%s (%s req/s) x%s: llmops %s $%s at %s%%\n' "$profile" "$seed" "$rps" "$scale" "$config" "$cost" "$slo"
+print('%s %.2f %.2f' % (p['gpuType'] + 'x' + str(p['tensorParallel']), p['costDollars'], p['sloAttainment'] * 100))"
+  }
+  read -r config cost slo <<<"$(run "$bin")"
+  before=""
+  if [ -n "${BASE:-}" ]; then
+    read -r bconfig bcost bslo <<<"$(run "$BASE")"
+    before=$(python3 -c "print('base %s \$%s at %s%% -> ' % ('$bconfig', '$bcost', '$bslo'))")
+    change=$(python3 -c "print(' (%+.1f %%)' % (($cost / $bcost - 1) * 100 if $bcost > 0 else 0))")
+  fi
+  printf '%s-%s (%s req/s) x%s: %sllmops %s $%s at %s%%%s\n' "$profile" "$seed" "$rps" "$scale" "$before" "$config" "$cost" "$slo" "${change:-}"
   python3 -c "import sys; sys.exit(0 if $slo >= 99 else 1)" || below=$((below + 1))
 done
 echo "$below of ${#seeds[@]} seeds below 99 % SLO attainment"

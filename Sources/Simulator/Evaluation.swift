@@ -251,15 +251,14 @@ public struct Evaluation: Sendable {
         // is never screened out for looking expensive at the mean.
         var estimates: [ReplicaModel: Double] = [:]
         for r in candidates {
-            let (rate, replicas) = r.fleetRate(for: load, slo: o.slo)
-            guard rate > 0 else {
+            guard let sized = r.fleetSizing(for: load, slo: o.slo) else {
                 estimates[r] = .infinity
                 continue
             }
             let group = ReplicaGroup(
-                gpuType: r.gpu.name, tensorParallel: r.tensorParallel, replicas: replicas, ratePerReplica: rate,
-                pricePerReplicaHour: r.gpu.pricePerHour * Double(r.tensorParallel), burstRatePerReplica: r.burstRate(for: load.spread(over: replicas), slo: o.slo),
-                capacityScaleByFleet: r.capacityScaleByFleet(for: load, slo: o.slo, reference: replicas))
+                gpuType: r.gpu.name, tensorParallel: r.tensorParallel, replicas: sized.replicas, ratePerReplica: sized.ratePerReplica,
+                pricePerReplicaHour: r.gpu.pricePerHour * Double(r.tensorParallel), burstRatePerReplica: sized.burstRatePerReplica,
+                capacityScaleByFleet: sized.capacityScaleByFleet)
             estimates[r] = ConfigurationOptimizer.expectedCostPerHour([group], load: load, minReplicas: 0)
         }
         let bestEstimate = estimates.values.min() ?? .infinity
@@ -346,7 +345,8 @@ public struct Evaluation: Sendable {
                 // latency shows the model optimistic. The headroom taken off it as well (until
                 // session 29) dated from before the capacity model's fixes of session 28 and
                 // cost 3–12 % on the development seeds.
-                let burstRate = chosen.burstRate(for: design.spread(over: group.replicas), slo: o.slo)
+                // The optimizer sized it for the design load's fleet (`ReplicaModel.fleetSizing`).
+                let burstRate = group.burstRatePerReplica ?? chosen.burstRate(for: design.spread(over: group.replicas), slo: o.slo)
                 tasks.addTask {
                     let r = simulate(
                         setup(chosen),

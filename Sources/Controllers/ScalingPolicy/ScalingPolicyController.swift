@@ -209,14 +209,13 @@ final class ScalingPolicyController: Sendable {
         // replica of the fleet the design load needs, and how it changes with the fleet's size.
         var scaleByFleet: [Double] = []
         var referenceFleet = 1
-        var burstLoad = sizing
+        var fleetBurstRate: Double?
         if serving.groups.count == 1, let r = replicaModel, sizing.arrivesInGroups {
-            let (rate, fleet) = r.fleetRate(for: sizing, slo: slo, headroom: ServingDecision.headroom)
-            if rate > 0 {
-                capacity = rate
-                referenceFleet = fleet
-                scaleByFleet = r.capacityScaleByFleet(for: sizing, slo: slo, reference: fleet)
-                burstLoad = sizing.spread(over: fleet)
+            if let sized = r.fleetSizing(for: sizing, slo: slo, headroom: ServingDecision.headroom) {
+                capacity = sized.ratePerReplica
+                referenceFleet = sized.replicas
+                scaleByFleet = sized.capacityScaleByFleet
+                fleetBurstRate = sized.burstRatePerReplica
             }
         } else if serving.groups.count == 1, sizing != serving.design, let r = replicaModel {
             let measured = r.maxRate(for: sizing, slo: slo) * (1 - ServingDecision.headroom)
@@ -279,7 +278,7 @@ final class ScalingPolicyController: Sendable {
         // corrects the same model: down, not up (growth is evidence of spare steady capacity
         // below the knee, not of more room in a burst).
         if let r = replicaModel {
-            input.burstCapacityPerReplica = max(r.burstRate(for: burstLoad, slo: slo), capacity) * min(mem.efficiency.factor, 1)
+            input.burstCapacityPerReplica = max(fleetBurstRate ?? r.burstRate(for: sizing, slo: slo), capacity) * min(mem.efficiency.factor, 1)
         }
         let decision: ScalingDecision
         switch DynamicScaler.decide(input) {

@@ -610,34 +610,56 @@ public struct ReplicaModel: Sendable, Hashable {
     /// found upward from the count that Poisson arrivals would need. (0, 0) when a replica
     /// cannot meet the SLO at all.
     public func fleetRate(for load: LoadProfile, slo: LatencySLO, headroom: Double = 0) -> (ratePerReplica: Double, replicas: Int) {
-        func rate(_ n: Int) -> Double { maxRate(for: load.spread(over: n), slo: slo) * (1 - headroom) }
+        let f = fleet(for: load, slo: slo, headroom: headroom)
+        return (f.base * (1 - headroom), f.replicas)
+    }
+
+    /// `fleetRate`'s search, returning the fleet's per-replica capacity before headroom (what
+    /// `capacityScaleByFleet` takes as its reference) so that callers need not compute it again.
+    private func fleet(for load: LoadProfile, slo: LatencySLO, headroom: Double) -> (base: Double, replicas: Int) {
+        func base(_ n: Int) -> Double { maxRate(for: load.spread(over: n), slo: slo) }
+        let keep = 1 - headroom
         guard load.arrivesInGroups else {
-            let r = rate(1)
-            return (r, r > 0 ? max(1, Int((load.requestsPerSecond / r - 1e-9).rounded(.up))) : 0)
+            let b = base(1)
+            let r = b * keep
+            return (b, r > 0 ? max(1, Int((load.requestsPerSecond / r - 1e-9).rounded(.up))) : 0)
         }
         var poisson = load
         poisson.arrivalDispersion = 1
         poisson.dispersionByWindow = []
-        let best = maxRate(for: poisson, slo: slo) * (1 - headroom)
+        let best = maxRate(for: poisson, slo: slo) * keep
         guard best > 0 else { return (0, 0) }
         var n = max(1, Int((load.requestsPerSecond / best - 1e-9).rounded(.up)))
-        var r = rate(n)
+        var b = base(n)
         // Doubling then bisection: n·rate(n) grows with n.
-        if Double(n) * r < load.requestsPerSecond {
+        if Double(n) * (b * keep) < load.requestsPerSecond {
             var lo = n, hi = n
             repeat {
                 lo = hi
                 hi *= 2
-                r = rate(hi)
-            } while Double(hi) * r < load.requestsPerSecond && hi < 1 << 20
+                b = base(hi)
+            } while Double(hi) * (b * keep) < load.requestsPerSecond && hi < 1 << 20
             while hi - lo > 1 {
                 let mid = (lo + hi) / 2
-                if Double(mid) * rate(mid) >= load.requestsPerSecond { hi = mid } else { lo = mid }
+                if Double(mid) * (base(mid) * keep) >= load.requestsPerSecond { hi = mid } else { lo = mid }
             }
             n = hi
-            r = rate(n)
+            b = base(n)
         }
-        return (r, n)
+        return (b, n)
+    }
+
+    /// A configuration sized for the fleet that carries `load` (`fleetRate`), with what the
+    /// optimizer, the simulator's screening and the ScalingPolicy controller each need of that
+    /// fleet: a replica's burst rate in it and how the per-replica rate changes with the fleet's
+    /// size. Nil when a replica cannot meet the SLO at all.
+    public func fleetSizing(for load: LoadProfile, slo: LatencySLO, headroom: Double = 0) -> FleetSizing? {
+        let f = fleet(for: load, slo: slo, headroom: headroom)
+        let rate = f.base * (1 - headroom)
+        guard rate > 0 else { return nil }
+        return FleetSizing(
+            ratePerReplica: rate, replicas: f.replicas, burstRatePerReplica: burstRate(for: load.spread(over: f.replicas), slo: slo),
+            capacityScaleByFleet: capacityScaleByFleet(for: load, slo: slo, reference: f.replicas, base: f.base))
     }
 
     /// Per-replica SLO capacity of fleets of 1, 2, … replicas as multiples of the capacity in a
@@ -648,8 +670,12 @@ public struct ReplicaModel: Sendable, Hashable {
     /// 1/n, the spread's own variable.
     public func capacityScaleByFleet(for load: LoadProfile, slo: LatencySLO, reference: Int) -> [Double] {
         guard load.arrivesInGroups else { return [] }
-        let base = maxRate(for: load.spread(over: max(1, reference)), slo: slo)
-        guard base > 0 else { return [] }
+        return capacityScaleByFleet(for: load, slo: slo, reference: reference, base: maxRate(for: load.spread(over: max(1, reference)), slo: slo))
+    }
+
+    /// The same, given the reference fleet's per-replica capacity (`base`).
+    private func capacityScaleByFleet(for load: LoadProfile, slo: LatencySLO, reference: Int, base: Double) -> [Double] {
+        guard load.arrivesInGroups, base > 0 else { return [] }
         // Beyond this fleet a request meets under 0.05 companions on its replica on average.
         let most = max(load.arrivalDispersion, load.dispersionByWindow.max() ?? 1)
         let last = min(64, max(1, Int(((most - 1) / 0.1).rounded(.up))))
@@ -697,4 +723,17 @@ public struct ReplicaModel: Sendable, Hashable {
         }
         return lo
     }
+}
+
+/// A configuration sized for a load (`ReplicaModel.fleetSizing`).
+public struct FleetSizing: Sendable, Hashable {
+    /// SLO capacity per replica of the fleet, after headroom.
+    public var ratePerReplica: Double
+    /// The fleet that carries the load, which the rates are per replica of.
+    public var replicas: Int
+    /// What a replica of that fleet carries through a burst (`ReplicaModel.burstRate`).
+    public var burstRatePerReplica: Double
+    /// Per-replica capacity of other fleet sizes as multiples of `ratePerReplica`
+    /// (`ReplicaModel.capacityScaleByFleet`); empty for requests that arrive one at a time.
+    public var capacityScaleByFleet: [Double]
 }

@@ -94,7 +94,7 @@ public enum ConfigurationOptimizer {
         var tp: Int
         var rate: Double  // after headroom
         var burst: Double? = nil
-        /// The fleet that carries the whole load (`ReplicaModel.fleetRate`), which `rate` is
+        /// The fleet that carries the whole load (`ReplicaModel.fleetSizing`), which `rate` is
         /// per replica of, and how the rate changes with the fleet (empty unless requests
         /// arrive in groups).
         var fleet: Int = 0
@@ -148,9 +148,7 @@ public enum ConfigurationOptimizer {
                 continue
             }
             // Per replica of the fleet the load needs: grouped arrivals spread over it.
-            let sized = replica.fleetRate(for: request.load, slo: request.slo, headroom: request.headroom)
-            let rate = sized.ratePerReplica
-            if rate <= 0 {
+            guard let sized = replica.fleetSizing(for: request.load, slo: request.slo, headroom: request.headroom) else {
                 let idle = replica.performance(at: LoadProfile(requestsPerSecond: 0, meanInputTokens: request.load.meanInputTokens, meanOutputTokens: request.load.meanOutputTokens, inputCV: request.load.inputCV, inputTailTokens: request.load.inputTailTokens), quantile: request.slo.attainment)
                 candidates.append(
                     .init(
@@ -159,8 +157,7 @@ public enum ConfigurationOptimizer {
                 continue
             }
             let option = Option(
-                gpu: replica.gpu, tp: tp, rate: rate, burst: replica.burstRate(for: request.load.spread(over: sized.replicas), slo: request.slo),
-                fleet: sized.replicas, scale: replica.capacityScaleByFleet(for: request.load, slo: request.slo, reference: sized.replicas))
+                gpu: replica.gpu, tp: tp, rate: sized.ratePerReplica, burst: sized.burstRatePerReplica, fleet: sized.replicas, scale: sized.capacityScaleByFleet)
             options.append(option)
             let n = replicas(option, request)
             bestSingle = min(bestSingle, expectedCost([group(option, n)], request))
@@ -278,6 +275,7 @@ public enum ConfigurationOptimizer {
                 for: reserveRate, perReplica: max(g.burstRatePerReplica ?? g.ratePerReplica, g.ratePerReplica) * error, scaleByFleet: g.capacityScaleByFleet)
             return max(steady, reserve)
         }
+        let capacity = groups.reduce(0) { $0 + Double($1.replicas) * $1.ratePerReplica }
         for rate in strata {
             for (error, weight) in capacityError {
                 var replicas = 0
@@ -288,7 +286,6 @@ public enum ConfigurationOptimizer {
                     cost = Double(replicas) * g.pricePerReplicaHour
                 } else {
                     // A mix keeps its proportions: each group serves its share of the rate.
-                    let capacity = groups.reduce(0) { $0 + Double($1.replicas) * $1.ratePerReplica }
                     for g in groups where g.replicas > 0 {
                         let share = Double(g.replicas) * g.ratePerReplica / max(capacity, 1e-9)
                         let n = needed(g, rate * share, error)
